@@ -1,0 +1,54 @@
+"""The problem bank: every family by name.
+
+>>> from calcgrade.problems import family_names, get_family
+>>> "derivative" in family_names()
+True
+>>> get_family("derivatve")
+Traceback (most recent call last):
+...
+calcgrade.grader.errors.UnknownFamilyError: unknown family 'derivatve' (did you mean 'derivative'?); run 'calcgrade families' for the list
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+
+from calcgrade.grader.errors import UnknownFamilyError
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+
+__all__ = ["AnswerSpec", "Family", "Mistake", "OptionSpec", "ParamSpec", "Reject",
+           "family_names", "get_family", "all_families"]
+
+# family name -> "module:Class"; the modules are imported on first use.
+_REGISTRY = {
+    "derivative": "derivative:DerivativeFamily",
+    "gradient_descent": "gradient_descent:GradientDescentFamily",
+    "sigmoid_gradient": "sigmoid_gradient:SigmoidGradientFamily",
+    "newton": "newton:NewtonFamily",
+    "hessian": "hessian:HessianFamily",
+}
+_INSTANCES: dict[str, Family] = {}
+
+
+def family_names() -> list[str]:
+    """The names of all families, in the order of the course."""
+    return list(_REGISTRY)
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name``; an unknown name gets a suggestion."""
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(str(name), _REGISTRY, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownFamilyError(f"unknown family {name!r}{hint}; run 'calcgrade families' for the list")
+    if name not in _INSTANCES:
+        module_name, class_name = _REGISTRY[name].split(":")
+        module = importlib.import_module(f"calcgrade.problems.{module_name}")
+        _INSTANCES[name] = getattr(module, class_name)()
+    return _INSTANCES[name]
+
+
+def all_families() -> list[Family]:
+    """Every family, in the order of :func:`family_names`."""
+    return [get_family(name) for name in _REGISTRY]

@@ -1,0 +1,110 @@
+"""Readers for explicit params: each returns a clean value or raises ParamsError naming the field.
+
+>>> read_number("newton", {"lr": "0.1"}, "lr")
+Traceback (most recent call last):
+...
+calcgrade.grader.errors.ParamsError: newton: param 'lr' must be a number, not '0.1'
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Mapping
+
+from calcgrade.grader.errors import ExpressionError, ParamsError
+from calcgrade.solutions.expr import Expr
+from calcgrade.solutions.parse import parse_expression
+
+VARIABLE_NAMES = ("x", "y", "z", "t", "u", "v", "w")
+
+
+def read_number(family: str, params: Mapping[str, Any], name: str, *, positive: bool = False,
+                minimum: float | None = None, maximum: float | None = None) -> float:
+    """A finite real number (bools and strings are not numbers)."""
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParamsError(f"{family}: param {name!r} must be a number, not {value!r}")
+    if positive and value <= 0:
+        raise ParamsError(f"{family}: param {name!r} must be positive, not {value!r}")
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        raise ParamsError(f"{family}: param {name!r} must lie in [{minimum}, {maximum}], not {value!r}")
+    return value
+
+
+def read_int(family: str, params: Mapping[str, Any], name: str, minimum: int, maximum: int) -> int:
+    """A whole number in [minimum, maximum]."""
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParamsError(f"{family}: param {name!r} must be a whole number, not {value!r}")
+    if not minimum <= value <= maximum:
+        raise ParamsError(f"{family}: param {name!r} must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+def read_vector(family: str, params: Mapping[str, Any], name: str, length: int | None = None,
+                *, scalar_ok: bool = False) -> list[float]:
+    """A list of numbers (a lone number too when ``scalar_ok``), of ``length`` if given."""
+    value = params[name]
+    if scalar_ok and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ParamsError(f"{family}: param {name!r} must be a list of numbers, not {value!r}")
+    for item in value:
+        read_number(family, {name: item}, name)
+    if length is not None and len(value) != length:
+        raise ParamsError(f"{family}: param {name!r} must have {length} entries (one per variable), "
+                          f"not {len(value)}")
+    return [float(v) if isinstance(v, float) else v for v in value]
+
+
+def read_variables(family: str, params: Mapping[str, Any], name: str, counts: tuple[int, ...]) -> list[str]:
+    """A list of distinct variable names such as ``["x", "y"]``."""
+    value = params[name]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ParamsError(f"{family}: param {name!r} must be a list of variable names, not {value!r}")
+    if len(value) not in counts:
+        raise ParamsError(f"{family}: param {name!r} must name {' or '.join(map(str, counts))} variables, "
+                          f"not {len(value)}")
+    for v in value:
+        read_variable(family, {name: v}, name)
+    if len(set(value)) != len(value):
+        raise ParamsError(f"{family}: param {name!r} names a variable twice: {value!r}")
+    return list(value)
+
+
+def read_variable(family: str, params: Mapping[str, Any], name: str) -> str:
+    """One variable name from the allowed set."""
+    value = params[name]
+    if value not in VARIABLE_NAMES:
+        raise ParamsError(f"{family}: param {name!r} must be one of {', '.join(VARIABLE_NAMES)}, "
+                          f"not {value!r}")
+    return value
+
+
+def read_expression(family: str, params: Mapping[str, Any], name: str, variables) -> Expr:
+    """Parse the expression in ``params[name]`` allowing only ``variables``."""
+    value = params[name]
+    if not isinstance(value, str):
+        raise ParamsError(f"{family}: param {name!r} must be an expression as text, not {value!r}")
+    try:
+        return parse_cached(value, tuple(variables))
+    except ExpressionError as error:
+        raise ParamsError(f"{family}: param {name!r}: {error}") from None
+
+
+@lru_cache(maxsize=4096)
+def parse_cached(text: str, variables: tuple[str, ...]) -> Expr:
+    """:func:`parse_expression`, remembered (trees are immutable)."""
+    return parse_expression(text, variables)
+
+
+def read_choice(family: str, params: Mapping[str, Any], name: str, choices) -> Any:
+    """One of a fixed set of values."""
+    value = params[name]
+    if value not in choices:
+        raise ParamsError(f"{family}: param {name!r} must be one of {', '.join(map(str, choices))}, "
+                          f"not {value!r}")
+    return value

@@ -1,0 +1,288 @@
+"""The family contract: what every problem family declares and the machinery they share.
+
+A family subclasses :class:`Family` and supplies four plain functions — ``draw`` (one
+candidate from a ``numpy.random.Generator``), ``check`` (validate and normalise explicit
+params), ``solve`` (call the reference solver) and ``mistakes`` (buggy solvers with
+messages) — plus declarations of its params, options and answers. The base class turns
+those into bounded, deterministic rejection sampling whose constraints include "every
+catalogued mistake is distinguishable from the right answer".
+
+>>> import numpy as np
+>>> from calcgrade.problems import get_family
+>>> family = get_family("sigmoid_gradient")
+>>> params = family.sample(np.random.default_rng(7), mode="z")
+>>> sorted(family.solve(params))
+['sigmoid', 'sigmoid_prime']
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from calcgrade.grader.errors import OptionsError, ParamsError, SamplingError
+
+Params = dict[str, Any]
+Answers = dict[str, Any]
+
+ANSWER_KINDS = ("scalar", "vector", "matrix", "expression", "label", "iterates", "function")
+
+
+class Reject(Exception):
+    """Raised by ``draw`` when a candidate breaks a constraint; the text names it."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a family: its JSON type and what it means."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = True
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type, "required": self.required,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A sampling option: a default and either a fixed set of choices or a type check."""
+
+    name: str
+    default: Any
+    description: str
+    choices: tuple = ()
+    kind: type | tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def coerce(self, family: str, value: Any) -> Any:
+        """Check ``value`` and return it; raise :class:`OptionsError` with a fix."""
+        if self.choices:
+            if value not in self.choices:
+                allowed = ", ".join(str(c) for c in self.choices)
+                raise OptionsError(f"{family}: option {self.name}={value!r} is not one of: {allowed}")
+            return value
+        expected = self.kind or type(self.default)
+        if isinstance(value, bool) and expected is not bool:
+            raise OptionsError(f"{family}: option {self.name} must be {_type_name(expected)}, not {value!r}")
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected):
+            raise OptionsError(f"{family}: option {self.name} must be {_type_name(expected)}, not {value!r}")
+        if self.minimum is not None and value < self.minimum or \
+                self.maximum is not None and value > self.maximum:
+            raise OptionsError(f"{family}: option {self.name}={value!r} must lie in "
+                               f"[{self.minimum}, {self.maximum}]")
+        return value
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "default": self.default, "description": self.description}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
+
+
+def _type_name(kind) -> str:
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "text",
+             list: "a list"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """How one answer is compared: its kind, tolerance and, for labels, the accepted set.
+
+    Scalars (and each entry of vectors, matrices and iterates) match when
+    ``|s - r| <= atol + rtol * |r|``.
+    """
+
+    kind: str
+    description: str
+    rtol: float = 1e-3
+    atol: float = 1e-6
+    labels: tuple[str, ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+    variables: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in ANSWER_KINDS:
+            raise ValueError(f"unknown answer kind {self.kind!r}")
+
+    def with_variables(self, variables) -> "AnswerSpec":
+        """The same spec for an expression in ``variables``."""
+        return AnswerSpec(self.kind, self.description, self.rtol, self.atol, self.labels,
+                          self.synonyms, tuple(variables))
+
+    def to_json(self) -> dict:
+        out = {"kind": self.kind, "description": self.description, "rtol": self.rtol,
+               "atol": self.atol}
+        if self.labels:
+            out["labels"] = list(self.labels)
+        return out
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A named common mistake: a buggy solver over the same params and what to tell the student.
+
+    ``solve`` returns the answers the mistake produces (only the parts it changes), or
+    ``None`` when the mistake does not arise for these params.
+    """
+
+    id: str
+    message: str
+    solve: Callable[[Params], Answers | None]
+
+
+class Family:
+    """Base class of problem families; see the module docstring for the contract."""
+
+    name: str = ""
+    version: int = 1
+    topic: str = ""
+    skills: tuple[str, ...] = ()
+    summary: str = ""
+    params: tuple[ParamSpec, ...] = ()
+    options: tuple[OptionSpec, ...] = ()
+    answers: dict[str, AnswerSpec] = {}
+    max_attempts: int = 500
+
+    # to be supplied by each family ------------------------------------------------------
+    def draw(self, rng: np.random.Generator, **options) -> Params:
+        """One candidate params dict; raise :class:`Reject` to try again."""
+        raise NotImplementedError
+
+    def check(self, params: Params) -> Params:
+        """Validate explicit params and return them normalised; raise ParamsError."""
+        raise NotImplementedError
+
+    def solve(self, params: Params) -> Answers:
+        """The reference answers for validated params."""
+        raise NotImplementedError
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        """The catalog of common mistakes."""
+        return ()
+
+    def context(self, params: Params) -> dict:
+        """Extra values (LaTeX strings, flags) for the statement template."""
+        return {}
+
+    def answer_names(self, params: Params) -> list[str]:
+        """The answers asked for with these params (some depend on the mode)."""
+        return list(self.answers)
+
+    # shared machinery -----------------------------------------------------------------------
+    @property
+    def template(self) -> str:
+        return f"statements/{self.name}.md.j2"
+
+    def resolve_options(self, options: Mapping[str, Any]) -> dict:
+        """Defaults filled in and every value checked."""
+        known = {o.name: o for o in self.options}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise OptionsError(f"{self.name}: unknown option {unknown[0]!r} (options: {allowed})")
+        return {name: spec.coerce(self.name, options.get(name, spec.default))
+                for name, spec in known.items()}
+
+    def sample(self, rng: np.random.Generator, **options) -> Params:
+        """Draw params that satisfy every constraint, or fail naming the options.
+
+        Deterministic for a given generator state: rejection draws from ``rng`` only, and
+        gives up after ``max_attempts`` candidates.
+        """
+        resolved = self.resolve_options(options)
+        reasons: Counter[str] = Counter()
+        for _ in range(self.max_attempts):
+            try:
+                params = self.validate(self.draw(rng, **resolved))
+                self.require_distinguishable(params)
+                return params
+            except Reject as reason:
+                reasons[str(reason)] += 1
+            except ParamsError as reason:
+                reasons[str(reason)] += 1
+        chosen = ", ".join(f"{k}={v}" for k, v in resolved.items()) or "the defaults"
+        common = reasons.most_common(1)[0][0] if reasons else "no candidate"
+        raise SamplingError(f"{self.name}: no variant satisfies the constraints with {chosen} "
+                            f"after {self.max_attempts} attempts (most often: {common})")
+
+    def validate(self, params: Mapping[str, Any]) -> Params:
+        """Explicit params checked for presence, unknown names and the family's own rules."""
+        if not isinstance(params, Mapping):
+            raise ParamsError(f"{self.name}: params must be a JSON object, not {type(params).__name__}")
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParamsError(f"{self.name}: unknown param {unknown[0]!r} (params: {', '.join(known)})")
+        missing = [p.name for p in self.params if p.required and p.name not in params]
+        if missing:
+            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
+        return self.check(dict(params))
+
+    def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
+        """The specs of the answers asked for with these params."""
+        return {name: self.answers[name] for name in self.answer_names(params)}
+
+    def diagnose(self, params: Params) -> dict[str, Answers]:
+        """Every mistake that arises for ``params`` -> the answers it produces."""
+        out = {}
+        for mistake in self.mistakes():
+            buggy = mistake.solve(params)
+            if buggy is not None:
+                out[mistake.id] = buggy
+        return out
+
+    def require_distinguishable(self, params: Params) -> None:
+        """Reject params for which some catalogued mistake looks right within tolerance."""
+        from calcgrade.grader.compare import answer_matches
+
+        reference = self.solve(params)
+        specs = self.answer_specs(params)
+        for mistake_id, buggy in self.diagnose(params).items():
+            if all(answer_matches(specs[name], value, reference[name])
+                   for name, value in buggy.items()):
+                raise Reject(f"mistake {mistake_id} is indistinguishable from the answer")
+
+    def statement(self, params: Params) -> str:
+        """The problem statement as Markdown with LaTeX."""
+        from calcgrade.templates import environment
+
+        template = environment().get_template(self.template)
+        return template.render(params=params, **self.context(params)).strip() + "\n"
+
+    def describe(self) -> dict:
+        """Everything ``calcgrade families --json`` shows of this family."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "topic": self.topic,
+            "skills": list(self.skills),
+            "summary": self.summary,
+            "params": [p.to_json() for p in self.params],
+            "options": [o.to_json() for o in self.options],
+            "answers": {name: spec.to_json() for name, spec in self.answers.items()},
+            "mistakes": {m.id: m.message for m in self.mistakes()},
+        }
+
+
+def require_finite(name: str, family: str, *values: float) -> None:
+    """Raise ParamsError when any value is nan or infinite."""
+    for value in values:
+        if not math.isfinite(value):
+            raise ParamsError(f"{family}: {name} is not defined there (the value is {value})")

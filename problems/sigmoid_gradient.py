@@ -1,0 +1,160 @@
+"""``sigmoid_gradient``: σ(z) and σ′(z), or one logistic unit under log-loss.
+
+>>> import numpy as np
+>>> family = SigmoidGradientFamily()
+>>> params = family.validate({"z": 0.5})
+>>> round(family.solve(params)["sigmoid_prime"], 4)
+0.235
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from calcgrade.grader.errors import ParamsError
+from calcgrade.problems.checks import read_choice, read_number, read_vector
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec
+from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.solutions import sigmoid as sg
+
+EXAMPLE_PARAMS = ("x", "w", "b", "y")
+
+
+def _is_example(params) -> bool:
+    return "x" in params
+
+
+def _wrong_sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(min(z, 700.0)))
+
+
+def _positive_exponent(params):
+    if not _is_example(params):
+        s = _wrong_sigmoid(params["z"])
+        return {"sigmoid": s, "sigmoid_prime": s * (1 - s)}
+    z = sum(wi * xi for wi, xi in zip(params["w"], params["x"])) + params["b"]
+    y_hat = _wrong_sigmoid(z)
+    y = params["y"]
+    error = y_hat - y
+    return {"y_hat": y_hat, "grad_w": [error * xi for xi in params["x"]], "grad_b": error}
+
+
+def _sigma_as_derivative(params):
+    z = params["z"] if not _is_example(params) else sg.logistic_unit(
+        params["x"], params["w"], params["b"], params["y"])["z"]
+    return {"sigmoid_prime": sg.sigmoid(z)}
+
+
+def _dropped_one_minus_y(params):
+    if not _is_example(params) or params["y"] == 1:
+        return None
+    unit = sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])
+    return {"loss": -params["y"] * math.log(unit["y_hat"])}
+
+
+def _sign_flipped(params):
+    if not _is_example(params):
+        return None
+    unit = sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])
+    return {"grad_w": [-g for g in unit["grad_w"]], "grad_b": -unit["grad_b"]}
+
+
+def _extra_sigma_prime(params):
+    if not _is_example(params):
+        return None
+    unit = sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])
+    factor = unit["sigmoid_prime"]
+    return {"grad_w": [g * factor for g in unit["grad_w"]], "grad_b": unit["grad_b"] * factor}
+
+
+class SigmoidGradientFamily(Family):
+    name = "sigmoid_gradient"
+    topic = "sigmoid and log-loss"
+    skills = ("sigmoid", "chain rule", "log-loss gradient")
+    summary = "σ(z) and σ′(z); or z, ŷ, loss, σ′ and the gradient of one logistic unit under log-loss"
+    params = (
+        ParamSpec("z", "number", "the input of the sigmoid (alone, without an example)", required=False),
+        ParamSpec("x", "list of numbers", "the example's features", required=False),
+        ParamSpec("w", "list of numbers", "the weights, one per feature", required=False),
+        ParamSpec("b", "number", "the bias", required=False),
+        ParamSpec("y", "0 or 1", "the example's label", required=False),
+    )
+    options = (
+        OptionSpec("mode", "any", "'z' for σ and σ′ at a point, 'example' for a logistic unit",
+                   choices=("any", "z", "example")),
+        OptionSpec("features", 2, "number of features in an example", kind=int, minimum=1, maximum=6),
+    )
+    answers = {
+        "sigmoid": AnswerSpec("scalar", "σ(z)"),
+        "sigmoid_prime": AnswerSpec("scalar", "σ′(z) = σ(z)(1 − σ(z))"),
+        "z": AnswerSpec("scalar", "z = w·x + b"),
+        "y_hat": AnswerSpec("scalar", "ŷ = σ(z)"),
+        "loss": AnswerSpec("scalar", "log-loss L = −[y ln ŷ + (1−y) ln(1−ŷ)]"),
+        "grad_w": AnswerSpec("vector", "∂L/∂w, one entry per weight"),
+        "grad_b": AnswerSpec("scalar", "∂L/∂b"),
+    }
+
+    def answer_names(self, params):
+        if _is_example(params):
+            return ["z", "y_hat", "loss", "sigmoid_prime", "grad_w", "grad_b"]
+        return ["sigmoid", "sigmoid_prime"]
+
+    def mistakes(self):
+        return (
+            Mistake("sigmoid_gradient.sigma_as_derivative",
+                    "you used σ(z) where the derivative σ′(z) = σ(z)(1 − σ(z)) is needed",
+                    _sigma_as_derivative),
+            Mistake("sigmoid_gradient.positive_exponent",
+                    "your sigmoid looks like 1/(1 + e^z): it is σ(z) = 1/(1 + e^(−z))",
+                    _positive_exponent),
+            Mistake("sigmoid_gradient.dropped_one_minus_y",
+                    "your loss drops the (1 − y) ln(1 − ŷ) term, which is the whole loss when y = 0",
+                    _dropped_one_minus_y),
+            Mistake("sigmoid_gradient.sign_flipped_error",
+                    "your gradient has the wrong sign: with log-loss ∂L/∂w = (ŷ − y)·x, not (y − ŷ)·x",
+                    _sign_flipped),
+            Mistake("sigmoid_gradient.extra_sigma_prime",
+                    "your gradient has an extra factor σ′(z): with log-loss it cancels, leaving (ŷ − y)·x",
+                    _extra_sigma_prime),
+        )
+
+    def check(self, params):
+        given = set(params)
+        if "z" in given and given != {"z"}:
+            raise ParamsError(f"{self.name}: give either 'z' alone or x, w, b and y, not both")
+        if given == {"z"}:
+            return {"z": read_number(self.name, params, "z", minimum=-700, maximum=700)}
+        missing = [name for name in EXAMPLE_PARAMS if name not in params]
+        if missing:
+            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing "
+                              "(give either 'z' alone or x, w, b and y)")
+        x = read_vector(self.name, params, "x")
+        w = read_vector(self.name, params, "w", len(x))
+        b = read_number(self.name, params, "b")
+        y = read_choice(self.name, params, "y", (0, 1))
+        if abs(sg.logistic_unit(x, w, b, y)["z"]) > 700:
+            raise ParamsError(f"{self.name}: w·x + b is too large for a sigmoid (|z| > 700)")
+        return {"x": x, "w": w, "b": b, "y": int(y)}
+
+    def draw(self, rng: np.random.Generator, *, mode: str, features: int):
+        if mode == "any":
+            mode = pick(rng, ("z", "example"))
+        if mode == "z":
+            return {"z": nice(rng, -6, 6, step=0.001, nonzero=True)}
+        return {
+            "x": nice_vector(rng, features, -3, 3, step=0.5, nonzero=True),
+            "w": nice_vector(rng, features, -2, 2, step=0.1, nonzero=True),
+            "b": nice(rng, -1, 1, step=0.1),
+            "y": int(rng.integers(2)),
+        }
+
+    def solve(self, params):
+        if _is_example(params):
+            return sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])
+        z = params["z"]
+        return {"sigmoid": sg.sigmoid(z), "sigmoid_prime": sg.sigmoid_prime(z)}
+
+    def context(self, params):
+        return {"example": _is_example(params)}
