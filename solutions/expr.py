@@ -639,19 +639,26 @@ def _latex(expr: Expr) -> tuple[str, int]:
         coeff, numer, denom = _numer_denom(expr)
         sign = "-" if coeff < 0 else ""
         coeff = abs(coeff)
-        top = [_lwrap(_latex(f), _PREC_MUL) for f in numer]
-        bottom = [_lwrap(_latex(f), _PREC_MUL) for f in denom]
+        top, bottom = [], []
         if coeff.denominator != 1 and _terminating_decimal(coeff) is None:
-            if coeff.numerator != 1 or not top:
-                top.insert(0, str(coeff.numerator))
-            bottom.insert(0, str(coeff.denominator))
-        elif coeff != 1 or not top:
-            top.insert(0, format_number(coeff))
-        top_text = " ".join(top)
-        if bottom:
-            return f"{sign}\\frac{{{top_text}}}{{{' '.join(bottom)}}}", (
-                _PREC_NEG if sign else _PREC_MUL)
-        return sign + top_text, _PREC_NEG if sign else _PREC_MUL
+            if coeff.numerator != 1 or not numer:
+                top.append(str(coeff.numerator))
+            bottom.append(str(coeff.denominator))
+        elif coeff != 1 or not numer:
+            top.append(format_number(coeff))
+        top_items = top + [_latex(f) for f in numer]
+        bottom_items = bottom + [_latex(f) for f in denom]
+        in_fraction = bool(bottom_items)
+
+        def join(items):
+            alone = len(items) == 1 and in_fraction
+            return " ".join(i if isinstance(i, str) else _lwrap(i, 0 if alone else _PREC_MUL)
+                            for i in items)
+
+        prec = _PREC_NEG if sign else _PREC_MUL
+        if in_fraction:
+            return f"{sign}\\frac{{{join(top_items)}}}{{{join(bottom_items)}}}", prec
+        return sign + join(top_items), prec
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 

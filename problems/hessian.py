@@ -1,0 +1,341 @@
+"""``hessian``: gradient, Hessian, its eigenvalues and the second-derivative test at a point.
+
+The sampler builds f = c + ½ wᵀAw + (terms of degree 3 and 4 in w), w = v − p, around
+an integer point p, with the symmetric integer matrix A drawn for the requested
+classification, and expands it into a polynomial in the variables: p is a critical point.
+An inconclusive A has a zero eigenvalue (the others of one sign) and f has a cubic or
+quartic term along that eigenvector, so the second-derivative test genuinely cannot decide.
+
+>>> import numpy as np
+>>> family = HessianFamily()
+>>> params = family.validate({"f": "2x^2 + 3y^2 - x*y", "vars": ["x", "y"], "point": [0, 0]})
+>>> answers = family.solve(params)
+>>> answers["hessian"], answers["classification"]
+([[4.0, -1.0], [-1.0, 6.0]], 'minimum')
+>>> params = family.sample(np.random.default_rng(1), classification="saddle", dims=3)
+>>> family.solve(params)["classification"], len(params["vars"])
+('saddle', 3)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import combinations_with_replacement
+
+import numpy as np
+
+from calcgrade.grader.errors import ParamsError
+from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.sampling import nice, pick
+from calcgrade.solutions import expr as ex
+from calcgrade.solutions import hessian as hs
+
+VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
+SYNONYMS = {
+    "min": "minimum", "local minimum": "minimum", "local min": "minimum",
+    "relative minimum": "minimum", "minimum point": "minimum",
+    "max": "maximum", "local maximum": "maximum", "local max": "maximum",
+    "relative maximum": "maximum", "maximum point": "maximum",
+    "saddle point": "saddle", "saddlepoint": "saddle",
+    "none": "inconclusive", "undetermined": "inconclusive", "degenerate": "inconclusive",
+    "indeterminate": "inconclusive", "test inconclusive": "inconclusive",
+}
+
+# polynomials: {exponent tuple: integer coefficient} ---------------------------------------
+Poly = dict
+
+
+def _padd(*polys: Poly) -> Poly:
+    out: Poly = {}
+    for poly in polys:
+        for mono, c in poly.items():
+            out[mono] = out.get(mono, 0) + c
+    return {m: c for m, c in out.items() if c != 0}
+
+
+def _pmul(a: Poly, b: Poly) -> Poly:
+    out: Poly = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            mono = tuple(i + j for i, j in zip(ma, mb))
+            out[mono] = out.get(mono, 0) + ca * cb
+    return {m: c for m, c in out.items() if c != 0}
+
+
+def _ppow(a: Poly, k: int, n: int) -> Poly:
+    out: Poly = {(0,) * n: 1}
+    for _ in range(k):
+        out = _pmul(out, a)
+    return out
+
+
+def _linear(coeffs, constant: int = 0) -> Poly:
+    n = len(coeffs)
+    poly = {tuple(int(i == j) for j in range(n)): c for i, c in enumerate(coeffs)}
+    poly[(0,) * n] = constant
+    return {m: c for m, c in poly.items() if c != 0}
+
+
+def _shift(poly: Poly, point) -> Poly:
+    """The polynomial in v obtained by substituting w_i = v_i − p_i."""
+    n = len(point)
+    linear = [_linear([int(i == j) for j in range(n)], -p) for i, p in enumerate(point)]
+    terms = []
+    for mono, c in poly.items():
+        term: Poly = {(0,) * n: c}
+        for i, e in enumerate(mono):
+            if e:
+                term = _pmul(term, _ppow(linear[i], e, n))
+        terms.append(term)
+    return _padd(*terms)
+
+
+def _along(poly: Poly, direction) -> Poly:
+    """poly(s·direction) as {(degree,): coefficient}."""
+    out: Poly = {}
+    for mono, c in poly.items():
+        value = c
+        for m, e in zip(direction, mono):
+            value *= m**e
+        out[(sum(mono),)] = out.get((sum(mono),), 0) + value
+    return {m: c for m, c in out.items() if c != 0}
+
+
+def _to_expr(poly: Poly, names) -> ex.Expr:
+    """Highest degree first, then lexicographic in the variables."""
+    order = sorted(poly, key=lambda mono: (-sum(mono), tuple(-e for e in mono)))
+    symbols = [ex.Sym(name) for name in names]
+    return ex.add(*(ex.mul(ex.Num(poly[mono]), *(s**e for s, e in zip(symbols, mono) if e))
+                    for mono in order))
+
+
+def _quadratic(matrix) -> Poly:
+    n = len(matrix)
+    poly = {}
+    for i in range(n):
+        for j in range(i, n):
+            mono = tuple((k == i) + (k == j) for k in range(n))
+            poly[mono] = matrix[i][i] // 2 if i == j else matrix[i][j]
+    return {m: c for m, c in poly.items() if c != 0}
+
+
+# matrices with a chosen inertia ----------------------------------------------------------
+def _form(rng, n: int, label: str, small: bool = False) -> list[list[int]]:
+    """A nonsingular symmetric integer matrix with even diagonal and the given label."""
+    top, off = (3, 2) if small else (4, 4)
+    for _ in range(100):
+        if label in ("minimum", "maximum"):
+            diag = [2 * nice(rng, 1, top) for _ in range(n)]
+        else:
+            diag = [2 * nice(rng, -top + 1, top - 1) for _ in range(n)]
+        matrix = [[0] * n for _ in range(n)]
+        for i in range(n):
+            matrix[i][i] = diag[i]
+            for j in range(i + 1, n):
+                matrix[i][j] = matrix[j][i] = nice(rng, -off, off)
+        if label == "maximum":
+            matrix = [[-a for a in row] for row in matrix]
+        if hs.classify(hs.eigenvalues(matrix)) == label:
+            return matrix
+    raise Reject(f"no {label} matrix drawn")
+
+
+def _orthogonal_basis(m) -> list[list[int]]:
+    """n − 1 independent integer vectors orthogonal to ``m``."""
+    if len(m) == 2:
+        return [[-m[1], m[0]]]
+    a, b, c = m
+    basis: list[list[int]] = []
+    for u in ([b, -a, 0], [c, 0, -a], [0, c, -b]):
+        if any(u) and (not basis or any(np.cross(basis[0], u))):
+            basis.append(u)
+    return basis[:2]
+
+
+def _singular(rng, n: int, label: str):
+    """(A, m): A = Uᵀ B U with B of the given label on m⊥, so A m = 0 and A has one zero eigenvalue."""
+    while True:
+        m = [nice(rng, -1, 1) for _ in range(n)]
+        if any(m) and (n == 2 or sum(1 for v in m if v) <= 2):
+            break
+    basis = _orthogonal_basis(m)
+    if n == 3 and rng.integers(2):
+        basis[1] = [u + v for u, v in zip(basis[1], basis[0])]
+    if n == 2:
+        inner = [[pick(rng, (-1, 1)) * 2 * nice(rng, 1, 3)]]
+    else:
+        inner = _form(rng, n - 1, label, small=True)
+    u = np.array(basis)
+    matrix = (u.T @ np.array(inner) @ u).astype(int).tolist()
+    return matrix, m
+
+
+def _random_monomial(rng, n: int, degree: int) -> tuple[int, ...]:
+    choices = list(combinations_with_replacement(range(n), degree))
+    chosen = pick(rng, choices)
+    return tuple(chosen.count(i) for i in range(n))
+
+
+# mistakes ----------------------------------------------------------------------------------
+@lru_cache(maxsize=2048)
+def _analysis(f: str, variables: tuple[str, ...], point: tuple) -> dict:
+    return hs.analyze(parse_cached(f, variables), list(variables), point)
+
+
+def _solved(params) -> dict:
+    a = _analysis(params["f"], tuple(params["vars"]), tuple(params["point"]))
+    return {"gradient": list(a["gradient"]), "hessian": [list(r) for r in a["hessian"]],
+            "eigenvalues": list(a["eigenvalues"]), "classification": a["classification"]}
+
+
+def _by_trace(params):
+    a = _solved(params)
+    trace = sum(a["hessian"][i][i] for i in range(len(a["hessian"])))
+    if hs.is_zero(trace, max(abs(v) for row in a["hessian"] for v in row)):
+        return None
+    label = "minimum" if trace > 0 else "maximum"
+    return None if label == a["classification"] else {"classification": label}
+
+
+def _saddle_with_zero(params):
+    a = _solved(params)
+    if a["classification"] == "saddle" and hs.has_zero_eigenvalue(a["eigenvalues"]):
+        return {"classification": "inconclusive"}
+    return None
+
+
+def _by_determinant(params):
+    a = _solved(params)
+    if len(a["hessian"]) != 2:
+        return None
+    (p, q), (_, r) = a["hessian"]
+    det = p * r - q * q
+    if hs.is_zero(det, max(p * p, q * q, r * r)):
+        label = "inconclusive"
+    else:
+        label = "minimum" if det > 0 else "saddle"
+    return None if label == a["classification"] else {"classification": label}
+
+
+def _missing_mixed(params):
+    a = _solved(params)
+    h = a["hessian"]
+    n = len(h)
+    if all(h[i][j] == 0 for i in range(n) for j in range(n) if i != j):
+        return None
+    diagonal = [[h[i][j] if i == j else 0.0 for j in range(n)] for i in range(n)]
+    values = hs.eigenvalues(diagonal)
+    return {"hessian": diagonal, "eigenvalues": values, "classification": hs.classify(values)}
+
+
+def _descending(params):
+    values = _solved(params)["eigenvalues"]
+    if hs.is_zero(values[-1] - values[0], max(abs(v) for v in values)):
+        return None
+    return {"eigenvalues": values[::-1]}
+
+
+class HessianFamily(Family):
+    name = "hessian"
+    topic = "Hessians and critical points"
+    skills = ("partial derivatives", "Hessian matrix", "eigenvalues", "second-derivative test")
+    summary = "∇f, the Hessian, its eigenvalues and the classification of a point by the eigenvalue test"
+    params = (
+        ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
+        ParamSpec("vars", "list of 2 or 3 variable names", "the variables, in order"),
+        ParamSpec("point", "list of numbers", "the point, one coordinate per variable"),
+    )
+    options = (
+        OptionSpec("classification", "any", "the classification of the sampled critical point",
+                   choices=("any",) + hs.LABELS),
+        OptionSpec("dims", "any", "the number of variables (2, 3 or 'any')", choices=(2, 3, "any")),
+    )
+    answers = {
+        "gradient": AnswerSpec("vector", "∇f at the point"),
+        "hessian": AnswerSpec("matrix", "the Hessian of f at the point, as a list of rows"),
+        "eigenvalues": AnswerSpec("vector", "the eigenvalues of the Hessian, ascending"),
+        "classification": AnswerSpec("label", "the result of the eigenvalue test", labels=hs.LABELS,
+                                     synonyms=SYNONYMS),
+    }
+
+    def mistakes(self):
+        return (
+            Mistake("hessian.classified_by_trace",
+                    "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
+                    "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
+                    "a positive and a negative eigenvalue make a saddle",
+                    _by_trace),
+            Mistake("hessian.saddle_with_zero_called_inconclusive",
+                    "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
+                    "a sign: with a positive and a negative eigenvalue the point is a saddle",
+                    _saddle_with_zero),
+            Mistake("hessian.classified_by_determinant",
+                    "det H > 0 alone does not make a minimum: it says both eigenvalues have the same sign, "
+                    "and that sign (the sign of the second derivative along the first variable) decides "
+                    "between minimum and maximum",
+                    _by_determinant),
+            Mistake("hessian.missing_mixed_partials",
+                    "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
+                    "and the eigenvalues are those of the full matrix, not its diagonal entries",
+                    _missing_mixed),
+            Mistake("hessian.eigenvalues_descending",
+                    "list the eigenvalues in ascending order, smallest first",
+                    _descending),
+        )
+
+    def check(self, params):
+        variables = read_variables(self.name, params, "vars", (2, 3))
+        f = str(read_expression(self.name, params, "f", variables))
+        point = read_vector(self.name, params, "point", len(variables))
+        try:
+            _analysis(f, tuple(variables), tuple(point))
+        except ValueError:
+            raise ParamsError(f"{self.name}: f or its first or second derivatives are not defined at "
+                              f"point {point}; choose a point inside the domain of f") from None
+        return {"f": f, "vars": variables, "point": point}
+
+    def draw(self, rng: np.random.Generator, *, classification: str, dims):
+        n = pick(rng, (2, 3)) if dims == "any" else dims
+        label = pick(rng, hs.LABELS) if classification == "any" else classification
+        null = None
+        if label == "inconclusive":
+            matrix, null = _singular(rng, n, pick(rng, ("minimum", "maximum")))
+        elif label == "saddle" and n == 3 and rng.random() < 0.4:
+            matrix, null = _singular(rng, n, "saddle")
+        else:
+            matrix = _form(rng, n, label)
+        if max(abs(a) for row in matrix for a in row) > 16:
+            raise Reject("Hessian entries too large")
+        if hs.classify(hs.eigenvalues(matrix)) != label:
+            raise Reject(f"the Hessian is not a {label}")
+        higher = []
+        if label == "inconclusive":
+            k = pick(rng, (3, 4))
+            e = nice(rng, -2, 2, nonzero=True) if k == 3 else pick(rng, (-1, 1))
+            higher.append({m: e * c for m, c in _ppow(_linear(null), k, n).items()})
+        extra = 1 if null is not None else pick(rng, (0, 1, 1, 2))
+        for _ in range(extra):
+            degree = pick(rng, (3, 3, 4)) if null is None else 3
+            coeff = nice(rng, -2, 2, nonzero=True) if degree == 3 else pick(rng, (-1, 1))
+            higher.append({_random_monomial(rng, n, degree): coeff})
+        w_poly = _padd({(0,) * n: nice(rng, -5, 5)}, _quadratic(matrix), *higher)
+        if label == "inconclusive" and not any(deg > 2 for (deg,) in _along(w_poly, null)):
+            raise Reject("f is quadratic along the zero-eigenvalue direction")
+        point = [nice(rng, -2, 2) for _ in range(n)]
+        names = VARIABLES[n]
+        return {"f": str(_to_expr(_shift(w_poly, point), names)), "vars": list(names), "point": point}
+
+    def solve(self, params):
+        return _solved(params)
+
+    def context(self, params):
+        variables = params["vars"]
+        f = parse_cached(params["f"], tuple(variables))
+        return {
+            "f_latex": ex.to_latex(f),
+            "args": ", ".join(variables),
+            "point_text": ", ".join(str(p) for p in params["point"]),
+            "n": len(variables),
+            "partials": ", ".join(rf"\dfrac{{\partial f}}{{\partial {v}}}" for v in variables),
+        }

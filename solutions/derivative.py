@@ -1,0 +1,109 @@
+"""The first or second derivative of a one-variable function, its value and concavity.
+
+Pure functions over :mod:`calcgrade.solutions.expr` trees: :func:`solve` differentiates
+with :func:`calcgrade.solutions.calculus.diff` (or a buggy :class:`Rules` subclass, for
+the mistake catalog) and evaluates with :func:`expr.compile_numeric`.
+
+>>> from calcgrade.solutions.parse import parse_expression
+>>> f = parse_expression("x^2*exp(x)", ["x"])
+>>> answers = solve(f, "x", at=1)
+>>> answers["derivative"], round(answers["value"], 6)
+('2*x*exp(x) + x**2*exp(x)', 8.154845)
+>>> solve(parse_expression("x^3", ["x"]), "x", at=-1, order=2)
+{'derivative': '6*x', 'value': -6.0, 'concavity': 'concave down'}
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from calcgrade.solutions import expr as ex
+from calcgrade.solutions.calculus import Rules, diff
+from calcgrade.solutions.expr import Expr
+
+CONCAVITY_LABELS = ("concave up", "concave down", "neither")
+FLAT = 1e-9  # |f''(a)| at or below this counts as zero: the test is inconclusive
+
+
+def derivative(f: Expr, var: str, order: int = 1, rules: Rules | None = None) -> Expr:
+    """The ``order``-th derivative of ``f`` with respect to ``var``."""
+    return diff(f, var, order, rules)
+
+
+def value_at(expr: Expr, var: str, at: float) -> float:
+    """The real value of ``expr`` at ``var = at``; nan outside the domain."""
+    with np.errstate(all="ignore"):
+        value = ex.compile_numeric(expr)({var: float(at)})
+    return float(value)
+
+
+def concavity(second: float) -> str:
+    """The concavity label for a second-derivative value.
+
+    >>> concavity(2.0), concavity(-0.5), concavity(0.0)
+    ('concave up', 'concave down', 'neither')
+    """
+    if second > FLAT:
+        return "concave up"
+    if second < -FLAT:
+        return "concave down"
+    return "neither"
+
+
+def solve(f: Expr, var: str, at: float | None = None, order: int = 1,
+          rules: Rules | None = None) -> dict:
+    """``derivative`` (text), and with ``at`` its ``value`` there (nan outside the domain);
+    with ``order`` 2 and ``at`` also the ``concavity`` of ``f`` at ``at``."""
+    tree = derivative(f, var, order, rules)
+    answers: dict = {"derivative": str(tree)}
+    if at is not None:
+        answers["value"] = value_at(tree, var, at)
+        if order == 2 and math.isfinite(answers["value"]):
+            answers["concavity"] = concavity(answers["value"])
+    return answers
+
+
+def domain_issue(expr: Expr, var: str, at: float) -> str | None:
+    """Why ``expr`` has no finite real value at ``var = at`` (a short hint), or None.
+
+    >>> from calcgrade.solutions.parse import parse_expression
+    >>> domain_issue(parse_expression("ln(x) + 1", ["x"]), "x", -1)
+    'log of a negative number?'
+    >>> domain_issue(parse_expression("x + 1", ["x"]), "x", -1) is None
+    True
+    """
+    if math.isfinite(value_at(expr, var, at)):
+        return None
+    for node in _postorder(expr):
+        if math.isfinite(value_at(node, var, at)):
+            continue
+        args = [value_at(a, var, at) for a in node.args]
+        if all(math.isfinite(a) for a in args):
+            return _describe(node, args)
+    return "the value is not a finite real number"
+
+
+def _postorder(expr: Expr):
+    for arg in expr.args:
+        yield from _postorder(arg)
+    yield expr
+
+
+def _describe(node: Expr, args: list[float]) -> str:
+    if isinstance(node, ex.Fn):
+        (u,) = args
+        if node.name == "log":
+            return "log of zero?" if u == 0 else "log of a negative number?"
+        if node.name in ("asin", "acos"):
+            return f"{node.name} of a number outside [-1, 1]?"
+        return f"{node.name} overflows there"
+    if isinstance(node, ex.Pow) and isinstance(node.exp, ex.Num):
+        base, exponent = args[0], node.exp.value
+        if base == 0 and exponent < 0:
+            return "division by zero?"
+        if base < 0 and exponent.denominator % 2 == 0:
+            return "square root of a negative number?" if exponent.denominator == 2 \
+                else "even root of a negative number?"
+    return "the value is not a finite real number"
