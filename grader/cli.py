@@ -6,6 +6,11 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade sample FAMILY --seed N [--option key=value ...]
     calcgrade sample FAMILY --seeds A:B [--option key=value ...]
     calcgrade solve FAMILY --params JSON
+    calcgrade init [--secret-file FILE] [--force]
+    calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
+    calcgrade preview ASSIGNMENT --student ID [--roster ROSTER] [--secret-file FILE]
+    calcgrade check NOTEBOOK
+    calcgrade demo [--out DIR]
 """
 
 from __future__ import annotations
@@ -122,6 +127,191 @@ def _load_json_argument(text: str, flag: str) -> Any:
     except json.JSONDecodeError as error:
         raise ParamsError(f"{source}: not valid JSON: {error.msg} at line {error.lineno} "
                           f"column {error.colno}") from None
+
+
+# --- assignments: init, generate, preview, check, demo -------------------------------------
+
+_SECRET_FILE_HELP = ("Where the course secret is (default: $XDG_CONFIG_HOME/calcgrade/secret or "
+                     "~/.config/calcgrade/secret); $CALCGRADE_SECRET overrides it.")
+
+
+def _show_progress() -> bool:
+    """A progress bar only for a person at a terminal (not when piped, not in CI)."""
+    import os
+
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+class _ProgressBar:
+    """A rich progress bar for ``generate``; a no-op when :func:`_show_progress` is false."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if _show_progress():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+            self.bar.__enter__()
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+@cli.command()
+@click.option("--secret-file", type=click.Path(dir_okay=False), help="Where to write the secret "
+              "(default: $XDG_CONFIG_HOME/calcgrade/secret or ~/.config/calcgrade/secret).")
+@click.option("--force", is_flag=True, help="Replace an existing secret (every variant changes).")
+def init(secret_file: str | None, force: bool) -> None:
+    """Create the course secret (32 random bytes, file mode 0600)."""
+    from calcgrade.grader.secret import ENV_VAR, init_secret
+
+    path = init_secret(secret_file, force=force)
+    click.echo(f"Wrote a new course secret to {path} (readable only by you).")
+    click.echo("Every student's variants and notebook tokens derive from it: back it up and keep "
+               "it private.")
+    click.echo(f"For CI, set the environment variable {ENV_VAR} to the file's contents.")
+
+
+@cli.command()
+@click.argument("assignment_file", metavar="ASSIGNMENT")
+@click.option("--roster", "roster_file", required=True, metavar="ROSTER",
+              help="CSV with an id column (and optional name, email).")
+@click.option("--out", "out_dir", required=True, metavar="DIR", help="The output folder.")
+@click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to use (default: one per CPU for 100 students or more).")
+def generate(assignment_file: str, roster_file: str, out_dir: str, secret_file: str | None,
+             jobs: int | None) -> None:
+    """Write one notebook and handout per student, the key and a manifest into DIR."""
+    from calcgrade.grader.generate import generate as generate_class
+    from calcgrade.grader.secret import load_secret
+
+    secret = load_secret(secret_file)
+    with _ProgressBar("Generating") as bar:
+        result = generate_class(assignment_file, roster_file, out_dir, secret, bar.update, jobs)
+    _report_generated(result)
+
+
+def _report_generated(result) -> None:
+    out = result.out
+    click.echo(f"Generated {result.students} notebook{'s' if result.students != 1 else ''} "
+               f"with {result.problems} problem{'s' if result.problems != 1 else ''} each in {out}:")
+    click.echo(f"  notebooks  {out / 'notebooks'}")
+    click.echo(f"  handouts   {out / 'handouts'}")
+    click.echo(f"  key        {out / 'key.json'} and {out / 'key.csv'} (keep these private)")
+    click.echo(f"  manifest   {out / 'manifest.json'}")
+    for number, students in sorted(result.shared.items()):
+        click.echo(f"Warning: problem {number}: its options allow too few variants; "
+                   f"{len(students)} student(s) share a variant with someone earlier in the roster "
+                   f"(first: {students[0]}). Widen the options to give everyone their own.", err=True)
+
+
+@cli.command()
+@click.argument("assignment_file", metavar="ASSIGNMENT")
+@click.option("--student", "student_id", required=True, metavar="ID", help="The student's id.")
+@click.option("--roster", "roster_file", metavar="ROSTER",
+              help="The class roster: with it the variants match 'generate' exactly (a student "
+                   "whose draw collides with an earlier student's is re-drawn).")
+@click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
+def preview(assignment_file: str, student_id: str, roster_file: str | None,
+            secret_file: str | None) -> None:
+    """Print one student's problem statements."""
+    from calcgrade.grader.assignment import load_assignment
+    from calcgrade.grader.notebook import points_text
+    from calcgrade.grader.roster import id_problem, load_roster
+    from calcgrade.grader.secret import load_secret
+    from calcgrade.grader.variants import student_variants
+
+    assignment = load_assignment(assignment_file)
+    problem = id_problem(student_id)
+    if problem:
+        raise UsageError(f"--student: {problem}")
+    roster_ids = [s.id for s in load_roster(roster_file)] if roster_file else None
+    if roster_ids is not None and student_id not in roster_ids:
+        raise UsageError(f"--student: {student_id!r} is not in {roster_file}")
+    secret = load_secret(secret_file)
+    parts = [f"# {assignment.title}", f"Student: {student_id}"
+             + (f" · Due: {assignment.due}" if assignment.due else "")]
+    for variant in student_variants(assignment, secret, student_id, roster_ids):
+        problem = variant.problem
+        family = problem.family_object()
+        heading = f"## Problem {problem.number}" + (f": {problem.title}" if problem.title else "")
+        names = ", ".join(f"`q{problem.number}_{name}`" for name in family.answer_names(variant.params))
+        parts.append(f"{heading} ({points_text(problem.points)}, {problem.family})\n\n"
+                     f"{family.statement(variant.params).strip()}\n\nAnswers: {names}")
+    text = "\n\n".join(parts) + "\n"
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("notebook_file", metavar="NOTEBOOK")
+def check(notebook_file: str) -> None:
+    """Self-check a notebook: empty answers, wrong types or shapes (never right or wrong)."""
+    import nbformat
+
+    from calcgrade.grader.errors import AnswerFormatError
+    from calcgrade.grader.selfcheck import check_notebook
+
+    try:
+        notebook = nbformat.read(notebook_file, as_version=4)
+    except FileNotFoundError:
+        raise UsageError(f"{notebook_file}: no such notebook") from None
+    except IsADirectoryError:
+        raise UsageError(f"{notebook_file}: is a folder, not a notebook") from None
+    except Exception as error:  # nbformat raises several kinds on a file that is no notebook
+        raise UsageError(f"{notebook_file}: not a Jupyter notebook ({type(error).__name__})") from None
+    try:
+        issues = check_notebook(notebook)
+    except UsageError as error:
+        raise UsageError(f"{notebook_file}: {error}") from None
+    blocking = [name for kind, name in issues if kind != "computed"]
+    if blocking:
+        raise AnswerFormatError(f"{notebook_file}: {len(blocking)} answer"
+                                f"{'s are' if len(blocking) != 1 else ' is'} not ready (see above)")
+
+
+@cli.command()
+@click.option("--out", "out_dir", metavar="DIR", help="A new or empty folder (default: a new "
+              "temporary folder).")
+def demo(out_dir: str | None) -> None:
+    """Generate the example assignment for a small class with a throw-away secret."""
+    from calcgrade.grader.demo import run_demo
+
+    with _ProgressBar("Generating") as bar:
+        result = run_demo(out_dir, bar.update)
+    folder = result.folder
+    first = sorted((result.generated.out / "notebooks").iterdir())[0]
+    click.echo(f"Demo class in {folder}")
+    click.echo(f"  assignment  {result.assignment}")
+    click.echo(f"  roster      {result.roster}")
+    click.echo(f"  secret      {result.secret_file} (throw-away, for this demo only)")
+    _report_generated(result.generated)
+    click.echo("Try:")
+    click.echo(f"  jupyter lab {first}")
+    click.echo(f"  calcgrade check {first}")
+    click.echo(f"  calcgrade preview {result.assignment} --student {first.stem} "
+               f"--roster {result.roster} --secret-file {result.secret_file}")
 
 
 def main(argv: list[str] | None = None) -> int:

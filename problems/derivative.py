@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
+from calcgrade.grader.compare import answer_matches, expressions_equivalent
 from calcgrade.grader.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import (VARIABLE_NAMES, parse_cached, read_expression, read_int,
                                        read_number, read_variable)
@@ -67,6 +69,11 @@ def _linear(rng, x: Expr) -> Expr:
 
 # one template per rule: rng, x -> f ---------------------------------------------------------
 
+def _one_of(rng, *builders: Callable[[], Expr]) -> Expr:
+    """Build only the chosen alternative (each alternative draws its own coefficients)."""
+    return pick(rng, builders)()
+
+
 def _power(rng, x):
     special = (-3, -2, -1, F(-1, 2), F(1, 2), F(3, 2))
     first = pick(rng, special)
@@ -81,17 +88,24 @@ def _power(rng, x):
 
 def _constant_multiple(rng, x):
     c = pick(rng, (-5, -4, -3, -2, 2, 3, 4, 5, 6, F(1, 2), F(-1, 2), F(3, 2), F(1, 3)))
-    g = pick(rng, (exp(x), log(x), fn("sin", x), fn("cos", x), sqrt(x), fn("atan", x),
-                   x ** 2, x ** 3, x ** 4, x ** 5, 1 / x, x ** -2))
+    g = _one_of(rng, lambda: exp(x), lambda: log(x), lambda: fn("sin", x), lambda: fn("cos", x),
+                lambda: sqrt(x), lambda: fn("atan", x), lambda: x ** _int(rng, 2, 5),
+                lambda: 1 / x, lambda: x ** -2)
     return c * g + (_int(rng, -5, 5) if rng.random() < 0.3 else 0)
 
 
+_SUM_BASIS = ((1,), (2,), (3,), (4,), (-1,), (-2,), (F(1, 2),), ("exp",), ("log",), ("sin",),
+              ("cos",))
+
+
 def _sum(rng, x):
-    basis = (x, x ** 2, x ** 3, x ** 4, 1 / x, x ** -2, sqrt(x), exp(x), log(x), fn("sin", x),
-             fn("cos", x))
     count = 2 + int(rng.random() < 0.4)
-    chosen = rng.choice(len(basis), size=count, replace=False)
-    terms = [_coef(rng) * basis[int(i)] for i in chosen]
+    chosen = rng.choice(len(_SUM_BASIS), size=count, replace=False)
+    terms = []
+    for i in chosen:
+        (what,) = _SUM_BASIS[int(i)]
+        term = fn(what, x) if isinstance(what, str) else x ** what
+        terms.append(_coef(rng) * term)
     if rng.random() < 0.5:
         terms.append(ex.Num(_int(rng, -5, 5)))
     return ex.add(*terms)
@@ -99,82 +113,96 @@ def _sum(rng, x):
 
 def _product(rng, x):
     k = pick(rng, (1, 1, 2, -1, 3))
-    u = pick(rng, (x, x ** 2, x ** 3, x + _int(rng, -3, 3), x ** 2 + _int(rng, -3, 3),
-                   exp(k * x)))
-    v = pick(rng, (exp(k * x), fn("sin", k * x), fn("cos", k * x), log(x), sqrt(x),
-                   fn("atan", x)))
+    u = _one_of(rng, lambda: x, lambda: x ** 2, lambda: x ** 3, lambda: x + _int(rng, -3, 3),
+                lambda: x ** 2 + _int(rng, -3, 3), lambda: exp(k * x))
+    v = _one_of(rng, lambda: exp(k * x), lambda: fn("sin", k * x), lambda: fn("cos", k * x),
+                lambda: log(x), lambda: sqrt(x), lambda: fn("atan", x))
     return _scale(rng, u * v, 0.3)
 
 
 def _quotient(rng, x):
     a, b, c, d = _int(rng, -3, 3), _int(rng, -3, 3), _int(rng, 1, 3), _int(rng, -3, 3)
-    numer = pick(rng, (a * x + b, x ** 2 + b, x, x ** 2, exp(a * x), log(x), fn("sin", x),
-                       fn("cos", x), log(x ** 2 + abs(b))))
-    denom = pick(rng, (c * x + d, x ** 2 + abs(d), x, exp(x)))
-    if numer == a * x + b and denom == c * x + d and a * d == b * c:
+    kind = pick(rng, ("poly", "poly", "monomial", "exp", "other", "other"))
+    numer = _one_of(rng, *{
+        "poly": (lambda: a * x + b, lambda: x ** 2 + b),
+        "monomial": (lambda: x, lambda: x ** 2),
+        "exp": (lambda: exp(a * x),),
+        "other": (lambda: log(x), lambda: fn("sin", x), lambda: fn("cos", x),
+                  lambda: log(x ** 2 + abs(b))),
+    }[kind])
+    denoms = [lambda: c * x + d, lambda: x ** 2 + abs(d)]
+    if kind != "monomial":  # x**2/x would cancel
+        denoms.append(lambda: x)
+    if kind != "exp":
+        denoms.append(lambda: 1 + exp(x))
+    denom = _one_of(rng, *denoms)
+    if numer == denom or numer == a * x + b and denom == c * x + d and a * d == b * c:
         raise Reject("the quotient simplifies to a constant")
     return _scale(rng, numer / denom, 0.2)
 
 
 def _chain(rng, x):
-    inner = pick(rng, (_linear(rng, x), x ** 2 + _int(rng, -3, 3), x ** 3 + _int(rng, -3, 3),
-                       x ** 2 + _int(rng, -3, 3) * x, fn("sin", _int(rng, 2, 3) * x)))
-    n = pick(rng, (2, 3, 4, -1, -2, F(1, 2)))
-    outer = pick(rng, (fn("sin", inner), fn("cos", inner), exp(inner), log(inner),
-                       sqrt(inner), inner ** n))
+    inner = _one_of(rng, lambda: _linear(rng, x), lambda: x ** 2 + _int(rng, -3, 3),
+                    lambda: x ** 3 + _int(rng, -3, 3), lambda: x ** 2 + _int(rng, -3, 3) * x,
+                    lambda: fn("sin", _int(rng, 2, 3) * x))
+    outer = _one_of(rng, lambda: fn("sin", inner), lambda: fn("cos", inner),
+                    lambda: exp(inner), lambda: log(inner), lambda: sqrt(inner),
+                    lambda: inner ** pick(rng, (2, 3, 4, -1, -2, F(1, 2))))
     return _scale(rng, outer, 0.3)
 
 
 def _exp(rng, x):
-    a = _coef(rng, 3)
-    return pick(rng, (
-        _coef(rng) * exp(a * x),
-        exp(_linear(rng, x)),
-        ex.Num(pick(rng, (2, 3, 5))) ** x * _coef(rng, 3),
-        exp(pick(rng, (-1, F(-1, 2), 1)) * x ** 2),
-        1 / (1 + exp(-a * x)),
-        _coef(rng) * exp(x) + _coef(rng) * x ** _int(rng, 1, 3),
-    ))
+    return _one_of(
+        rng,
+        lambda: _coef(rng) * exp(_coef(rng, 3) * x),
+        lambda: exp(_linear(rng, x)),
+        lambda: ex.Num(pick(rng, (2, 3, 5))) ** x * _coef(rng, 3),
+        lambda: _scale(rng, exp(pick(rng, (-2, -1, F(-1, 2), F(1, 2), 1)) * x ** 2), 0.5),
+        lambda: _scale(rng, 1 / (1 + exp(-_coef(rng, 3) * x)), 0.5),
+        lambda: _coef(rng) * exp(x) + _coef(rng) * x ** _int(rng, 1, 3),
+    )
 
 
 def _log(rng, x):
-    b = _int(rng, 1, 4, ())
-    return pick(rng, (
-        _coef(rng) * log(_linear(rng, x)),
-        _scale(rng, log(x ** 2 + b)),
-        _scale(rng, x ** _int(rng, 1, 3) * log(x)),
-        log(x) / x ** _int(rng, 1, 2),
-        log(1 + exp(_coef(rng, 3) * x)),
-        log(x) ** 2 + _coef(rng) * x,
-        _coef(rng) * log(x) + _coef(rng) * x ** _int(rng, 1, 3),
-    ))
+    return _one_of(
+        rng,
+        lambda: _coef(rng) * log(_linear(rng, x)),
+        lambda: _scale(rng, log(x ** 2 + _int(rng, 1, 4, ()))),
+        lambda: _scale(rng, x ** _int(rng, 1, 3) * log(_int(rng, 1, 3) * x), 0.5),
+        lambda: _scale(rng, log(_int(rng, 1, 3) * x) / x ** _int(rng, 1, 2), 0.5),
+        lambda: _scale(rng, log(1 + exp(_coef(rng, 3) * x)), 0.5),
+        lambda: log(x) ** 2 + _coef(rng) * x ** _int(rng, 1, 3),
+        lambda: _coef(rng) * log(x) + _coef(rng) * x ** _int(rng, 1, 3),
+    )
 
 
 def _trig(rng, x):
     k = pick(rng, (1, 2, 3, 4, F(1, 2)))
-    return pick(rng, (
-        _coef(rng) * fn("sin", k * x),
-        _coef(rng) * fn("cos", k * x),
-        _scale(rng, fn("sin", k * x) ** 2),
-        _scale(rng, fn("cos", k * x) ** pick(rng, (2, 3))),
-        _scale(rng, fn("sin", x) * fn("cos", k * x)),
-        _coef(rng) * fn("sin", x) + _coef(rng) * fn("cos", k * x),
-        _scale(rng, fn("tan", k * x)),
-        fn("cos", x ** 2 + _int(rng, -2, 2, ())),
-    ))
+    return _one_of(
+        rng,
+        lambda: _coef(rng) * fn("sin", k * x),
+        lambda: _coef(rng) * fn("cos", k * x),
+        lambda: _scale(rng, fn("sin", k * x) ** 2),
+        lambda: _scale(rng, fn("cos", k * x) ** pick(rng, (2, 3))),
+        lambda: _scale(rng, fn("sin", x) * fn("cos", k * x)),
+        lambda: _coef(rng) * fn("sin", x) + _coef(rng) * fn("cos", k * x),
+        lambda: _scale(rng, fn("tan", k * x), 0.6),
+        lambda: _scale(rng, fn("cos", pick(rng, (1, 2, F(1, 2))) * x ** 2 + _int(rng, -2, 2, ())), 0.5),
+    )
 
 
 def _inverse(rng, x):
-    a = pick(rng, (2, 3, 4))
-    return pick(rng, (
-        _coef(rng) * fn("atan", pick(rng, (2, 3, 4, F(1, 2))) * x),
-        fn("atan", _linear(rng, x)),
-        _scale(rng, fn("asin", x / a)),
-        _scale(rng, fn("acos", x / a)),
-        _scale(rng, sqrt(pick(rng, (-3, -2, -1, 1, 2, 3)) * x + _int(rng, -3, 4, ()))),
-        _scale(rng, fn("atan", x ** 2)),
-        x * fn("atan", pick(rng, (1, 2, 3)) * x),
-    ))
+    a = pick(rng, (2, 3, 4, 5))
+    return _one_of(
+        rng,
+        lambda: _coef(rng) * fn("atan", pick(rng, (2, 3, 4, F(1, 2))) * x),
+        lambda: fn("atan", _linear(rng, x)),
+        lambda: _scale(rng, fn("asin", x / a), 0.6),
+        lambda: _scale(rng, fn("acos", x / a), 0.6),
+        lambda: _scale(rng, sqrt(pick(rng, (-3, -2, -1, 1, 2, 3)) * x + _int(rng, -3, 4, ()))),
+        lambda: _scale(rng, fn("atan", pick(rng, (1, 2, 3, F(1, 2))) * x ** 2), 0.5),
+        lambda: _scale(rng, x ** _int(rng, 1, 2) * fn("atan", pick(rng, (1, 2, 3, F(1, 2))) * x), 0.5),
+    )
 
 
 TEMPLATES: dict[str, Callable] = {
@@ -200,13 +228,47 @@ def exercises(rule: str, f: Expr, used: set[str]) -> bool:
 
 # mistakes: each a Rules subclass with one rule broken ------------------------------------------
 
+def _is_negative_power(node: Expr) -> bool:
+    return isinstance(node, ex.Pow) and isinstance(node.exp, ex.Num) and node.exp.value < 0
+
+
+def _is_cos(node: Expr) -> bool:
+    return isinstance(node, ex.Fn) and node.name == "cos"
+
+
+@lru_cache(maxsize=50_000)
+def _contains(expr: Expr, test: Callable[[Expr], bool]) -> bool:
+    return test(expr) or any(_contains(arg, test) for arg in expr.args)
+
+
 class _Buggy(Rules):
+    needs = ""  # the tag (in Rules.used) of the rule this mistake breaks
+    cancels_in_pairs = False
+
     def __init__(self) -> None:
         super().__init__()
         self.fired = False
 
+    @staticmethod
+    def relevant(expr: Expr) -> bool:
+        """False only when the broken rule cannot change the derivative of ``expr``."""
+        return True
+
+    def d(self, expr, var):
+        # A subtree whose right derivation never applies the broken rule is differentiated
+        # the same way by the buggy rules: take it from the memo.
+        known = sol.remembered(expr, var)
+        if known is None and not self.relevant(expr):
+            known = sol.derivative_and_rules(expr, var)
+        if known is not None and (self.needs not in known[1] or not self.relevant(expr)):
+            self.used |= known[1]
+            return known[0]
+        return super().d(expr, var)
+
 
 class _MissingChainFactor(_Buggy):
+    needs = "chain"
+
     def chain(self, outer, inner, var):
         if self.d(inner, var) != ex.ONE:
             self.fired = True
@@ -214,6 +276,8 @@ class _MissingChainFactor(_Buggy):
 
 
 class _ProductOfDerivatives(_Buggy):
+    needs = "product"
+
     def product(self, factors, var):
         if len(factors) == 1:
             return self.d(factors[0], var)
@@ -222,6 +286,9 @@ class _ProductOfDerivatives(_Buggy):
 
 
 class _QuotientNumeratorSwapped(_Buggy):
+    needs = "quotient"
+    cancels_in_pairs = True  # swapped twice (f'' of a quotient), the sign flips cancel
+
     def quotient(self, numer, denom, var):
         self.fired = True
         top = ex.add(ex.mul(numer, self.d(denom, var)), ex.neg(ex.mul(self.d(numer, var), denom)))
@@ -229,6 +296,9 @@ class _QuotientNumeratorSwapped(_Buggy):
 
 
 class _PowerRuleNegativeExponent(_Buggy):
+    needs = "power"
+    relevant = staticmethod(lambda expr: _contains(expr, _is_negative_power))
+
     def power_rule(self, base, exponent):
         if isinstance(exponent, ex.Num) and exponent.value < 0:
             self.fired = True
@@ -237,12 +307,17 @@ class _PowerRuleNegativeExponent(_Buggy):
 
 
 class _PowerRuleExponentKept(_Buggy):
+    needs = "power"
+
     def power_rule(self, base, exponent):
         self.fired = True
         return ex.mul(exponent, ex.power(base, exponent))
 
 
 class _CosDerivativeSign(_Buggy):
+    needs = "trig"
+    relevant = staticmethod(lambda expr: _contains(expr, _is_cos))
+
     def outer(self, name, u):
         if name == "cos":
             self.fired = True
@@ -254,21 +329,81 @@ def _tree(params) -> Expr:
     return parse_cached(params["f"], (params["var"],))
 
 
+@lru_cache(maxsize=4096)
+def derivatives(text: str, var: str, order: int) -> tuple[tuple[Expr, ...], frozenset[str]]:
+    """f', ..., the ``order``-th derivative of f (given as text) and the rules they needed."""
+    rules = sol.MemoRules()
+    trees = [parse_cached(text, (var,))]
+    for _ in range(order):
+        trees.append(rules.d(trees[-1], var))
+    return tuple(trees[1:]), frozenset(rules.used)
+
+
+@lru_cache(maxsize=4096)
+def _reference(text: str, var: str, at, order: int) -> dict:
+    return sol.answers_for(derivatives(text, var, order)[0][-1], var, at, order)
+
+
+def _buggy_derivative(rules_class: type[_Buggy], params) -> Expr | None:
+    """The derivative the mistake produces, or None when it does not arise for ``params``."""
+    text, var, order = params["f"], params["var"], params.get("order", 1)
+    if rules_class.needs not in derivatives(text, var, order)[1]:
+        return None  # the right derivation never applies the rule this mistake breaks
+    rules = rules_class()
+    tree = sol.derivative(_tree(params), var, order, rules)
+    if not rules.fired:
+        return None
+    if order == 2 and rules_class.cancels_in_pairs and expressions_equivalent(
+            tree, derivatives(text, var, order)[0][-1], (var,)) is True:
+        return None  # made consistently, this mistake gives the right f''
+    return tree
+
+
+def _buggy_scalars(tree: Expr, params) -> dict:
+    """The mistake's ``value`` (when finite) and ``concavity`` (when it changes)."""
+    at, order = params.get("at"), params.get("order", 1)
+    if at is None:
+        return {}
+    value = sol.value_at(tree, params["var"], at)
+    if not math.isfinite(value):
+        return {}
+    out = {"value": value}
+    if order == 2:
+        concavity = sol.concavity(value)
+        if concavity != _reference(params["f"], params["var"], at, order).get("concavity"):
+            out["concavity"] = concavity
+    return out
+
+
 def _buggy_solver(rules_class: type[_Buggy]) -> Callable:
     def solve(params):
-        rules = rules_class()
-        order = params.get("order", 1)
-        answers = sol.solve(_tree(params), params["var"], params.get("at"), order, rules)
-        if not rules.fired:
+        tree = _buggy_derivative(rules_class, params)
+        if tree is None:
             return None
-        if "value" in answers and not math.isfinite(answers["value"]):
-            del answers["value"]
-        if "concavity" in answers:
-            right = sol.solve(_tree(params), params["var"], params["at"], order)
-            if answers["concavity"] == right.get("concavity"):
-                del answers["concavity"]
-        return answers
+        return {**_buggy_scalars(tree, params), "derivative": str(tree)}
     return solve
+
+
+_CATALOG = (
+    ("missing_chain_factor", _MissingChainFactor,
+     "you differentiated the outer function but did not multiply by the derivative of the "
+     "inside (chain rule: d/dx f(g(x)) = f′(g(x))·g′(x))"),
+    ("product_of_derivatives", _ProductOfDerivatives,
+     "you multiplied the derivatives of the factors: the product rule is (fg)′ = f′g + fg′, "
+     "not f′g′"),
+    ("quotient_numerator_swapped", _QuotientNumeratorSwapped,
+     "your quotient-rule numerator is the wrong way round: (f/g)′ = (f′g − fg′)/g², "
+     "not (fg′ − f′g)/g²"),
+    ("power_rule_negative_exponent", _PowerRuleNegativeExponent,
+     "with a negative exponent the power rule still lowers the exponent by one: "
+     "d/dx x^(−2) = −2x^(−3), not −2x^(−1)"),
+    ("power_rule_exponent_kept", _PowerRuleExponentKept,
+     "the power rule lowers the exponent by one: d/dx x^n = n·x^(n−1), not n·x^n"),
+    ("cos_derivative_sign", _CosDerivativeSign,
+     "the derivative of cos(u) is −sin(u)·u′, not +sin(u)·u′: check the sign"),
+)
+MISTAKES = tuple(Mistake(f"derivative.{name}", message, _buggy_solver(cls))
+                 for name, cls, message in _CATALOG)
 
 
 # the family ---------------------------------------------------------------------------------
@@ -324,30 +459,23 @@ class DerivativeFamily(Family):
         return specs
 
     def mistakes(self):
-        return (
-            Mistake("derivative.missing_chain_factor",
-                    "you differentiated the outer function but did not multiply by the derivative "
-                    "of the inside (chain rule: d/dx f(g(x)) = f′(g(x))·g′(x))",
-                    _buggy_solver(_MissingChainFactor)),
-            Mistake("derivative.product_of_derivatives",
-                    "you multiplied the derivatives of the factors: the product rule is "
-                    "(fg)′ = f′g + fg′, not f′g′",
-                    _buggy_solver(_ProductOfDerivatives)),
-            Mistake("derivative.quotient_numerator_swapped",
-                    "your quotient-rule numerator is the wrong way round: (f/g)′ = (f′g − fg′)/g², "
-                    "not (fg′ − f′g)/g²",
-                    _buggy_solver(_QuotientNumeratorSwapped)),
-            Mistake("derivative.power_rule_negative_exponent",
-                    "with a negative exponent the power rule still lowers the exponent by one: "
-                    "d/dx x^(−2) = −2x^(−3), not −2x^(−1)",
-                    _buggy_solver(_PowerRuleNegativeExponent)),
-            Mistake("derivative.power_rule_exponent_kept",
-                    "the power rule lowers the exponent by one: d/dx x^n = n·x^(n−1), not n·x^n",
-                    _buggy_solver(_PowerRuleExponentKept)),
-            Mistake("derivative.cos_derivative_sign",
-                    "the derivative of cos(u) is −sin(u)·u′, not +sin(u)·u′: check the sign",
-                    _buggy_solver(_CosDerivativeSign)),
-        )
+        return MISTAKES
+
+    def require_distinguishable(self, params):
+        """As :meth:`Family.require_distinguishable`, but comparing the scalars first and
+        the derivative as trees (no printing and parsing): the sampler's hot loop."""
+        specs = self.answer_specs(params)
+        reference = self.solve(params)
+        truth = derivatives(params["f"], params["var"], params.get("order", 1))[0][-1]
+        spec = specs["derivative"]
+        for name, rules_class, _ in _CATALOG:
+            tree = _buggy_derivative(rules_class, params)
+            if tree is None:
+                continue
+            scalars = _buggy_scalars(tree, params)
+            if all(answer_matches(specs[n], v, reference[n]) for n, v in scalars.items()) and \
+                    expressions_equivalent(tree, truth, spec.variables, spec.rtol, spec.atol) is True:
+                raise Reject(f"mistake derivative.{name} is indistinguishable from the answer")
 
     def resolve_options(self, options):
         resolved = super().resolve_options(options)
@@ -372,8 +500,8 @@ class DerivativeFamily(Family):
             if issue:
                 raise ParamsError(f"{self.name}: f is not defined at at={at} ({issue}); "
                                   "choose a point in its domain")
-            issue = sol.domain_issue(sol.derivative(f, var, order), var, at)
-            if issue:
+            if not math.isfinite(_reference(out["f"], var, at, order)["value"]):
+                issue = sol.domain_issue(derivatives(out["f"], var, order)[0][-1], var, at)
                 which = "second derivative" if order == 2 else "derivative"
                 raise ParamsError(f"{self.name}: the {which} of f is not defined at at={at} "
                                   f"({issue}); choose another point")
@@ -388,13 +516,10 @@ class DerivativeFamily(Family):
             tree = ex.add(tree, TEMPLATES[pick(rng, others)](rng, x))
         text = str(tree)
         f = parse_cached(text, (var,))
-        rules_seen = Rules()
-        trees = [f]
-        for _ in range(order):
-            trees.append(rules_seen.d(trees[-1], var))
-        if not exercises(rule, f, rules_seen.used):
+        trees, used = derivatives(text, var, order)
+        if not exercises(rule, f, used):
             raise Reject(f"the function does not need the {rule} rule")
-        values = _values(trees, var)
+        values = _values((f,) + trees, var)
         if not np.any(np.abs(values[-1]) > 1e-9):
             raise Reject("the derivative is zero or undefined at every nice point")
         params = {"f": text, "var": var, "order": order}
@@ -406,18 +531,18 @@ class DerivativeFamily(Family):
         return params
 
     def solve(self, params):
-        return sol.solve(_tree(params), params["var"], params.get("at"), params.get("order", 1))
+        return dict(_reference(params["f"], params["var"], params.get("at"), params.get("order", 1)))
 
     def context(self, params):
         var, order = params["var"], params.get("order", 1)
         f = _tree(params)
-        answer = str(sol.derivative(f, var, order))
+        answer = _reference(params["f"], var, None, order)["derivative"]
         examples = (f"3*{var}**2 + exp({var})", f"{var}*cos({var}) - 2/{var}**2")
         example = next(e for e in examples if str(parse_cached(e, (var,))) != answer)
         return {"var": var, "order": order, "f_latex": ex.to_latex(f), "example": example}
 
 
-def _values(trees: list[Expr], var: str) -> list[np.ndarray]:
+def _values(trees: tuple[Expr, ...], var: str) -> list[np.ndarray]:
     """Each tree evaluated at every point of ``AT_POINTS`` (nan outside the domain)."""
     xs = np.array(AT_POINTS, dtype=float)
     with np.errstate(all="ignore"):

@@ -15,7 +15,7 @@ the domain.
 
 from __future__ import annotations
 
-from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,21 +24,37 @@ from calcgrade.problems.checks import (parse_cached, read_expression, read_int, 
                                        read_variables, read_vector)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
                                        Reject)
-from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import gradient_descent as gd
-from calcgrade.solutions.expr import Sym, as_expr, exp, log, to_latex
+from calcgrade.solutions.expr import to_latex
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
 FIRST_STEP = (0.02, 1.5)   # the range of α·max|∇f(θ_0)| tried when choosing α
 VISIBLE = 5.0              # a step must exceed this many times the answer tolerance
 
-X, Y = Sym("x"), Sym("y")
+def _number(value) -> str:
+    """A nice number as text: ``3``, ``0.5``, ``-0.25``."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def c(value):
-    """An exact coefficient from a nice number (0.1 stays 1/10, not a binary float)."""
-    return as_expr(Fraction(str(value)))
+def _sum(*terms) -> str:
+    """``(coefficient, body)`` pairs as a sum in Python syntax, zero terms left out.
+
+    >>> _sum((0.5, "x**2"), (-1, "x"), (0, "y"), (-3, ""))
+    '0.5*x**2 - x - 3'
+    """
+    out = ""
+    for coefficient, body in terms:
+        if coefficient == 0:
+            continue
+        size = abs(coefficient)
+        text = _number(size) if not body else body if size == 1 else f"{_number(size)}*{body}"
+        if not out:
+            out = f"-{text}" if coefficient < 0 else text
+        else:
+            out += f" - {text}" if coefficient < 0 else f" + {text}"
+    return out or "0"
 
 
 def _start(rng, low, high):
@@ -47,144 +63,189 @@ def _start(rng, low, high):
     return int(value) if float(value).is_integer() else value
 
 
-# one-variable templates: rng -> (f, [x0]) -------------------------------------------------
+# templates: rng -> (text of f, x0) ----------------------------------------------------
 def _quadratic(rng):
     a, b, k = nice(rng, 0.5, 3, 0.5), nice(rng, -6, 6), nice(rng, -5, 5)
-    return c(a) * X**2 + b * X + k, [_start(rng, -4, 4)]
+    return _sum((a, "x**2"), (b, "x"), (k, "")), [_start(rng, -4, 4)]
 
 
 def _quartic(rng):
-    a = pick(rng, (0.25, 0.5, 1))
-    b, k, d = nice(rng, -2, 2), nice(rng, -3, 3), nice(rng, -4, 4)
-    return c(a) * X**4 + b * X**3 + k * X**2 + d * X, [_start(rng, -2.5, 2.5)]
+    a, b = pick(rng, (0.25, 0.5, 1)), nice(rng, -2, 2)
+    k, d = nice(rng, -3, 3), nice(rng, -4, 4)
+    return _sum((a, "x**4"), (b, "x**3"), (k, "x**2"), (d, "x")), [_start(rng, -2.5, 2.5)]
 
 
 def _exp_minus_log(rng):
     a, b = pick(rng, (1, 1, 2, 0.5)), pick(rng, (1, 1, 2, 3))
-    return c(a) * exp(X) - b * log(X), [_start(rng, 0.1, 2.5)]
+    return _sum((a, "exp(x)"), (-b, "log(x)")), [_start(rng, 0.1, 2.5)]
 
 
 def _square_plus_decay(rng):
     a, k = nice(rng, 0.5, 2, 0.5), pick(rng, (1, 1, 2, 0.5))
-    return c(a) * X**2 + exp(-c(k) * X), [_start(rng, -2, 3)]
+    return _sum((a, "x**2"), (1, f"exp({_sum((-k, 'x'))})")), [_start(rng, -2, 3)]
 
 
 def _linear_minus_log(rng):
     a, b = pick(rng, (1, 1, 2, 0.5)), nice(rng, 1, 4)
-    return c(a) * X - b * log(X), [_start(rng, 0.2, 5)]
+    return _sum((a, "x"), (-b, "log(x)")), [_start(rng, 0.2, 5)]
 
 
 def _square_minus_log(rng):
     a, b = nice(rng, 0.5, 3, 0.5), pick(rng, (1, 1, 2, 3))
-    return c(a) * X**2 - b * log(X), [_start(rng, 0.1, 3)]
+    return _sum((a, "x**2"), (-b, "log(x)")), [_start(rng, 0.1, 3)]
 
 
 def _exp_minus_linear(rng):
     a, b = pick(rng, (0.5, 1, 1, 2)), nice(rng, 1, 5)
-    return exp(c(a) * X) - b * X, [_start(rng, -2, 3)]
+    return _sum((1, f"exp({_sum((a, 'x'))})"), (-b, "x")), [_start(rng, -2, 3)]
 
 
 ONE_D = (_quadratic, _quartic, _exp_minus_log, _square_plus_decay, _linear_minus_log,
          _square_minus_log, _exp_minus_linear)
 
 
-# two-variable templates: rng -> (f, [x0, y0]) ---------------------------------------------
 def _quadratic_2d(rng):
-    a, b = nice(rng, 0.5, 3, 0.5), nice(rng, 0.5, 3, 0.5)
-    k = nice(rng, -2, 2, 0.5)
+    a, b, k = nice(rng, 0.5, 3, 0.5), nice(rng, 0.5, 3, 0.5), nice(rng, -2, 2, 0.5)
     if 4 * a * b - k * k <= 0:
         raise Reject("the quadratic part is not positive definite")
     d, e = nice(rng, -6, 6), nice(rng, -6, 6)
-    f = c(a) * X**2 + c(b) * Y**2 + c(k) * X * Y + d * X + e * Y
+    f = _sum((a, "x**2"), (b, "y**2"), (k, "x*y"), (d, "x"), (e, "y"))
     return f, [_start(rng, -3, 3), _start(rng, -3, 3)]
 
 
 def _squares_plus_exp(rng):
     a, b = pick(rng, (0.5, 1, 1, 2)), pick(rng, (0.5, 1, 1, 2))
     p, q = pick(rng, (1, -1, 0.5)), pick(rng, (1, -1, 0.5, -0.5))
-    f = c(a) * X**2 + c(b) * Y**2 + exp(c(p) * X + c(q) * Y)
+    f = _sum((a, "x**2"), (b, "y**2"), (1, f"exp({_sum((p, 'x'), (q, 'y'))})"))
     return f, [_start(rng, -2, 2), _start(rng, -2, 2)]
 
 
 def _course_product(rng):
     k, d = nice(rng, 80, 90), pick(rng, (60, 80, 90, 90, 100, 120))
     s, t = pick(rng, (4, 5, 6, 6)), pick(rng, (4, 5, 6, 6))
-    f = k - c(Fraction(1, d)) * X**2 * (X - s) * Y**2 * (Y - t)
+    f = f"{k} - x**2*(x - {s})*y**2*(y - {t})/{d}"
     return f, [_start(rng, 0.5, s - 0.5), _start(rng, 0.5, t - 0.5)]
 
 
 def _squares_minus_logs(rng):
     a, b = nice(rng, 0.5, 2, 0.5), nice(rng, 0.5, 2, 0.5)
     p, q = pick(rng, (1, 1, 2)), pick(rng, (1, 1, 2))
-    f = c(a) * X**2 + c(b) * Y**2 - p * log(X) - q * log(Y)
+    f = _sum((a, "x**2"), (b, "y**2"), (-p, "log(x)"), (-q, "log(y)"))
     return f, [_start(rng, 0.1, 3), _start(rng, 0.1, 3)]
 
 
 def _banana(rng):
     a, b = pick(rng, (1, 2, 0.5)), pick(rng, (1, 2, 5))
-    f = (X - c(a))**2 + b * (Y - X**2)**2
+    f = _sum((1, f"(x - {_number(a)})**2"), (b, "(y - x**2)**2"))
     return f, [_start(rng, -1.5, 1.5), _start(rng, -1.5, 1.5)]
 
 
 TWO_D = (_quadratic_2d, _squares_plus_exp, _course_product, _squares_minus_logs, _banana)
 
 
-# the mistake catalog -------------------------------------------------------------------
-def _buggy(params, update, stale=False):
-    """The answers of a buggy update rule, or None when its path leaves the domain."""
-    obj = gd.objective(parse_cached(params["f"], tuple(params["vars"])), tuple(params["vars"]))
-    try:
-        path = gd.descend(obj, params["x0"], params["steps"], update)
-    except gd.OutsideDomain:
-        return None
-    gradients = path.gradients[:params["steps"]]
+# reference and buggy runs, cached per params (sampling asks for them several times) ---
+RULES = {  # name -> the update rule as a function of α; the reference comes first
+    "reference": lambda lr: gd.Rule(-lr),
+    "uphill": lambda lr: gd.Rule(lr),
+    "used_f_not_gradient": lambda lr: gd.Rule(0.0, -lr),
+    "forgot_learning_rate": lambda lr: gd.Rule(-1.0),
+    "stale_gradient": lambda lr: gd.Rule(0.0, 0.0, -lr),
+}
+_RUNS: dict[tuple, dict] = {}
+MAX_REMEMBERED = 4096
+
+
+def _key(params) -> tuple:
+    return (params["f"], tuple(params["vars"]), tuple(params["x0"]), params["lr"], params["steps"])
+
+
+def _objective(f_text: str, variables: tuple) -> gd.Objective:
+    return gd.objective(parse_cached(f_text, variables), variables)
+
+
+def _explore(obj: gd.Objective, x0, steps: int, rates) -> gd.Batch:
+    """Every rule of RULES for each learning rate in one batch (rate i, rule j: row i·R + j)."""
+    return gd.descend(obj, x0, steps, [rule(lr) for lr in rates for rule in RULES.values()])
+
+
+def _rows(batch: gd.Batch, i: int) -> dict:
+    """Rule name -> Path or OutsideDomain for the i-th learning rate of a batch."""
+    return {name: batch.result(i * len(RULES) + j) for j, name in enumerate(RULES)}
+
+
+def _remember(key: tuple, runs: dict) -> dict:
+    if len(_RUNS) >= MAX_REMEMBERED:
+        _RUNS.clear()
+    _RUNS[key] = runs
+    return runs
+
+
+def _runs(params) -> dict:
+    """Rule name -> Path or OutsideDomain for these params (rows never affect each other)."""
+    key = _key(params)
+    if key not in _RUNS:
+        f_text, variables, x0, lr, steps = key
+        _remember(key, _rows(_explore(_objective(f_text, variables), x0, steps, [lr]), 0))
+    return _RUNS[key]
+
+
+def _answers(path: gd.Path, steps: int, stale: bool = False) -> dict:
+    gradients = [list(g) for g in path.gradients[:steps]]
     if stale:
-        gradients = [gradients[0]] * params["steps"]
-    return {"gradients": gradients, "iterates": path.points[1:]}
+        gradients = [list(gradients[0]) for _ in range(steps)]
+    return {"gradients": gradients, "iterates": [list(p) for p in path.points[1:]]}
 
 
-def _uphill(params):
-    lr = params["lr"]
-    return _buggy(params, lambda k, p, g, v: [pi + lr * gi for pi, gi in zip(p, g)])
-
-
-def _used_f(params):
-    lr = params["lr"]
-    return _buggy(params, lambda k, p, g, v: [pi - lr * v for pi in p])
-
-
-def _forgot_lr(params):
-    return _buggy(params, lambda k, p, g, v: [pi - gi for pi, gi in zip(p, g)])
-
-
-def _stale(params):
-    if params["steps"] < 2:
-        return None
-    lr, first = params["lr"], []
-
-    def update(k, p, g, v):
-        if k == 0:
-            first.extend(g)
-        return [pi - lr * gi for pi, gi in zip(p, first)]
-    return _buggy(params, update, stale=True)
+def _mistake(name: str):
+    """The buggy solver of one rule: its answers, or None when its path leaves the domain."""
+    def solve(params):
+        if name == "stale_gradient" and params["steps"] < 2:
+            return None
+        path = _runs(params)[name]
+        if isinstance(path, gd.OutsideDomain):
+            return None
+        return _answers(path, params["steps"], stale=name == "stale_gradient")
+    return solve
 
 
 # checks of a sampled path ---------------------------------------------------------------
-def _descends_visibly(path: gd.Path) -> bool:
-    """f decreases at every step and every step moves some coordinate beyond the tolerance."""
-    for k in range(len(path.points) - 1):
-        if not path.values[k + 1] < path.values[k]:
-            return False
-        old, new = path.points[k], path.points[k + 1]
-        if not any(abs(b - a) > VISIBLE * (1e-6 + 1e-3 * abs(b)) for a, b in zip(old, new)):
-            return False
-    return True
+def _descends_visibly(batch: gd.Batch, rows: list[int]) -> np.ndarray:
+    """Per row: defined throughout, f decreases at every step, and every step moves some
+    coordinate by more than VISIBLE times the answers' tolerance."""
+    values, points = batch.values[:, rows], batch.points[:, rows, :]
+    with np.errstate(invalid="ignore"):
+        decreasing = np.all(values[1:] < values[:-1], axis=0)
+        moved = np.abs(points[1:] - points[:-1]) > VISIBLE * (1e-6 + 1e-3 * np.abs(points[1:]))
+    defined = np.array([batch.failures[i] is None for i in rows])
+    return defined & decreasing & np.all(np.any(moved, axis=2), axis=0)
 
 
 def _where(variables, point) -> str:
     if len(variables) == 1:
         return f"{variables[0]} = {point[0]:.6g}"
     return f"({', '.join(variables)}) = ({', '.join(f'{v:.6g}' for v in point)})"
+
+
+def _choose_lr(rng, obj: gd.Objective, x0, steps: int) -> tuple[float, dict]:
+    """A learning rate from the list under which f descends visibly, chosen at random.
+
+    Every rate (with the mistakes) runs in one batch; a rate qualifies when its first step
+    α·max|∇f(θ_0)| lies in ``FIRST_STEP`` and f descends visibly. Returns it and its runs.
+    """
+    batch = _explore(obj, x0, steps, LEARNING_RATES)
+    if batch.failures[0] is not None and batch.failures[0].index == 0:
+        raise Reject("x0 is outside the domain of f")
+    first = float(np.max(np.abs(batch.gradients[0, 0])))
+    rows = [i * len(RULES) for i in range(len(LEARNING_RATES))]
+    sized = [FIRST_STEP[0] <= lr * first <= FIRST_STEP[1] for lr in LEARNING_RATES]
+    good = np.flatnonzero(_descends_visibly(batch, rows) & np.array(sized))
+    if not len(good):
+        raise Reject("no learning rate in the list makes every step decrease f visibly")
+    i = int(pick(rng, good))
+    return LEARNING_RATES[i], _rows(batch, i)
+
+
+_latex = lru_cache(maxsize=4096)(to_latex)
 
 
 class GradientDescentFamily(Family):
@@ -212,77 +273,60 @@ class GradientDescentFamily(Family):
         return (
             Mistake("gradient_descent.uphill",
                     "your steps go uphill: gradient descent subtracts the gradient, "
-                    "θ ← θ − α∇f(θ), but you added it", _uphill),
+                    "θ ← θ − α∇f(θ), but you added it", _mistake("uphill")),
             Mistake("gradient_descent.used_f_not_gradient",
                     "you stepped by the value f(θ) instead of the gradient ∇f(θ): "
-                    "the update is θ ← θ − α∇f(θ)", _used_f),
+                    "the update is θ ← θ − α∇f(θ)", _mistake("used_f_not_gradient")),
             Mistake("gradient_descent.forgot_learning_rate",
                     "your step is the whole gradient: multiply it by the learning rate, "
-                    "θ ← θ − α∇f(θ)", _forgot_lr),
+                    "θ ← θ − α∇f(θ)", _mistake("forgot_learning_rate")),
             Mistake("gradient_descent.stale_gradient",
                     "you reused the gradient at the starting point for every step: "
-                    "recompute ∇f at each new iterate", _stale),
+                    "recompute ∇f at each new iterate", _mistake("stale_gradient")),
         )
 
     def check(self, params):
         variables = read_variables(self.name, params, "vars", (1, 2))
-        tree = read_expression(self.name, params, "f", variables)
+        read_expression(self.name, params, "f", variables)
         x0 = read_vector(self.name, params, "x0", len(variables), scalar_ok=True)
         lr = read_number(self.name, params, "lr", positive=True)
         steps = read_int(self.name, params, "steps", 1, MAX_STEPS)
-        try:
-            gd.run(tree, variables, x0, lr, steps)
-        except gd.OutsideDomain as error:
-            raise ParamsError(self._domain_message(error, variables)) from None
-        return {"f": params["f"], "vars": variables, "x0": x0, "lr": lr, "steps": steps}
+        checked = {"f": params["f"], "vars": variables, "x0": x0, "lr": lr, "steps": steps}
+        path = _runs(checked)["reference"]
+        if isinstance(path, gd.OutsideDomain):
+            raise ParamsError(self._domain_message(path, variables))
+        return checked
 
     def _domain_message(self, error: gd.OutsideDomain, variables) -> str:
-        if error.overflow:
-            return (f"{self.name}: iterate {error.index} overflows (the steps diverge); "
-                    "choose a smaller lr")
+        where = _where(variables, error.point)
         if error.index == 0:
-            return (f"{self.name}: f or its gradient is not defined at x0 "
-                    f"({_where(variables, error.point)}); choose x0 in the domain of f")
-        return (f"{self.name}: iterate {error.index} leaves the domain of f "
-                f"({_where(variables, error.point)}); choose a smaller lr or another x0")
+            return (f"{self.name}: f or its gradient is not defined at x0 ({where}); "
+                    "choose x0 in the domain of f")
+        if error.overflow:
+            return (f"{self.name}: iterate {error.index} diverges ({where}); "
+                    "choose a smaller lr")
+        return (f"{self.name}: iterate {error.index} leaves the domain of f ({where}); "
+                "choose a smaller lr or another x0")
 
     def draw(self, rng: np.random.Generator, *, dims, steps: int):
         if dims == "any":
             dims = pick(rng, (1, 2))
-        f, x0 = pick(rng, ONE_D if dims == 1 else TWO_D)(rng)
-        variables = ["x"] if dims == 1 else ["x", "y"]
-        text = str(f)
-        obj = gd.objective(parse_cached(text, tuple(variables)), tuple(variables))
-        return {"f": text, "vars": variables, "x0": x0,
-                "lr": self._choose_lr(rng, obj, x0, steps), "steps": steps}
-
-    def _choose_lr(self, rng, obj: gd.Objective, x0, steps: int) -> float:
-        """A learning rate from the list, in random order, under which f descends visibly."""
-        try:
-            first = max(abs(g) for g in gd.descend(obj, x0, 0, None).gradients[0])
-        except gd.OutsideDomain:
-            raise Reject("x0 is outside the domain of f") from None
-        for i in rng.permutation(len(LEARNING_RATES)):
-            lr = LEARNING_RATES[int(i)]
-            if not FIRST_STEP[0] <= lr * first <= FIRST_STEP[1]:
-                continue
-            try:
-                path = gd.descend(obj, x0, steps, gd.descent_rule(lr))
-            except gd.OutsideDomain:
-                continue
-            if _descends_visibly(path):
-                return lr
-        raise Reject("no learning rate in the list makes every step decrease f visibly")
+        text, x0 = pick(rng, ONE_D if dims == 1 else TWO_D)(rng)
+        variables = ("x",) if dims == 1 else ("x", "y")
+        lr, runs = _choose_lr(rng, _objective(text, variables), x0, steps)
+        params = {"f": text, "vars": list(variables), "x0": x0, "lr": lr, "steps": steps}
+        _remember(_key(params), runs)
+        return params
 
     def solve(self, params):
-        variables = params["vars"]
-        tree = parse_cached(params["f"], tuple(variables))
-        return gd.run(tree, variables, params["x0"], params["lr"], params["steps"])
+        path = _runs(params)["reference"]
+        if isinstance(path, gd.OutsideDomain):  # validated params never get here
+            raise path
+        return _answers(path, params["steps"])
 
     def context(self, params):
         variables = params["vars"]
-        tree = parse_cached(params["f"], tuple(variables))
-        f_latex = to_latex(tree)
+        f_latex = _latex(parse_cached(params["f"], tuple(variables)))
         return {
             "f_latex": f_latex,
             "variables": ", ".join(variables),

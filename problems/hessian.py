@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations_with_replacement
+from math import comb
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, P
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import expr as ex
 from calcgrade.solutions import hessian as hs
+from calcgrade.solutions.parse import MAX_LENGTH
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 SYNONYMS = {
@@ -42,32 +44,8 @@ SYNONYMS = {
     "indeterminate": "inconclusive", "test inconclusive": "inconclusive",
 }
 
-# polynomials: {exponent tuple: integer coefficient} ---------------------------------------
+# polynomials in w = v − p: {exponent tuple: integer coefficient} -------------------------
 Poly = dict
-
-
-def _padd(*polys: Poly) -> Poly:
-    out: Poly = {}
-    for poly in polys:
-        for mono, c in poly.items():
-            out[mono] = out.get(mono, 0) + c
-    return {m: c for m, c in out.items() if c != 0}
-
-
-def _pmul(a: Poly, b: Poly) -> Poly:
-    out: Poly = {}
-    for ma, ca in a.items():
-        for mb, cb in b.items():
-            mono = tuple(i + j for i, j in zip(ma, mb))
-            out[mono] = out.get(mono, 0) + ca * cb
-    return {m: c for m, c in out.items() if c != 0}
-
-
-def _ppow(a: Poly, k: int, n: int) -> Poly:
-    out: Poly = {(0,) * n: 1}
-    for _ in range(k):
-        out = _pmul(out, a)
-    return out
 
 
 def _linear(coeffs, constant: int = 0) -> Poly:
@@ -78,17 +56,18 @@ def _linear(coeffs, constant: int = 0) -> Poly:
 
 
 def _shift(poly: Poly, point) -> Poly:
-    """The polynomial in v obtained by substituting w_i = v_i − p_i."""
-    n = len(point)
-    linear = [_linear([int(i == j) for j in range(n)], -p) for i, p in enumerate(point)]
-    terms = []
-    for mono, c in poly.items():
-        term: Poly = {(0,) * n: c}
-        for i, e in enumerate(mono):
-            if e:
-                term = _pmul(term, _ppow(linear[i], e, n))
-        terms.append(term)
-    return _padd(*terms)
+    """The polynomial in v obtained by substituting w_i = v_i − p_i (binomial expansion)."""
+    for i, p in enumerate(point):
+        if p == 0:
+            continue
+        out: Poly = {}
+        for mono, c in poly.items():
+            e = mono[i]
+            for k in range(e + 1):
+                key = mono[:i] + (k,) + mono[i + 1:]
+                out[key] = out.get(key, 0) + c * comb(e, k) * (-p) ** (e - k)
+        poly = {m: c for m, c in out.items() if c != 0}
+    return poly
 
 
 def _along(poly: Poly, direction) -> Poly:
@@ -102,14 +81,6 @@ def _along(poly: Poly, direction) -> Poly:
     return {m: c for m, c in out.items() if c != 0}
 
 
-def _to_expr(poly: Poly, names) -> ex.Expr:
-    """Highest degree first, then lexicographic in the variables."""
-    order = sorted(poly, key=lambda mono: (-sum(mono), tuple(-e for e in mono)))
-    symbols = [ex.Sym(name) for name in names]
-    return ex.add(*(ex.mul(ex.Num(poly[mono]), *(s**e for s, e in zip(symbols, mono) if e))
-                    for mono in order))
-
-
 def _quadratic(matrix) -> Poly:
     n = len(matrix)
     poly = {}
@@ -121,6 +92,30 @@ def _quadratic(matrix) -> Poly:
 
 
 # matrices with a chosen inertia ----------------------------------------------------------
+
+
+def _minors(matrix) -> list[int]:
+    """The leading principal minors of a 2×2 or 3×3 integer matrix."""
+    (a, b, *_), (_, d, *_) = matrix[0], matrix[1]
+    minors = [a, a * d - b * b]
+    if len(matrix) == 3:
+        (a, b, c), (_, d, e), (_, _, f) = matrix
+        minors.append(a * (d * f - e * e) - b * (b * f - c * e) + c * (b * e - c * d))
+    return minors
+
+
+def _label_of(matrix) -> str:
+    """The exact label of a nonsingular symmetric integer matrix (Sylvester's criterion)."""
+    minors = _minors(matrix)
+    if minors[-1] == 0:
+        return "inconclusive"
+    if all(m > 0 for m in minors):
+        return "minimum"
+    if all(m > 0 if k % 2 else m < 0 for k, m in enumerate(minors)):
+        return "maximum"
+    return "saddle"
+
+
 def _form(rng, n: int, label: str, small: bool = False) -> list[list[int]]:
     """A nonsingular symmetric integer matrix with even diagonal and the given label."""
     top, off = (3, 2) if small else (4, 4)
@@ -136,9 +131,13 @@ def _form(rng, n: int, label: str, small: bool = False) -> list[list[int]]:
                 matrix[i][j] = matrix[j][i] = nice(rng, -off, off)
         if label == "maximum":
             matrix = [[-a for a in row] for row in matrix]
-        if hs.classify(hs.eigenvalues(matrix)) == label:
+        if _label_of(matrix) == label:
             return matrix
     raise Reject(f"no {label} matrix drawn")
+
+
+def _cross(u, v) -> list[int]:
+    return [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
 
 
 def _orthogonal_basis(m) -> list[list[int]]:
@@ -148,17 +147,16 @@ def _orthogonal_basis(m) -> list[list[int]]:
     a, b, c = m
     basis: list[list[int]] = []
     for u in ([b, -a, 0], [c, 0, -a], [0, c, -b]):
-        if any(u) and (not basis or any(np.cross(basis[0], u))):
+        if any(u) and (not basis or any(_cross(basis[0], u))):
             basis.append(u)
     return basis[:2]
 
 
 def _singular(rng, n: int, label: str):
     """(A, m): A = Uᵀ B U with B of the given label on m⊥, so A m = 0 and A has one zero eigenvalue."""
-    while True:
-        m = [nice(rng, -1, 1) for _ in range(n)]
-        if any(m) and (n == 2 or sum(1 for v in m if v) <= 2):
-            break
+    m = [nice(rng, -1, 1) for _ in range(n)]
+    if not any(m) or sum(1 for v in m if v) > 2:
+        raise Reject("no short direction for the zero eigenvalue")
     basis = _orthogonal_basis(m)
     if n == 3 and rng.integers(2):
         basis[1] = [u + v for u, v in zip(basis[1], basis[0])]
@@ -166,8 +164,9 @@ def _singular(rng, n: int, label: str):
         inner = [[pick(rng, (-1, 1)) * 2 * nice(rng, 1, 3)]]
     else:
         inner = _form(rng, n - 1, label, small=True)
-    u = np.array(basis)
-    matrix = (u.T @ np.array(inner) @ u).astype(int).tolist()
+    r = range(n - 1)
+    matrix = [[sum(basis[k][i] * inner[k][l] * basis[l][j] for k in r for l in r) for j in range(n)]
+              for i in range(n)]
     return matrix, m
 
 
@@ -177,9 +176,27 @@ def _random_monomial(rng, n: int, degree: int) -> tuple[int, ...]:
     return tuple(chosen.count(i) for i in range(n))
 
 
-# mistakes ----------------------------------------------------------------------------------
+# answers, cached per params, and the mistakes -----------------------------------------------
+
+
+@lru_cache(maxsize=2048)
+def _canonical(f: str, variables: tuple[str, ...]) -> dict | None:
+    """The polynomial when ``f`` is in the canonical form of :func:`hs.poly_text`, else None."""
+    return hs.poly_from_text(f, variables)
+
+
+@lru_cache(maxsize=2048)
+def _polynomial(f: str, variables: tuple[str, ...]) -> dict | None:
+    """f as an exact polynomial (fast for the canonical text the sampler writes), or None."""
+    poly = _canonical(f, variables)
+    return poly if poly is not None else hs.poly_from_expr(parse_cached(f, variables), variables)
+
+
 @lru_cache(maxsize=2048)
 def _analysis(f: str, variables: tuple[str, ...], point: tuple) -> dict:
+    poly = _polynomial(f, variables)
+    if poly is not None:
+        return hs.analyze_poly(poly, point)
     return hs.analyze(parse_cached(f, variables), list(variables), point)
 
 
@@ -271,9 +288,9 @@ class HessianFamily(Family):
                     "a sign: with a positive and a negative eigenvalue the point is a saddle",
                     _saddle_with_zero),
             Mistake("hessian.classified_by_determinant",
-                    "det H > 0 alone does not make a minimum: it says both eigenvalues have the same sign, "
-                    "and that sign (the sign of the second derivative along the first variable) decides "
-                    "between minimum and maximum",
+                    "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
+                    "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
+                    "and maximum",
                     _by_determinant),
             Mistake("hessian.missing_mixed_partials",
                     "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
@@ -286,7 +303,12 @@ class HessianFamily(Family):
 
     def check(self, params):
         variables = read_variables(self.name, params, "vars", (2, 3))
-        f = str(read_expression(self.name, params, "f", variables))
+        f = params["f"]
+        if not isinstance(f, str) or _canonical(f, tuple(variables)) is None:
+            expr = read_expression(self.name, params, "f", variables)
+            poly = hs.poly_from_expr(expr, variables)
+            canonical = hs.poly_text(poly, variables) if poly is not None else ""
+            f = canonical if 0 < len(canonical) <= MAX_LENGTH else str(expr)
         point = read_vector(self.name, params, "point", len(variables))
         try:
             _analysis(f, tuple(variables), tuple(point))
@@ -301,7 +323,7 @@ class HessianFamily(Family):
         null = None
         if label == "inconclusive":
             matrix, null = _singular(rng, n, pick(rng, ("minimum", "maximum")))
-        elif label == "saddle" and n == 3 and rng.random() < 0.4:
+        elif label == "saddle" and n == 3 and rng.random() < 0.5:
             matrix, null = _singular(rng, n, "saddle")
         else:
             matrix = _form(rng, n, label)
@@ -311,29 +333,33 @@ class HessianFamily(Family):
             raise Reject(f"the Hessian is not a {label}")
         higher = []
         if label == "inconclusive":
-            k = pick(rng, (3, 4))
+            k = pick(rng, (3, 4)) if sum(1 for v in null if v) == 1 else 3  # keep the expansion short
             e = nice(rng, -2, 2, nonzero=True) if k == 3 else pick(rng, (-1, 1))
-            higher.append({m: e * c for m, c in _ppow(_linear(null), k, n).items()})
-        extra = 1 if null is not None else pick(rng, (0, 1, 1, 2))
+            higher.append({m: e * c for m, c in hs.ppow(_linear(null), k, n).items()})
+        extra = pick(rng, (0, 1) if null is not None else (0, 1, 1, 2))
         for _ in range(extra):
             degree = pick(rng, (3, 3, 4)) if null is None else 3
             coeff = nice(rng, -2, 2, nonzero=True) if degree == 3 else pick(rng, (-1, 1))
             higher.append({_random_monomial(rng, n, degree): coeff})
-        w_poly = _padd({(0,) * n: nice(rng, -5, 5)}, _quadratic(matrix), *higher)
+        w_poly = hs.padd({(0,) * n: nice(rng, -5, 5)}, _quadratic(matrix), *higher)
         if label == "inconclusive" and not any(deg > 2 for (deg,) in _along(w_poly, null)):
             raise Reject("f is quadratic along the zero-eigenvalue direction")
         point = [nice(rng, -2, 2) for _ in range(n)]
         names = VARIABLES[n]
-        return {"f": str(_to_expr(_shift(w_poly, point), names)), "vars": list(names), "point": point}
+        return {"f": hs.poly_text(_shift(w_poly, point), names), "vars": list(names), "point": point}
 
     def solve(self, params):
         return _solved(params)
 
     def context(self, params):
         variables = params["vars"]
-        f = parse_cached(params["f"], tuple(variables))
+        poly = _polynomial(params["f"], tuple(variables))
+        if poly is not None:
+            f_latex = hs.poly_latex(poly, variables)
+        else:
+            f_latex = ex.to_latex(parse_cached(params["f"], tuple(variables)))
         return {
-            "f_latex": ex.to_latex(f),
+            "f_latex": f_latex,
             "args": ", ".join(variables),
             "point_text": ", ".join(str(p) for p in params["point"]),
             "n": len(variables),

@@ -13,6 +13,7 @@ and, when minimizing, H positive definite with f decreasing at every step.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -22,7 +23,7 @@ from calcgrade.problems.checks import read_choice, read_expression, read_int, re
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import newton as nt
-from calcgrade.solutions.expr import Expr, Sym, exp, fn, log, to_latex
+from calcgrade.solutions.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
 
 MAX_STEPS = 20
 X, Y = Sym("x"), Sym("y")
@@ -44,6 +45,12 @@ def _derivatives(params) -> nt.Derivatives:
     return nt.derivatives(_expr(params), tuple(params["vars"]))
 
 
+@lru_cache(maxsize=1024)
+def _text(f: Expr) -> str:
+    """``str(f)``, remembered: a sampled f is printed by draw and again by check."""
+    return str(f)
+
+
 def _show(point) -> str:
     """``[0, 1.5]``: a point for a message, short."""
     return "[" + ", ".join(f"{float(v):.6g}" for v in point) + "]"
@@ -62,8 +69,8 @@ def _buggy_run(params, step: Callable) -> dict | None:
     return {"iterates": [[float(v) for v in p] for p in points[1:]]}
 
 
-def _finite(*arrays) -> None:
-    if not all(np.all(np.isfinite(a)) for a in arrays):
+def _require_finite(*arrays) -> None:
+    if not all(nt.all_finite(a) for a in arrays):
         raise nt.Undefined
 
 
@@ -73,7 +80,7 @@ def _hessian_not_inverse(params):
 
     def step(d, x):
         g, h = d.gradient(x), d.hessian(x)
-        _finite(g, h)
+        _require_finite(g, h)
         return h @ g
     return _buggy_run(params, step)
 
@@ -84,7 +91,7 @@ def _gradient_step(params):
 
     def step(d, x):
         g = d.gradient(x)
-        _finite(g)
+        _require_finite(g)
         return g
     return _buggy_run(params, step)
 
@@ -113,58 +120,64 @@ def _sign_flipped(params):
     return _buggy_run(params, lambda d, x: -reference(d, x))
 
 
-# the sampler's function templates: rng -> (f, vars, x0) --------------------------------
+# the sampler's function templates: rng -> (f, x0) ------------------------------------
+
+
+def _sum(*terms) -> Expr:
+    """One simplified sum (cheaper than chaining ``+``, which re-collects at every step)."""
+    return add(*(as_expr(t) for t in terms))
 
 
 def _root_quadratic(rng):
     b, c = nice(rng, -5, 5), nice(rng, 1, 20)
-    return X**2 + b * X - c, [nice(rng, -6, 6, 0.5)]
+    return _sum(X**2, b * X, -c), [nice(rng, -6, 6, 0.5)]
 
 
 def _root_cubic(rng):
     a, b = nice(rng, -4, 6), nice(rng, -10, 10, nonzero=True)
-    return X**3 - a * X - b, [nice(rng, -4, 4, 0.5)]
+    return _sum(X**3, -a * X, -b), [nice(rng, -4, 4, 0.5)]
 
 
 def _root_exp(rng):
     b, a = pick(rng, (0, 0.5, 1, 2, 3)), nice(rng, 2, 15, 0.5)
-    return exp(X) + b * X - a, [nice(rng, -1, 3, 0.5)]
+    return _sum(exp(X), b * X, -a), [nice(rng, -1, 3, 0.5)]
 
 
 def _root_log(rng):
     b, p, a = pick(rng, (0.5, 1, 2, 3)), pick(rng, (1, 2)), nice(rng, 1, 10, 0.5)
-    return log(X) + b * X**p - a, [nice(rng, 0.5, 5, 0.5)]
+    return _sum(log(X), b * X**p, -a), [nice(rng, 0.5, 5, 0.5)]
 
 
 def _root_trig(rng):
     trig = pick(rng, (cos, sin))
     a, b = nice(rng, -2, 2, 0.5), nice(rng, 0.5, 3, 0.5)
-    return trig(X) - b * X + a, [nice(rng, -2, 2, 0.5)]
+    return _sum(trig(X), -b * X, a), [nice(rng, -2, 2, 0.5)]
 
 
 def _min_quartic(rng):
     a, b, c = nice(rng, -2, 2), nice(rng, -3, 6, 0.5), nice(rng, -8, 8, nonzero=True)
-    return X**4 + a * X**3 + b * X**2 + c * X, [nice(rng, -3, 3, 0.5)]
+    return _sum(X**4, a * X**3, b * X**2, c * X), [nice(rng, -3, 3, 0.5)]
 
 
 def _min_exp(rng):
     a, b, c = pick(rng, (0.5, 1, 1.5, 2, 3)), pick(rng, (-2, -1, -0.5, 0.5, 1, 2)), nice(rng, -3, 3)
-    return a * X**2 + exp(b * X) + c * X, [nice(rng, -2, 3, 0.5)]
+    return _sum(a * X**2, exp(b * X), c * X), [nice(rng, -2, 3, 0.5)]
 
 
 def _min_log(rng):
     a, p, b = nice(rng, 0.5, 3, 0.5), pick(rng, (1, 2)), nice(rng, 1, 5)
-    return a * X**p - b * log(X), [nice(rng, 0.25, 4, 0.25)]
+    minimum = b / a if p == 1 else (b / (2 * a)) ** 0.5
+    return _sum(a * X**p, -b * log(X)), [nice(rng, 0.25, max(0.5, 1.8 * minimum), 0.25)]
 
 
 def _min_exp_linear(rng):
     c, a, b = pick(rng, (0.5, 1, 2)), nice(rng, 1, 8), pick(rng, (0, 0.5, 1))
-    return exp(c * X) - a * X + b * X**2, [nice(rng, -2, 3, 0.5)]
+    return _sum(exp(c * X), -a * X, b * X**2), [nice(rng, -2, 3, 0.5)]
 
 
 def _min_cos(rng):
     a, b, c = nice(rng, 1, 3), nice(rng, -3, 3, nonzero=True), nice(rng, -4, 4)
-    return a * X**2 + b * cos(X) + c * X, [nice(rng, -3, 3, 0.5)]
+    return _sum(a * X**2, b * cos(X), c * X), [nice(rng, -3, 3, 0.5)]
 
 
 def _min2_quartic(rng):
@@ -173,7 +186,7 @@ def _min2_quartic(rng):
     c, d = nice(rng, 1, 5), nice(rng, 1, 5)
     e, g = nice(rng, -2, 2, 0.5), nice(rng, -0.5, 0.5, 0.1)
     h, k = (nice(rng, -3, 3), nice(rng, -3, 3)) if rng.random() < 0.5 else (0, 0)
-    f = a * X**4 + b * Y**4 + c * X**2 + d * Y**2 + e * X * Y + g * X**2 * Y + h * X + k * Y
+    f = _sum(a * X**4, b * Y**4, c * X**2, d * Y**2, e * X * Y, g * X**2 * Y, h * X, k * Y)
     return f, nice_vector(rng, 2, -4, 4)
 
 
@@ -181,34 +194,38 @@ def _min2_exp(rng):
     a, b = pick(rng, (-1, -0.5, 0.5, 1)), pick(rng, (-1, -0.5, 0.5, 1))
     c, d = nice(rng, 0.5, 3, 0.5), nice(rng, 0.5, 3, 0.5)
     e, g = nice(rng, -3, 3), nice(rng, -3, 3)
-    return exp(a * X + b * Y) + c * X**2 + d * Y**2 + e * X + g * Y, nice_vector(rng, 2, -2, 2)
+    return _sum(exp(_sum(a * X, b * Y)), c * X**2, d * Y**2, e * X, g * Y), nice_vector(rng, 2, -2, 2)
 
 
 def _min2_softplus(rng):
     """L2-regularised logistic loss of one example: log(1 + e^(ax + by)) + c(x² + y²) + ..."""
     a, b = nice(rng, -2, 2, nonzero=True), nice(rng, -2, 2, nonzero=True)
     c, e = pick(rng, (0.25, 0.5, 1, 1.5)), nice(rng, -2, 2)
-    return log(1 + exp(a * X + b * Y)) + c * (X**2 + Y**2) + e * X, nice_vector(rng, 2, -3, 3)
+    return _sum(log(_sum(1, exp(_sum(a * X, b * Y)))), c * _sum(X**2, Y**2), e * X), nice_vector(rng, 2, -3, 3)
 
 
-def _min2_rosenbrock(rng):
-    a, b = nice(rng, 1, 3), pick(rng, (1, 2, 5, 10))
-    return (a - X)**2 + b * (Y - X**2)**2, nice_vector(rng, 2, -3, 3, 0.5)
+def _min2_bazaraa(rng):
+    """The textbook Newton example (x − 2)⁴ + (x − 2y)², generalised, plus (y − e)² so that
+    the Hessian stays positive definite near the minimum too."""
+    a, b, c, e = nice(rng, -3, 3), pick(rng, (0.5, 1, 2, 3)), pick(rng, (1, 2, 3)), nice(rng, -2, 2)
+    f = _sum(_sum(X, -a)**4, c * _sum(X, -b * Y)**2, _sum(Y, -e)**2)
+    return f, [a + nice(rng, -3, 3, nonzero=True), nice(rng, -3, 3)]
 
 
 ROOTS = (_root_quadratic, _root_cubic, _root_exp, _root_log, _root_trig)
 MINIMA_1D = (_min_quartic, _min_exp, _min_log, _min_exp_linear, _min_cos)
-MINIMA_2D = (_min2_quartic, _min2_exp, _min2_softplus, _min2_rosenbrock)
+MINIMA_2D = (_min2_quartic, _min2_exp, _min2_softplus, _min2_bazaraa)
 
 # sampler thresholds along the path
 MAX_COORD, MAX_STEP, MIN_FIRST_STEP = 12.0, 5.0, 0.01
 MIN_SLOPE, MIN_CURVATURE, MIN_EIGEN_RATIO = 0.25, 0.2, 0.02
 
 
-def _nice_path(d: nt.Derivatives, x0, steps: int, goal: str) -> None:
+def _nice_path(f: Expr, variables: tuple[str, ...], x0, steps: int, goal: str) -> None:
     """Raise Reject unless the path is one a student can follow by hand (see the module doc)."""
+    d = nt.derivatives(f, variables)
     try:
-        points = nt.path(d, x0, steps, nt.STEPS[goal])
+        points = [np.array(p) for p in nt.reference_path(f, variables, tuple(map(float, x0)), steps, goal)]
     except nt.NewtonBreakdown as breakdown:
         raise Reject(f"the path is {breakdown.reason} at iterate {breakdown.index}") from None
     for k, (here, there) in enumerate(zip(points, points[1:])):
@@ -225,7 +242,7 @@ def _nice_path(d: nt.Derivatives, x0, steps: int, goal: str) -> None:
         eigen = np.linalg.eigvalsh(h)
         if eigen[0] < MIN_CURVATURE or eigen[0] < MIN_EIGEN_RATIO * eigen[-1]:
             raise Reject("the curvature is not safely positive on the path")
-        if d.value(there) > d.value(here) + 1e-12 * (1 + abs(d.value(here))):
+        if d.value(there) > d.value(here) + 1e-9 * (1 + abs(d.value(here))):
             raise Reject("f does not decrease along the path")
     if goal == "root" and abs(d.value(points[-1])) >= abs(d.value(points[0])):
         raise Reject("the iterates do not approach a root")
@@ -272,8 +289,8 @@ class NewtonFamily(Family):
                     "minimum), not the other way round",
                     _inverted_ratio),
             Mistake("newton.sign_flipped",
-                    "your step has the wrong sign: Newton subtracts, x_{k+1} = x_k − f/f′ "
-                    "(θ − H⁻¹∇f when minimizing)",
+                    "your step has the wrong sign: Newton subtracts it, x − f/f′ for a root and "
+                    "x − f′/f″ (θ − H⁻¹∇f) for a minimum",
                     _sign_flipped),
         )
 
@@ -288,11 +305,10 @@ class NewtonFamily(Family):
         x0 = read_vector(name, params, "x0", len(variables), scalar_ok=True)
         steps = read_int(name, params, "steps", 1, MAX_STEPS)
         try:
-            with np.errstate(all="ignore"):
-                nt.path(nt.derivatives(f, tuple(variables)), x0, steps, nt.STEPS[goal])
+            nt.iterates(f, variables, x0, steps, goal)
         except nt.NewtonBreakdown as error:
-            raise ParamsError(_breakdown_message(error, goal, len(variables))) from None
-        return {"f": str(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
+            raise ParamsError(_breakdown_message(error, goal, len(variables), steps)) from None
+        return {"f": _text(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
 
     def draw(self, rng: np.random.Generator, *, goal: str, dims, steps: int):
         if goal == "root" and dims == 2:
@@ -306,13 +322,12 @@ class NewtonFamily(Family):
         f, x0 = pick(rng, templates)(rng)
         x0 = [int(v) if float(v).is_integer() else v for v in x0]
         variables = ["x", "y"][:dims]
-        _nice_path(nt.derivatives(f, tuple(variables)), x0, steps, goal)
-        return {"f": str(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
+        _nice_path(f, tuple(variables), x0, steps, goal)
+        return {"f": _text(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
 
     def solve(self, params):
-        with np.errstate(all="ignore"):
-            return {"iterates": nt.iterates(_expr(params), params["vars"], params["x0"],
-                                            params["steps"], params["goal"])}
+        return {"iterates": nt.iterates(_expr(params), params["vars"], params["x0"],
+                                        params["steps"], params["goal"])}
 
     def context(self, params):
         variables = params["vars"]
@@ -338,14 +353,15 @@ def _number(value) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _breakdown_message(error: nt.NewtonBreakdown, goal: str, dims: int) -> str:
+def _breakdown_message(error: nt.NewtonBreakdown, goal: str, dims: int, steps: int) -> str:
     """One line naming the step that fails, where, and the fix."""
     i, at = error.index, _show(error.point)
     if error.reason == "undefined":
         if i == 0:
             return f"newton: f or a derivative it needs is not defined at x0 = {at}; choose another x0"
-        return (f"newton: step {i} leads to x{i} = {at}, where f or a derivative the next step "
-                f"needs is not defined; choose another x0 or fewer steps")
+        needs = "f is" if i == steps else f"f or a derivative step {i + 1} needs is"
+        fix = "choose another x0" + (" or fewer steps" if i > 1 else "")
+        return f"newton: step {i} leads to x{i} = {at}, where {needs} not defined; {fix}"
     what = ("f′(x) is zero" if goal == "root" else "f″(x) is zero" if dims == 1
             else "the Hessian is singular")
     fix = "choose another x0" + (" or fewer steps" if i > 0 else "")

@@ -28,8 +28,51 @@ FLAT = 1e-9  # |f''(a)| at or below this counts as zero: the test is inconclusiv
 
 
 def derivative(f: Expr, var: str, order: int = 1, rules: Rules | None = None) -> Expr:
-    """The ``order``-th derivative of ``f`` with respect to ``var``."""
-    return diff(f, var, order, rules)
+    """The ``order``-th derivative of ``f`` with respect to ``var`` (by ``rules`` if given,
+    else by the textbook rules, remembered per subtree)."""
+    return diff(f, var, order, rules or MemoRules())
+
+
+_MEMO: dict[tuple[Expr, str], tuple[Expr, frozenset[str]]] = {}
+MEMO_LIMIT = 20_000  # entries; the memo starts afresh when it is full
+
+
+def derivative_and_rules(expr: Expr, var: str) -> tuple[Expr, frozenset[str]]:
+    """d(expr)/d(var) by :class:`Rules` and the rules it needed, remembered per subtree.
+
+    The result is exactly what ``Rules().d(expr, var)`` gives (trees are immutable and the
+    rules deterministic); subtrees seen before, in this function or in another variant's,
+    are not differentiated again.
+
+    >>> from calcgrade.solutions.expr import Sym, exp
+    >>> tree, used = derivative_and_rules(Sym("x") * exp(Sym("x")), "x")
+    >>> str(tree), sorted(used)
+    ('exp(x) + x*exp(x)', ['exp', 'product'])
+    """
+    key = (expr, var)
+    found = _MEMO.get(key)
+    if found is None:
+        rules = MemoRules()
+        tree = Rules.d(rules, expr, var)  # this node by the rules, its parts from the memo
+        found = (tree, frozenset(rules.used))
+        if len(_MEMO) >= MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[key] = found
+    return found
+
+
+def remembered(expr: Expr, var: str) -> tuple[Expr, frozenset[str]] | None:
+    """What :func:`derivative_and_rules` gave for this subtree, if it is still remembered."""
+    return _MEMO.get((expr, var))
+
+
+class MemoRules(Rules):
+    """The correct rules, with every sub-derivative taken from :func:`derivative_and_rules`."""
+
+    def d(self, expr: Expr, var: str) -> Expr:
+        tree, used = derivative_and_rules(expr, var)
+        self.used |= used
+        return tree
 
 
 def value_at(expr: Expr, var: str, at: float) -> float:
@@ -56,7 +99,11 @@ def solve(f: Expr, var: str, at: float | None = None, order: int = 1,
           rules: Rules | None = None) -> dict:
     """``derivative`` (text), and with ``at`` its ``value`` there (nan outside the domain);
     with ``order`` 2 and ``at`` also the ``concavity`` of ``f`` at ``at``."""
-    tree = derivative(f, var, order, rules)
+    return answers_for(derivative(f, var, order, rules), var, at, order)
+
+
+def answers_for(tree: Expr, var: str, at: float | None = None, order: int = 1) -> dict:
+    """The answers of :func:`solve` from the derivative ``tree`` itself."""
     answers: dict = {"derivative": str(tree)}
     if at is not None:
         answers["value"] = value_at(tree, var, at)

@@ -30,11 +30,12 @@ Number = int | Fraction
 class Expr:
     """Base class of expression nodes; arithmetic operators build simplified trees."""
 
-    __slots__ = ("_key", "_hash")
+    __slots__ = ("_key", "_hash", "_free")
 
     def _init_key(self, key: tuple) -> None:
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(self, "_free", None)
 
     def __setattr__(self, name, value):
         raise AttributeError("expressions are immutable")
@@ -91,15 +92,14 @@ class Expr:
         return ()
 
     def free_symbols(self) -> frozenset[str]:
-        """The names of the symbols in the tree."""
-        names: set[str] = set()
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Sym):
-                names.add(node.name)
-            stack.extend(node.args)
-        return frozenset(names)
+        """The names of the symbols in the tree (computed once per node)."""
+        if self._free is None:
+            if isinstance(self, Sym):
+                free = frozenset((self.name,))
+            else:
+                free = frozenset().union(*(a.free_symbols() for a in self.args))
+            object.__setattr__(self, "_free", free)
+        return self._free
 
     def has(self, name: str) -> bool:
         """Whether the symbol ``name`` occurs in the tree."""
@@ -112,8 +112,13 @@ class Num(Expr):
     __slots__ = ("value",)
 
     def __init__(self, value: Number):
-        object.__setattr__(self, "value", Fraction(value))
-        self._init_key(("num", self.value))
+        # ints stay ints (much faster than Fraction); whole fractions become ints
+        if type(value) is not int:
+            value = Fraction(value)
+            if value.denominator == 1:
+                value = value.numerator
+        object.__setattr__(self, "value", value)
+        self._init_key(("num", value))
 
 
 class Sym(Expr):
@@ -241,14 +246,14 @@ def as_expr(value) -> Expr:
 # constructors with light simplification --------------------------------------------
 
 
-def _split_coeff(term: Expr) -> tuple[Fraction, Expr]:
+def _split_coeff(term: Expr) -> tuple[Number, Expr]:
     """``3*x*y`` -> (3, x*y); ``x`` -> (1, x)."""
     if isinstance(term, Num):
         return term.value, ONE
     if isinstance(term, Mul) and isinstance(term.factors[0], Num):
         rest = term.factors[1:]
         return term.factors[0].value, rest[0] if len(rest) == 1 else Mul(rest)
-    return Fraction(1), term
+    return 1, term
 
 
 def add(*terms: Expr) -> Expr:
@@ -258,8 +263,8 @@ def add(*terms: Expr) -> Expr:
     >>> str(add(x, Num(2), 3 * x, Num(-2)))
     '4*x'
     """
-    collected: dict[Expr, Fraction] = {}
-    constant = Fraction(0)
+    collected: dict[Expr, Number] = {}
+    constant: Number = 0
     stack = list(reversed(terms))
     while stack:
         term = stack.pop()
@@ -270,7 +275,7 @@ def add(*terms: Expr) -> Expr:
         if rest == ONE:
             constant += coeff
         else:
-            collected[rest] = collected.get(rest, Fraction(0)) + coeff
+            collected[rest] = collected.get(rest, 0) + coeff
     out = [_with_coeff(c, rest) for rest, c in collected.items() if c != 0]
     if constant != 0:
         out.append(Num(constant))
@@ -279,7 +284,7 @@ def add(*terms: Expr) -> Expr:
     return out[0] if len(out) == 1 else Add(tuple(out))
 
 
-def _with_coeff(coeff: Fraction, rest: Expr) -> Expr:
+def _with_coeff(coeff: Number, rest: Expr) -> Expr:
     if coeff == 1:
         return rest
     if isinstance(rest, Mul):
@@ -294,7 +299,7 @@ def mul(*factors: Expr) -> Expr:
     >>> str(mul(Num(2), x, x**3, Num(Fraction(1, 2))))
     'x**4'
     """
-    coeff = Fraction(1)
+    coeff: Number = 1
     bases: dict[Expr, Expr] = {}
     stack = list(reversed(factors))
     while stack:
@@ -379,7 +384,7 @@ def _power_numbers(base: Fraction, exponent: Fraction) -> Expr:
             bits = abs(exponent) * max(abs(base.numerator), base.denominator).bit_length()
             if bits > 4096:
                 raise OverflowError("the number is too large")
-        return Num(base ** int(exponent))
+        return Num(Fraction(base) ** int(exponent))
     if base > 0:
         root = _exact_root(base, exponent.denominator)
         if root is not None:
@@ -551,7 +556,7 @@ def _str(expr: Expr) -> tuple[str, int]:
 
 
 def _numer_denom(expr: Mul) -> tuple[Fraction, list[Expr], list[Expr]]:
-    coeff, numer, denom = Fraction(1), [], []
+    coeff, numer, denom = 1, [], []
     for factor in expr.factors:
         if isinstance(factor, Num):
             coeff *= factor.value

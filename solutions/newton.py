@@ -1,8 +1,9 @@
 """Newton's method (DESIGN §8): roots x − f/f′, 1-D minimization x − f′/f″, and n-D
 minimization θ − H⁻¹∇f computed by solving H·Δ = ∇f, then θ − Δ.
 
-Derivatives come from :mod:`calcgrade.solutions.calculus` and are compiled once per
-function with :func:`~calcgrade.solutions.expr.compile_numeric`. A step that divides by
+Derivatives come from :func:`calcgrade.solutions.calculus.diff` and are compiled with
+:func:`~calcgrade.solutions.expr.compile_numeric`, once per function (and, since sampled
+functions share terms such as ``4*x**2``, once per term of a sum). A step that divides by
 a (numerically) zero derivative or singular Hessian, or a point where f is not defined,
 raises :class:`NewtonBreakdown` naming the step.
 
@@ -14,13 +15,14 @@ raises :class:`NewtonBreakdown` naming the step.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions.expr import Expr, compile_numeric
+from calcgrade.solutions.expr import Add, Expr, add, compile_numeric
 
 GOALS = ("root", "minimize")
 # A divisor is numerically zero when the step it gives exceeds this many times max(1, |numerator|);
@@ -41,6 +43,45 @@ class NewtonBreakdown(ArithmeticError):
         super().__init__(f"Newton's method: {reason} at iterate {index}: {self.point}")
 
 
+def partial(f: Expr, var: str) -> Expr:
+    """∂f/∂var by :func:`calculus.diff`, term by term with each term's derivative remembered.
+
+    The sum rule is what ``calculus.diff`` applies to a sum, so the tree is the same; the
+    terms of sampled functions (``4*x**2``, ``exp(x - y)``) recur across variants.
+
+    >>> from calcgrade.solutions.parse import parse_expression
+    >>> str(partial(parse_expression("x^3 + x*y", ["x", "y"]), "x"))
+    '3*x**2 + y'
+    """
+    if isinstance(f, Add):
+        return add(*(_term_derivative(t, var) for t in f.terms))
+    return _term_derivative(f, var)
+
+
+@lru_cache(maxsize=8192)
+def _term_derivative(term: Expr, var: str) -> Expr:
+    return calculus.diff(term, var)
+
+
+def compile_sum(f: Expr) -> Callable[[dict], object]:
+    """:func:`compile_numeric` of ``f``, term by term with each term's function remembered."""
+    if not isinstance(f, Add):
+        return _compiled_term(f)
+    parts = [_compiled_term(t) for t in f.terms]
+
+    def total(env):
+        out = parts[0](env)
+        for part in parts[1:]:
+            out = out + part(env)
+        return out
+    return total
+
+
+@lru_cache(maxsize=8192)
+def _compiled_term(term: Expr) -> Callable[[dict], object]:
+    return compile_numeric(term)
+
+
 class Derivatives:
     """f, ∇f and the Hessian of one expression, compiled once; points are sequences.
 
@@ -48,36 +89,27 @@ class Derivatives:
     which all start from x0, evaluate there once.
     """
 
-    MEMO_SIZE = 512
+    MEMO_SIZE = 64
 
     def __init__(self, f: Expr, variables: Sequence[str]):
         self.variables = tuple(variables)
-        first = calculus.gradient(f, list(self.variables))
-        compiled: dict[Expr, Callable] = {}
-
-        def comp(e: Expr) -> Callable:
-            if e not in compiled:
-                compiled[e] = compile_numeric(e)
-            return compiled[e]
-
-        n = len(self.variables)
-        self._f = comp(f)
-        self._grad = [comp(e) for e in first]
-        self._hess = [[None] * n for _ in range(n)]
-        for i in range(n):  # the Hessian as calculus.hessian builds it, reusing ∇f
-            for j in range(i, n):
-                self._hess[i][j] = self._hess[j][i] = comp(calculus.diff(first[i], self.variables[j]))
+        self._first = [partial(f, v) for v in self.variables]
+        self._f = compile_sum(f)
+        self._grad = [compile_sum(e) for e in self._first]
+        self._hess: list[list[Callable]] | None = None  # built on first use (roots never need it)
         self._memo: dict[tuple, object] = {}
 
     def _remember(self, kind: str, point, compute):
-        key = (kind, *(float(v) for v in point))
-        if key not in self._memo:
-            if len(self._memo) >= self.MEMO_SIZE:
-                self._memo.clear()
-            env = dict(zip(self.variables, key[1:]))
+        array = np.asarray(point, dtype=float)
+        key = (kind, array.tobytes())
+        memo = self._memo
+        if key not in memo:
+            if len(memo) >= self.MEMO_SIZE:
+                memo.clear()
+            env = dict(zip(self.variables, array.tolist()))
             with np.errstate(all="ignore"):
-                self._memo[key] = compute(env)
-        return self._memo[key]
+                memo[key] = compute(env)
+        return memo[key]
 
     def value(self, point) -> float:
         """f at ``point`` (nan outside the domain)."""
@@ -89,11 +121,19 @@ class Derivatives:
 
     def hessian(self, point) -> np.ndarray:
         """The matrix of second partials at ``point`` (f″ in 1-D, as a 1×1 matrix)."""
+        if self._hess is None:
+            n = len(self.variables)
+            rows: list[list] = [[None] * n for _ in range(n)]
+            for i in range(n):  # as calculus.hessian builds it, reusing ∇f
+                for j in range(i, n):
+                    rows[i][j] = rows[j][i] = compile_sum(partial(self._first[i], self.variables[j]))
+            self._hess = rows
+        hess = self._hess
         return self._remember("H", point, lambda env: np.array(
-            [[float(h(env)) for h in row] for row in self._hess])).copy()
+            [[float(h(env)) for h in row] for row in hess])).copy()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def derivatives(f: Expr, variables: tuple[str, ...]) -> Derivatives:
     """The compiled :class:`Derivatives` of ``f`` (remembered: trees are immutable)."""
     return Derivatives(f, variables)
@@ -107,13 +147,18 @@ class Undefined(ArithmeticError):
     """A value needed by a step is nan or infinite."""
 
 
+def all_finite(array: np.ndarray) -> bool:
+    """Every entry a finite number (a Python loop: faster than numpy for these tiny arrays)."""
+    return all(math.isfinite(v) for v in array.flat)
+
+
 def solve_step(numerator: np.ndarray, divisor: np.ndarray) -> np.ndarray:
     """Δ with divisor·Δ = numerator; raise :class:`Singular` or :class:`Undefined`.
 
     >>> solve_step(np.array([2.0]), np.array([[4.0]]))
     array([0.5])
     """
-    if not (np.all(np.isfinite(numerator)) and np.all(np.isfinite(divisor))):
+    if not (all_finite(numerator) and all_finite(divisor)):
         raise Undefined
     if divisor.shape == (1, 1):
         d, g = divisor[0, 0], numerator[0]
@@ -133,7 +178,7 @@ def root_step(d: Derivatives, point: np.ndarray) -> np.ndarray:
 
 def minimize_step(d: Derivatives, point: np.ndarray) -> np.ndarray:
     """Δ = H⁻¹∇f (f′/f″ in 1-D), with f required to be defined at the point."""
-    if not np.isfinite(d.value(point)):
+    if not math.isfinite(d.value(point)):
         raise Undefined
     return solve_step(d.gradient(point), d.hessian(point))
 
@@ -153,7 +198,7 @@ def path(d: Derivatives, x0: Sequence[float], steps: int,
         except Undefined:
             raise NewtonBreakdown(k, points[-1], "undefined") from None
         points.append(points[-1] - delta)
-    if not (np.all(np.isfinite(points[-1])) and np.isfinite(d.value(points[-1]))):
+    if not (all_finite(points[-1]) and math.isfinite(d.value(points[-1]))):
         raise NewtonBreakdown(steps, points[-1], "undefined")
     return points
 
@@ -161,5 +206,14 @@ def path(d: Derivatives, x0: Sequence[float], steps: int,
 def iterates(f: Expr, variables: Sequence[str], x0: Sequence[float], steps: int,
              goal: str) -> list[list[float]]:
     """The point after each Newton step, each a list (also in 1-D)."""
-    d = derivatives(f, tuple(variables))
-    return [[float(v) for v in p] for p in path(d, x0, steps, STEPS[goal])[1:]]
+    points = reference_path(f, tuple(variables), tuple(float(v) for v in x0), steps, goal)
+    return [list(p) for p in points[1:]]
+
+
+@lru_cache(maxsize=1024)
+def reference_path(f: Expr, variables: tuple[str, ...], x0: tuple[float, ...], steps: int,
+                   goal: str) -> tuple[tuple[float, ...], ...]:
+    """x0 and the Newton iterates, remembered (a sampler, a check and a solve share one run)."""
+    with np.errstate(all="ignore"):
+        points = path(derivatives(f, variables), x0, steps, STEPS[goal])
+    return tuple(tuple(float(v) for v in p) for p in points)

@@ -1,0 +1,323 @@
+"""Assignment files (TOML): what a class gets, loaded and checked into dataclasses.
+
+Top-level keys: ``id`` (file-name-safe text; it salts every seed), ``title``, optional
+``instructions`` (Markdown), ``due`` (free text), ``[tolerance]`` (``rtol``/``atol``
+defaults for every numeric answer) and one ``[[problems]]`` table per problem with
+``family``, ``points``, and optionally ``id`` (keeps a problem's variants when problems
+are reordered; defaults to its number), ``title``, ``options`` (sampling options of the
+family), ``params`` (a fixed variant, e.g. a textbook example; not with ``options``) and
+``tolerance.<answer>`` tables. ``examples/assignment.toml`` documents every key.
+
+Every mistake is a :class:`~calcgrade.grader.errors.UsageError` whose message names the
+file, the line where known, the problem and the fix.
+
+>>> text = '''
+... id = "hw1"
+... title = "Sigmoid"
+... [[problems]]
+... family = "sigmoid_gradient"
+... points = 2
+... options = { mode = "z" }
+... '''
+>>> assignment = parse_assignment(text, "hw1.toml")
+>>> [(p.number, p.slot, p.family, p.points) for p in assignment.problems]
+[(1, '1', 'sigmoid_gradient', 2)]
+>>> parse_assignment(text.replace('mode = "z"', 'mood = "z"'), "hw1.toml")
+Traceback (most recent call last):
+...
+calcgrade.grader.errors.OptionsError: hw1.toml: line 4: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from calcgrade.grader.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+TOP_KEYS = ("id", "title", "instructions", "due", "tolerance", "problems")
+PROBLEM_KEYS = ("family", "points", "id", "title", "options", "params", "tolerance")
+TOLERANCE_KEYS = ("rtol", "atol")
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem slot of an assignment."""
+
+    number: int
+    slot: str
+    family: str
+    points: float
+    title: str = ""
+    options: dict = field(default_factory=dict)
+    params: dict | None = None
+    tolerances: dict = field(default_factory=dict)
+    default_tolerance: dict = field(default_factory=dict)
+
+    @property
+    def fixed(self) -> bool:
+        """Whether every student gets the same, explicitly given params."""
+        return self.params is not None
+
+    def family_object(self):
+        """The problem family (from the registry)."""
+        from calcgrade.problems import get_family
+
+        return get_family(self.family)
+
+    def answer_specs(self, params: Mapping[str, Any]) -> dict:
+        """The family's answer specs for ``params`` with this assignment's tolerances."""
+        specs = self.family_object().answer_specs(params)
+        out = {}
+        for name, spec in specs.items():
+            changes = {**self.default_tolerance, **self.tolerances.get(name, {})}
+            out[name] = dataclasses.replace(spec, **changes) if changes else spec
+        return out
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A checked assignment file."""
+
+    id: str
+    title: str
+    problems: tuple[Problem, ...]
+    instructions: str = ""
+    due: str = ""
+    tolerance: dict = field(default_factory=dict)
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def total_points(self) -> float:
+        return sum(p.points for p in self.problems)
+
+
+def load_assignment(path: str | os.PathLike) -> Assignment:
+    """Read and check the assignment file at ``path``."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise UsageError(f"{source}: no such assignment file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{source}: is a folder, not an assignment file") from None
+    except OSError as error:
+        raise UsageError(f"{source}: cannot read the assignment: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{source}: not UTF-8 text ({error.reason}); save it as UTF-8") from None
+    return parse_assignment(text, source)
+
+
+def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
+    """Parse and check assignment TOML ``text``; ``source`` names it in messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{source}: not valid TOML: {error}") from None
+    reader = _Reader(text, source)
+    reader.unknown_keys(data, TOP_KEYS, "the top level", reader.line_of_key)
+    assignment_id = reader.safe_id(data, "id", reader.top_line("id"))
+    title = reader.text(data, "title", reader.top_line("title"), required=True)
+    instructions = reader.text(data, "instructions", reader.top_line("instructions"))
+    due = reader.text(data, "due", reader.top_line("due"))
+    default_tolerance = reader.tolerance(data.get("tolerance", {}), "[tolerance]",
+                                         reader.table_line("tolerance"))
+    problems_data = data.get("problems")
+    if not isinstance(problems_data, list) or not problems_data:
+        raise UsageError(f"{source}: no problems: add at least one [[problems]] table, e.g. "
+                         '[[problems]] family = "derivative" points = 2')
+    problems = tuple(reader.problem(number, entry, default_tolerance)
+                     for number, entry in enumerate(problems_data, start=1))
+    seen: dict[str, int] = {}
+    for problem in problems:
+        if problem.slot in seen:
+            raise UsageError(f"{reader.where(reader.problem_line(problem.number))}problem "
+                             f"{problem.number} ({problem.family}): id {problem.slot!r} is already "
+                             f"used by problem {seen[problem.slot]}; give each problem its own id")
+        seen[problem.slot] = problem.number
+    return Assignment(id=assignment_id, title=title, problems=problems, instructions=instructions,
+                      due=due, tolerance=default_tolerance, source=source,
+                      sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+class _Reader:
+    """Checks values of a parsed file, with messages that name the file and line."""
+
+    def __init__(self, text: str, source: str):
+        self.lines = text.splitlines()
+        self.source = source
+
+    # where things are -----------------------------------------------------------------------
+    def where(self, line: int | None) -> str:
+        return f"{self.source}: line {line}: " if line else f"{self.source}: "
+
+    def _first_header(self) -> int:
+        for i, line in enumerate(self.lines):
+            if line.lstrip().startswith("["):
+                return i
+        return len(self.lines)
+
+    def top_line(self, key: str) -> int | None:
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for i, line in enumerate(self.lines[:self._first_header()]):
+            if pattern.match(line):
+                return i + 1
+        return None
+
+    def line_of_key(self, key: str) -> int | None:
+        return self.top_line(key) or self.table_line(key)
+
+    def table_line(self, name: str) -> int | None:
+        pattern = re.compile(rf"\s*\[\s*{re.escape(name)}\s*\]")
+        for i, line in enumerate(self.lines):
+            if pattern.match(line):
+                return i + 1
+        return self.top_line(name)
+
+    def problem_line(self, number: int) -> int | None:
+        pattern = re.compile(r"\s*\[\[\s*problems\s*\]\]")
+        count = 0
+        for i, line in enumerate(self.lines):
+            if pattern.match(line):
+                count += 1
+                if count == number:
+                    return i + 1
+        return None
+
+    # values -----------------------------------------------------------------------------------
+    def unknown_keys(self, table: Mapping, known: tuple[str, ...], what: str, line_of=None,
+                     prefix: str = "") -> None:
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                line = line_of(key) if line_of else None
+                raise UsageError(f"{prefix or self.where(line)}unknown key {key!r} in {what} "
+                                 f"({hint}keys: {', '.join(known)})")
+
+    def text(self, data: Mapping, key: str, line: int | None, *, required: bool = False,
+             prefix: str = "") -> str:
+        if key not in data:
+            if required:
+                raise UsageError(f"{prefix or self.where(None)}{key!r} is missing: add a line "
+                                 f'{key} = "..."')
+            return ""
+        value = data[key]
+        if not isinstance(value, str):
+            raise UsageError(f'{prefix or self.where(line)}{key!r} must be text in quotes, e.g. '
+                             f'{key} = "...", not {value!r}')
+        if required and not value.strip():
+            raise UsageError(f"{prefix or self.where(line)}{key!r} is empty")
+        return value
+
+    def safe_id(self, data: Mapping, key: str, line: int | None, prefix: str = "") -> str:
+        if key not in data:
+            raise UsageError(f'{prefix or self.where(None)}{key!r} is missing: add a line like '
+                             f'{key} = "hw3" (letters, digits, ".", "_", "-")')
+        value = data[key]
+        if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+            raise UsageError(f"{prefix or self.where(line)}{key!r} must be text of letters, digits, "
+                             f"'.', '_' and '-' starting with a letter or digit (at most 64), "
+                             f"not {value!r}")
+        return value
+
+    def tolerance(self, table: Any, what: str, line: int | None, prefix: str = "") -> dict:
+        prefix = prefix or self.where(line)
+        if not isinstance(table, dict):
+            raise UsageError(f"{prefix}{what} must be a table like {{ rtol = 1e-3, atol = 1e-6 }}, "
+                             f"not {table!r}")
+        self.unknown_keys(table, TOLERANCE_KEYS, what, prefix=prefix)
+        out = {}
+        for key in TOLERANCE_KEYS:
+            if key in table:
+                value = table[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                        or not math.isfinite(value) or value < 0:
+                    raise UsageError(f"{prefix}{what}: {key} must be a number >= 0, not {value!r}")
+                out[key] = float(value)
+        return out
+
+    # problems -----------------------------------------------------------------------------------
+    def problem(self, number: int, entry: Any, default_tolerance: dict) -> Problem:
+        from calcgrade.grader.errors import UnknownFamilyError
+        from calcgrade.problems import get_family
+
+        line = self.problem_line(number)
+        prefix = f"{self.where(line)}problem {number}: "
+        if not isinstance(entry, dict):
+            raise UsageError(f"{prefix}must be a [[problems]] table, not {entry!r}")
+        if "family" not in entry:
+            raise UsageError(f'{prefix}no family: add a line family = "..." (run '
+                             "'calcgrade families' for the list)")
+        name = entry["family"]
+        if not isinstance(name, str):
+            raise UsageError(f"{prefix}family must be a name in quotes, not {name!r}")
+        try:
+            family = get_family(name)
+        except UnknownFamilyError as error:
+            raise UnknownFamilyError(f"{prefix}{error}") from None
+        prefix = f"{self.where(line)}problem {number} ({name}): "
+        self.unknown_keys(entry, PROBLEM_KEYS, "a problem", prefix=prefix)
+        points = entry.get("points", 1)
+        if isinstance(points, bool) or not isinstance(points, (int, float)) \
+                or not math.isfinite(points) or points < 0:
+            raise UsageError(f"{prefix}points must be a number >= 0, not {points!r}")
+        slot = self.safe_id(entry, "id", line, prefix) if "id" in entry else str(number)
+        title = self.text(entry, "title", line, prefix=prefix)
+        options = entry.get("options", {})
+        if not isinstance(options, dict):
+            raise UsageError(f"{prefix}options must be a table like options = {{ steps = 2 }}, "
+                             f"not {options!r}")
+        params = entry.get("params")
+        if params is not None and options:
+            raise UsageError(f"{prefix}give either params (one fixed variant for everyone) or "
+                             "options (how variants are sampled), not both")
+        try:
+            family.resolve_options(options)
+            if params is not None:
+                params = family.validate(params)
+        except UsageError as error:
+            raise type(error)(prefix + _without_family(str(error), name)) from None
+        tolerances = self.answer_tolerances(entry.get("tolerance", {}), family, params, prefix)
+        return Problem(number=number, slot=slot, family=name, points=points, title=title,
+                       options=dict(options), params=params, tolerances=tolerances,
+                       default_tolerance=dict(default_tolerance))
+
+    def answer_tolerances(self, table: Any, family, params, prefix: str) -> dict:
+        if not isinstance(table, dict):
+            raise UsageError(f"{prefix}tolerance must be a table of answers, e.g. "
+                             "[problems.tolerance.value] rtol = 1e-2")
+        names = family.answer_names(params) if params is not None else list(family.answers)
+        out = {}
+        for answer, values in table.items():
+            if answer not in names:
+                raise UsageError(f"{prefix}tolerance for unknown answer {answer!r} "
+                                 f"(answers: {', '.join(names)})")
+            kind = family.answers[answer].kind
+            if kind in ("label", "function"):
+                raise UsageError(f"{prefix}answer {answer!r} is a {kind}: tolerances apply only "
+                                 "to numbers, vectors, matrices, iterates and expressions")
+            out[answer] = self.tolerance(values, f"tolerance.{answer}", None, prefix)
+        return out
+
+
+def _without_family(message: str, name: str) -> str:
+    """Drop the family's own ``"<name>: "`` prefix (the caller names it already)."""
+    return message[len(name) + 2:] if message.startswith(f"{name}: ") else message

@@ -1,0 +1,61 @@
+"""``calcgrade demo``: the example assignment and roster, a throw-away secret, a class.
+
+Everything goes into one new folder (a fresh temporary one unless given)::
+
+    course-secret      the throw-away secret (mode 0600), for re-running commands by hand
+    assignment.toml    roster.csv      copies of the examples
+    class/             what ``calcgrade generate`` writes
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "demo"
+>>> result = run_demo(folder)
+>>> sorted(p.name for p in (folder / "class" / "notebooks").iterdir())[:2]
+['ada01.ipynb', 'carl02.ipynb']
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from calcgrade.grader.errors import UsageError
+from calcgrade.grader.generate import GenerateResult, Progress, generate
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    secret_file: Path
+    assignment: Path
+    roster: Path
+    generated: GenerateResult
+
+
+def example_text(name: str) -> bytes:
+    """The bytes of a file of ``calcgrade.examples`` (works from a wheel too)."""
+    return (files("calcgrade.examples") / name).read_bytes()
+
+
+def run_demo(folder: str | os.PathLike | None = None, progress: Progress | None = None) -> DemoResult:
+    """Generate the example class into ``folder`` (new temporary folder when None)."""
+    if folder is None:
+        root = Path(tempfile.mkdtemp(prefix="calcgrade-demo-"))
+    else:
+        root = Path(folder)
+        if root.exists() and any(root.iterdir()):
+            raise UsageError(f"{root} is not empty; the demo needs a new or empty folder")
+        root.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    secret_file = root / "course-secret"
+    descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret.hex() + "\n")
+    assignment, roster = root / "assignment.toml", root / "roster.csv"
+    assignment.write_bytes(example_text("assignment.toml"))
+    roster.write_bytes(example_text("roster.csv"))
+    generated = generate(assignment, roster, root / "class", secret, progress)
+    return DemoResult(root, secret_file, assignment, roster, generated)

@@ -1,0 +1,269 @@
+"""``calcgrade generate``: one notebook and handout per student, the key and a manifest.
+
+The output folder is built next to its destination under a temporary name and renamed
+into place only when complete, so a failure leaves no partial output. An existing folder
+is replaced only when its ``manifest.json`` belongs to the same assignment (or it is
+empty); anything else is a usage error.
+
+Layout of ``DIR``::
+
+    notebooks/<id>.ipynb   handouts/<id>.html   key.json   key.csv
+    assignment.toml   roster.csv   (copies of the inputs)   manifest.json
+
+>>> import tempfile, pathlib
+>>> from calcgrade.grader.assignment import parse_assignment
+>>> from calcgrade.grader.roster import Student
+>>> assignment = parse_assignment('id = "a"\\ntitle = "T"\\n[[problems]]\\n'
+...                               'family = "sigmoid_gradient"\\n', "a.toml")
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "class"
+>>> result = generate_class(assignment, [Student("ann")], bytes(32), out)
+>>> sorted(p.name for p in out.iterdir())
+['handouts', 'key.csv', 'key.json', 'manifest.json', 'notebooks']
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from calcgrade.grader.assignment import Assignment, load_assignment
+from calcgrade.grader.errors import UsageError
+from calcgrade.grader.handout import build_handout
+from calcgrade.grader.jsonio import dumps, plain
+from calcgrade.grader.notebook import answer_entry, build_notebook, notebook_text
+from calcgrade.grader.roster import Student, load_roster
+from calcgrade.grader.secret import secret_check, token_for
+from calcgrade.grader.variants import Variant, class_variants, first_draws
+
+MANIFEST = "manifest.json"
+PARALLEL_FROM = 100  # students; fewer are made in this process (starting workers costs ~1 s)
+MAX_WORKERS = 8
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class GenerateResult:
+    """What was written, for the command's summary."""
+
+    out: Path
+    students: int
+    problems: int
+    shared: dict[int, list[str]] = field(default_factory=dict)
+
+
+def problem_parts(variant: Variant) -> tuple[dict, dict]:
+    """``(item, record)``: what notebook and handout need, and the key's record."""
+    problem = variant.problem
+    family = problem.family_object()
+    answers = plain(family.solve(variant.params))
+    specs = problem.answer_specs(variant.params)
+    entries = [answer_entry(problem.number, name, spec, answers[name]) for name, spec in specs.items()]
+    item = {"problem": problem, "statement": family.statement(variant.params), "entries": entries}
+    record = {
+        "number": problem.number, "slot": problem.slot, "family": problem.family,
+        "points": problem.points, "draw": variant.draw, "params": plain(variant.params),
+        "answers": answers,
+        "tolerance": {name: {"rtol": spec.rtol, "atol": spec.atol} for name, spec in specs.items()
+                      if spec.kind not in ("label", "function")},
+    }
+    return item, record
+
+
+def student_files(assignment: Assignment, student: Student, variants: list[Variant],
+                  secret: bytes) -> tuple[str, str, dict]:
+    """``(notebook text, handout html, key record)`` of one student."""
+    items, records = [], []
+    for variant in variants:
+        item, record = problem_parts(variant)
+        items.append(item)
+        records.append(record)
+    token = token_for(secret, assignment.id, student.id)
+    notebook = notebook_text(build_notebook(assignment, student, items, token))
+    handout = build_handout(assignment, student, items)
+    key = {"id": student.id, "name": student.name, "email": student.email, "problems": records}
+    return notebook, handout, key
+
+
+def key_csv(records: list[dict]) -> str:
+    """The key as a table, one row per answer."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "name", "problem", "family", "points", "variable", "answer",
+                     "value", "params"])
+    for student in records:
+        for problem in student["problems"]:
+            params = _compact(problem["params"])
+            for name, value in problem["answers"].items():
+                shown = value if isinstance(value, str) else _compact(value)
+                writer.writerow([student["id"], student["name"], problem["number"], problem["family"],
+                                 problem["points"], f"q{problem['number']}_{name}", name, shown, params])
+    return buffer.getvalue()
+
+
+def _compact(value) -> str:
+    """Compact canonical JSON of plain data (already converted by :func:`plain`)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write(root: Path, relative: str, text: str, hashes: dict[str, str]) -> None:
+    data = text.encode("utf-8")
+    path = root / relative
+    path.write_bytes(data)
+    hashes[relative] = hashlib.sha256(data).hexdigest()
+
+
+def _student_job(assignment: Assignment, secret: bytes, root: str,
+                 task: tuple[Student, list[Variant]]) -> tuple[dict, dict[str, str]]:
+    """Write one student's notebook and handout under ``root``; return (key record, hashes)."""
+    student, variants = task
+    notebook, handout, record = student_files(assignment, student, variants, secret)
+    hashes: dict[str, str] = {}
+    _write(Path(root), f"notebooks/{student.id}.ipynb", notebook, hashes)
+    _write(Path(root), f"handouts/{student.id}.html", handout, hashes)
+    return record, hashes
+
+
+def worker_count(jobs: int | None, students: int) -> int:
+    """How many processes to use: ``jobs`` if given, else one per CPU for a large class."""
+    if jobs is not None:
+        return max(1, jobs)
+    if students < PARALLEL_FROM:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS, students // 25))
+
+
+@contextmanager
+def _mapper(workers: int):
+    """``map`` in this process, or an ordered ``imap`` over a pool of fresh processes."""
+    if workers <= 1:
+        yield lambda function, items: map(function, items)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield lambda function, items: pool.imap(function, items, chunksize=8)
+
+
+def write_class(root: Path, assignment: Assignment, students: list[Student], secret: bytes,
+                progress: Progress | None = None, inputs: dict[str, bytes] | None = None,
+                jobs: int | None = None) -> dict[int, list[str]]:
+    """Write every file of the class into the (empty) folder ``root``; return shared variants.
+
+    Draws and files are pure functions of each student, so they may be made by several
+    processes (``jobs``); the results are collected in roster order and are the same bytes.
+    """
+    (root / "notebooks").mkdir()
+    (root / "handouts").mkdir()
+    shared: dict[int, list[str]] = {}
+    ids = [s.id for s in students]
+    hashes: dict[str, str] = {}
+    records = []
+    with _mapper(worker_count(jobs, len(students))) as mapper:
+        first = dict(zip(ids, mapper(partial(first_draws, assignment, secret), ids)))
+        variants = class_variants(assignment, secret, ids, shared, first)
+        tasks = ((student, variants[student.id]) for student in students)
+        job = partial(_student_job, assignment, secret, str(root))
+        for done, (record, written) in enumerate(mapper(job, tasks), start=1):
+            records.append(record)
+            hashes.update(written)
+            if progress:
+                progress(done, len(students))
+    key = {"assignment": {"id": assignment.id, "title": assignment.title,
+                          "total_points": assignment.total_points},
+           "students": records}
+    _write(root, "key.json", dumps(key, indent=1) + "\n", hashes)
+    _write(root, "key.csv", key_csv(records), hashes)
+    for name, data in (inputs or {}).items():
+        (root / name).write_bytes(data)
+        hashes[name] = hashlib.sha256(data).hexdigest()
+    manifest = {
+        "generator": "calcgrade generate",
+        "assignment": {"id": assignment.id, "title": assignment.title, "sha256": assignment.sha256,
+                       "problems": len(assignment.problems)},
+        "students": ids,
+        "secret_check": secret_check(secret),
+        "shared_variants": {str(k): v for k, v in shared.items()},
+        "files": dict(sorted(hashes.items())),
+    }
+    (root / MANIFEST).write_text(dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return shared
+
+
+def check_destination(out: Path, assignment: Assignment) -> None:
+    """Refuse an output folder that holds something other than this assignment's output."""
+    if not os.path.lexists(out):
+        return
+    if not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder; choose another --out")
+    manifest = out / MANIFEST
+    if not manifest.exists():
+        if any(out.iterdir()):
+            raise UsageError(f"{out} is not empty and holds no calcgrade output ({MANIFEST}); "
+                             "choose a new or empty --out folder")
+        return
+    try:
+        owner = json.loads(manifest.read_text(encoding="utf-8"))["assignment"]["id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(f"{manifest} cannot be read; choose another --out folder") from None
+    if owner != assignment.id:
+        raise UsageError(f"{out} already holds assignment {owner!r}, not {assignment.id!r}; "
+                         "choose another --out folder")
+
+
+def move_into_place(staging: Path, out: Path) -> None:
+    """Rename the finished ``staging`` folder to ``out``, replacing an older output."""
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+        return
+    backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rename(out, backup / out.name)
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        os.rename(backup / out.name, out)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def generate_class(assignment: Assignment, students: list[Student], secret: bytes, out,
+                   progress: Progress | None = None, inputs: dict[str, bytes] | None = None,
+                   jobs: int | None = None) -> GenerateResult:
+    """Build the class into a temporary sibling of ``out`` and move it into place."""
+    out = Path(out)
+    check_destination(out, assignment)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as error:
+        raise UsageError(f"cannot create the output folder next to {out}: {error.strerror}") from None
+    try:
+        shared = write_class(staging, assignment, students, secret, progress, inputs, jobs)
+        move_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return GenerateResult(out, len(students), len(assignment.problems), shared)
+
+
+def generate(assignment_path, roster_path, out, secret: bytes,
+             progress: Progress | None = None, jobs: int | None = None) -> GenerateResult:
+    """Load the inputs, then :func:`generate_class` (with copies of the inputs)."""
+    assignment = load_assignment(assignment_path)
+    students = load_roster(roster_path)
+    inputs = {"assignment.toml": Path(assignment_path).read_bytes(),
+              "roster.csv": Path(roster_path).read_bytes()}
+    return generate_class(assignment, students, secret, out, progress, inputs, jobs)

@@ -1,0 +1,136 @@
+"""The gradebook: an embedded SQLite database written as grading goes (DESIGN §7).
+
+One row per submission (keyed by a hash of its content and what it is graded against)
+and one row per submission and answer part. Each submission is committed in its own
+transaction, so an interrupted batch loses at most the submission in flight and a rerun
+skips everything already graded.
+
+>>> import tempfile, os
+>>> folder = tempfile.mkdtemp()
+>>> with Gradebook(os.path.join(folder, "gradebook.sqlite")) as book:
+...     book.record(SubmissionRecord("h1", "ada", "ada.ipynb", "graded", "", 3.0, 4.0), [])
+...     book.has("h1"), book.has("h2")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    hash     TEXT PRIMARY KEY,
+    student  TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    total    REAL NOT NULL,
+    max      REAL NOT NULL,
+    flags    TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS parts (
+    hash      TEXT NOT NULL REFERENCES submissions(hash) ON DELETE CASCADE,
+    problem   INTEGER NOT NULL,
+    answer    TEXT NOT NULL,
+    family    TEXT NOT NULL,
+    score     REAL NOT NULL,
+    max       REAL NOT NULL,
+    status    TEXT NOT NULL,
+    feedback  TEXT NOT NULL,
+    mistake   TEXT,
+    expected  TEXT NOT NULL,
+    found     TEXT NOT NULL,
+    PRIMARY KEY (hash, problem, answer)
+);
+CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions(student);
+"""
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """One graded (or failed) submission."""
+
+    hash: str
+    student: str
+    path: str
+    status: str
+    reason: str
+    total: float
+    max: float
+    flags: str = ""
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """One answer part of one submission."""
+
+    hash: str
+    problem: int
+    answer: str
+    family: str
+    score: float
+    max: float
+    status: str
+    feedback: str
+    mistake: str | None
+    expected: str
+    found: str
+
+
+class Gradebook:
+    """A SQLite gradebook at ``path`` (created if needed); use as a context manager."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.connection = sqlite3.connect(self.path)
+        self.connection.execute("PRAGMA foreign_keys = ON")
+        self.connection.execute("PRAGMA journal_mode = WAL")
+        self.connection.executescript(SCHEMA)
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Checkpoint and close, leaving a single self-contained database file."""
+        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.connection.execute("PRAGMA journal_mode = DELETE")
+        self.connection.close()
+
+    def has(self, submission_hash: str) -> bool:
+        """Whether this submission has been graded already."""
+        row = self.connection.execute("SELECT 1 FROM submissions WHERE hash = ?",
+                                      (submission_hash,)).fetchone()
+        return row is not None
+
+    def record(self, submission: SubmissionRecord, parts: list[PartRecord]) -> None:
+        """Write one submission and its parts atomically (replacing an older grading)."""
+        with self.connection:
+            self.connection.execute("DELETE FROM submissions WHERE hash = ?", (submission.hash,))
+            self.connection.execute(
+                f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})",
+                astuple(submission))
+            self.connection.executemany(
+                f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
+                [astuple(p) for p in parts])
+
+    def submission(self, submission_hash: str) -> SubmissionRecord | None:
+        """The stored record of one submission."""
+        row = self.connection.execute("SELECT * FROM submissions WHERE hash = ?",
+                                      (submission_hash,)).fetchone()
+        return SubmissionRecord(*row) if row else None
+
+    def parts(self, submission_hash: str) -> list[PartRecord]:
+        """The parts of one submission in problem and answer order."""
+        rows = self.connection.execute(
+            "SELECT * FROM parts WHERE hash = ? ORDER BY problem, rowid", (submission_hash,))
+        return [PartRecord(*row) for row in rows]
+
+    def submissions(self) -> list[SubmissionRecord]:
+        """Every submission, by student then path."""
+        rows = self.connection.execute("SELECT * FROM submissions ORDER BY student, path")
+        return [SubmissionRecord(*row) for row in rows]

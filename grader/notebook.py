@@ -1,0 +1,177 @@
+"""One student's notebook (nbformat v4): statements, answer cells and the self-check.
+
+Cells, in order: a title with the instructions, a setup cell (``import math``, ``import
+numpy as np``), then per problem a Markdown statement and a code cell pre-declaring each
+answer as ``q<N>_<answer> = ...`` with a comment on its type and shape, and finally the
+self-check. Cell ids are fixed (``intro``, ``p1-answers``, …) so that the same inputs
+give the same bytes. ``metadata.calcgrade = {assignment, student, token}``.
+
+>>> entry = answer_entry(2, "gradient", _Spec("vector"), [1.0, -2.0])
+>>> entry["variable"], entry["comment"]
+('q2_gradient', 'a list of 2 numbers')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import namedtuple
+from typing import Any
+
+import nbformat
+
+from calcgrade.grader.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
+from calcgrade.templates import environment
+
+NBFORMAT_MINOR = 5
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}
+
+_Spec = namedtuple("_Spec", "kind labels synonyms variables", defaults=((), {}, ()))
+
+
+def points_text(points: float) -> str:
+    """``1 point``, ``2 points``, ``1.5 points``.
+
+    >>> points_text(1), points_text(2.0), points_text(1.5)
+    ('1 point', '2 points', '1.5 points')
+    """
+    value = int(points) if float(points).is_integer() else points
+    return f"{value} point" + ("" if value == 1 else "s")
+
+
+def shape_of(kind: str, reference: Any) -> list[int]:
+    """The expected shape of an answer, from its reference value (not secret: the
+    statement says how many entries, steps and variables there are)."""
+    if kind == "vector":
+        return [len(reference)]
+    if kind in ("matrix", "iterates"):
+        return [len(reference), len(reference[0]) if reference else 0]
+    return []
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+EXAMPLES_1D = ("3*{v}**2 + exp({v})", "{v}*exp({v}) - log({v})", "2*{v}**3 + sin({v})")
+EXAMPLES_2D = ("2*{v}*{w} + exp({w})", "{v}**2*{w} - log({v})", "3*{v} + {w}**3")
+_NAME = re.compile(r"[A-Za-z]\w*")
+
+
+def expression_example(reference: str, variables) -> str:
+    """A sample expression to show the syntax, never equivalent to the answer."""
+    from calcgrade.grader.compare import expressions_equivalent
+    from calcgrade.problems.checks import VARIABLE_NAMES
+
+    names = list(variables) or sorted(set(_NAME.findall(reference)) & set(VARIABLE_NAMES)) or ["x"]
+    candidates = EXAMPLES_2D if len(names) > 1 else EXAMPLES_1D
+    for candidate in candidates:
+        text = candidate.format(v=names[0], w=names[-1])
+        try:
+            if expressions_equivalent(text, reference, names) is False:
+                return text
+        except Exception:  # an unusual reference: any other candidate will do
+            continue
+    return candidates[-1].format(v=names[0], w=names[-1]) + " + 1"
+
+
+def answer_entry(number: int, name: str, spec, reference: Any) -> dict:
+    """What the notebook says and the self-check knows about one answer (never its value)."""
+    kind = spec.kind
+    shape = shape_of(kind, reference)
+    entry = {"name": f"q{number}_{name}", "kind": kind}
+    if shape:
+        entry["shape"] = shape
+    if kind == "scalar":
+        comment = "a number"
+    elif kind == "vector":
+        comment = f"a list of {_plural(shape[0], 'number')}"
+    elif kind == "matrix":
+        comment = f"a list of {_plural(shape[0], 'row')}, each a list of {_plural(shape[1], 'number')}"
+    elif kind == "iterates":
+        comment = (f"a list of {_plural(shape[0], 'point')}, each a list of "
+                   f"{_plural(shape[1], 'number')}")
+    elif kind == "expression":
+        variables = list(spec.variables) or sorted(
+            set(_NAME.findall(str(reference))) & {"x", "y", "z", "t", "u", "v", "w"})
+        where = f" in {', '.join(variables)}" if variables else ""
+        example = expression_example(str(reference), spec.variables)
+        comment = f'expression{where} as text, e.g. "{example}"'
+    elif kind == "label":
+        entry["labels"] = list(spec.labels)
+        if spec.synonyms:
+            entry["synonyms"] = sorted(spec.synonyms)
+        comment = "one of " + ", ".join(f'"{label}"' for label in spec.labels)
+    else:
+        comment = "a Python function"
+    return {"variable": entry["name"], "comment": comment, "expected": entry}
+
+
+def _render(name: str, **context) -> str:
+    return environment().get_template(name).render(points=points_text, **context).strip() + "\n"
+
+
+def _cell(cell_type: str, cell_id: str, source: str, role: str = "", **meta) -> dict:
+    """A cell as plain data (what nbformat.v4.new_*_cell makes, minus per-cell validation)."""
+    cell = {"cell_type": cell_type, "id": cell_id, "metadata": {}, "source": source.rstrip("\n")}
+    if cell_type == "code":
+        cell["execution_count"] = None
+        cell["outputs"] = []
+    if role:
+        cell["metadata"]["calcgrade"] = {"role": role, **meta}
+    return cell
+
+
+def _markdown(cell_id: str, source: str, role: str = "", **meta) -> dict:
+    return _cell("markdown", cell_id, source, role, **meta)
+
+
+def _code(cell_id: str, source: str, role: str = "", **meta) -> dict:
+    return _cell("code", cell_id, source, role, **meta)
+
+
+def build_notebook(assignment, student, problems: list[dict], token: str):
+    """The notebook of one student.
+
+    ``problems`` holds, per problem: ``problem`` (the assignment's Problem), ``statement``
+    (Markdown) and ``entries`` (from :func:`answer_entry`).
+    """
+    cells = [
+        _markdown("intro", _render("notebook/intro.md.j2", assignment=assignment, student=student),
+                  "intro"),
+        _code("setup", _render("notebook/setup.py.j2"), "setup"),
+    ]
+    expected = []
+    for item in problems:
+        problem, entries = item["problem"], item["entries"]
+        number = problem.number
+        cells.append(_markdown(f"p{number}-statement",
+                               _render("notebook/problem.md.j2", problem=problem,
+                                       statement=item["statement"], entries=entries),
+                               "statement", problem=number))
+        problem_expected = [entry["expected"] for entry in entries]
+        cells.append(_code(f"p{number}-answers",
+                           _render("notebook/answers.py.j2", problem=problem, entries=entries),
+                           ROLE_ANSWERS, problem=number, expected=problem_expected))
+        expected.extend(problem_expected)
+    cells.append(_markdown("selfcheck-intro", _render("notebook/selfcheck.md.j2")))
+    check = _code("selfcheck", cell_source(expected), ROLE_SELFCHECK, expected=expected)
+    check["metadata"]["jupyter"] = {"source_hidden": True}
+    cells.append(check)
+    metadata = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": dict(LANGUAGE_INFO),
+        "calcgrade": {"assignment": assignment.id, "student": student.id, "token": token},
+    }
+    return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4,
+                               "nbformat_minor": NBFORMAT_MINOR})
+
+
+def notebook_text(notebook) -> str:
+    """The notebook as ``nbformat.write`` would write it (sources as lists of lines, sorted
+    keys, indent 1, final newline), without validating it again."""
+    cells = [{**cell, "source": cell["source"].splitlines(keepends=True)}
+             for cell in notebook["cells"]]
+    return json.dumps({**notebook, "cells": cells}, sort_keys=True, indent=1,
+                      ensure_ascii=False) + "\n"

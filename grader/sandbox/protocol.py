@@ -1,0 +1,137 @@
+"""Length-prefixed JSON messages over pipes (never pickle).
+
+A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON
+(an object). Readers cap the length, so a peer cannot make the other side allocate
+without bound, and reject ``NaN``/``Infinity`` (not JSON).
+
+>>> import os
+>>> r, w = os.pipe()
+>>> write_frame(w, {"type": "ping", "n": 1})
+>>> FrameReader(r).read(timeout=1.0)
+{'n': 1, 'type': 'ping'}
+>>> decode_frame(encode_frame({"a": [1, 2.5, None]}))
+{'a': [1, 2.5, None]}
+>>> os.close(r); os.close(w)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import time
+
+HEADER = struct.Struct(">I")
+DEFAULT_MAX_FRAME = 64 * 1024 * 1024
+
+# Captured once: the worker uses these after student code ran in the same process,
+# so later rebinding of json.dumps / json.loads by that code does not reach them.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True,
+                            separators=(",", ":"))
+_DECODER = json.JSONDecoder()
+
+
+class ProtocolError(Exception):
+    """A malformed, oversized or truncated frame."""
+
+
+def _reject_constant(name: str):
+    raise ProtocolError(f"{name} is not JSON")
+
+
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def encode_frame(message: dict, max_size: int = DEFAULT_MAX_FRAME) -> bytes:
+    """Header + JSON bytes of ``message``; ProtocolError when too large or not JSON."""
+    try:
+        body = _ENCODER.encode(message).encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise ProtocolError(f"message is not plain JSON: {error}") from None
+    if len(body) > max_size:
+        raise ProtocolError(f"message of {len(body)} bytes exceeds {max_size}")
+    return HEADER.pack(len(body)) + body
+
+
+def decode_body(body: bytes) -> dict:
+    """The JSON object in a frame body; ProtocolError otherwise."""
+    try:
+        message = _STRICT_DECODER.decode(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ProtocolError(f"frame is not valid JSON: {error}") from None
+    if type(message) is not dict:
+        raise ProtocolError("frame is not a JSON object")
+    return message
+
+
+def decode_frame(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> dict:
+    """Decode exactly one complete frame (no trailing bytes)."""
+    if len(data) < HEADER.size:
+        raise ProtocolError("truncated frame header")
+    (size,) = HEADER.unpack_from(data)
+    if size > max_size:
+        raise ProtocolError(f"frame of {size} bytes exceeds {max_size}")
+    if len(data) != HEADER.size + size:
+        raise ProtocolError(f"frame announces {size} bytes but has {len(data) - HEADER.size}")
+    return decode_body(data[HEADER.size:])
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte to a (blocking) file descriptor."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def write_frame(fd: int, message: dict, max_size: int = DEFAULT_MAX_FRAME) -> None:
+    """Encode and write one frame."""
+    write_all(fd, encode_frame(message, max_size))
+
+
+class FrameReader:
+    """Reads frames from a file descriptor, with an optional timeout per frame.
+
+    ``read`` raises ``TimeoutError`` when the deadline passes (partial data is kept for
+    the next call), ``EOFError`` when the peer closed the pipe between frames, and
+    ProtocolError on garbage, oversized or truncated frames.
+    """
+
+    def __init__(self, fd: int, max_size: int = DEFAULT_MAX_FRAME):
+        self.fd = fd
+        self.max_size = max_size
+        self._buffer = bytearray()
+
+    def _frame_ready(self) -> dict | None:
+        if len(self._buffer) < HEADER.size:
+            return None
+        (size,) = HEADER.unpack_from(self._buffer)
+        if size > self.max_size:
+            raise ProtocolError(f"frame of {size} bytes exceeds {self.max_size}")
+        end = HEADER.size + size
+        if len(self._buffer) < end:
+            return None
+        body = bytes(self._buffer[HEADER.size:end])
+        del self._buffer[:end]
+        return decode_body(body)
+
+    def read(self, timeout: float | None = None) -> dict:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            message = self._frame_ready()
+            if message is not None:
+                return message
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no complete frame before the deadline")
+                ready, _, _ = select.select([self.fd], [], [], left)
+                if not ready:
+                    continue
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                if self._buffer:
+                    raise ProtocolError("pipe closed in the middle of a frame")
+                raise EOFError("pipe closed")
+            self._buffer += chunk

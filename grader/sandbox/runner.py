@@ -1,0 +1,332 @@
+"""Inside the sandbox child: run the cells, extract answers, call function answers.
+
+:func:`child_main` is what a forked worker child executes: it isolates itself
+(:mod:`~calcgrade.grader.sandbox.jail`), lowers its resource limits, runs the code
+cells in order on the worker's pre-warmed IPython shell (a cell that raises is
+recorded and the next cell still runs; magics and ``!cmd`` work as in Jupyter), then
+converts the requested variables and the results of the requested function calls to
+plain JSON data (:mod:`~calcgrade.grader.sandbox.convert`) and writes one
+size-capped frame to the result pipe.
+
+The extraction helpers also work in-process (the test fake uses them):
+
+>>> namespace = {"x": 2.5, "f": lambda z: 2 * z, "g": 3}
+>>> extract_answers(namespace, ["x", "y"])
+{'x': 2.5, 'y': {'$marker': 'missing'}}
+>>> call_functions(namespace, {"f": [1, [1, 2], {"args": [3]}], "g": [0]})
+{'f': [2.0, [2.0, 4.0], 6.0], 'g': [{'$marker': 'unconvertible', 'type': 'int', 'reason': 'not callable'}]}
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+from calcgrade.grader.sandbox import convert, jail, limits as limits_module, protocol
+from calcgrade.grader.sandbox.convert import (ERROR, MISSING, TIMEOUT, TOO_LARGE,
+                                              UNCONVERTIBLE, clean_text, marker, to_plain,
+                                              type_name)
+
+MAX_CELL_ERRORS = 200
+RESULT_FD = 3
+
+_asarray = np.asarray
+_float = float
+_callable = callable
+_dict_get = dict.get
+
+
+# --- time budgets -------------------------------------------------------------------
+
+
+class _Deadline(BaseException):
+    """Raised by SIGALRM when a call runs out of time (not an Exception subclass)."""
+
+
+class _Alarm:
+    fired = False
+
+
+def _on_alarm(signum, frame):
+    _Alarm.fired = True
+    raise _Deadline()
+
+
+def guarded(function, seconds: float | None):
+    """``function()`` under a time budget; failures become markers.
+
+    The budget uses SIGALRM, so it only applies in the main thread; elsewhere (the
+    in-process fake) ``function`` runs without one.
+    """
+    use_timer = seconds is not None and threading.current_thread() is threading.main_thread()
+    _Alarm.fired = False
+    try:
+        try:
+            if use_timer:
+                signal.signal(signal.SIGALRM, _on_alarm)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+                signal.setitimer(signal.ITIMER_REAL, seconds)
+            value = function()
+        finally:
+            if use_timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except _Deadline:
+        return marker(TIMEOUT)
+    except MemoryError:
+        return marker(ERROR, error="MemoryError", message="out of memory")
+    except BaseException as error:  # noqa: BLE001 - student code may raise anything
+        return marker(ERROR, error=type_name(error), message=_message(error))
+    if _Alarm.fired:
+        return marker(TIMEOUT)
+    return value
+
+
+def _message(error: BaseException) -> str:
+    """``str(error)`` cut to 500 characters; empty if even that fails."""
+    try:
+        text = BaseException.__str__(error)
+        return clean_text(text, 500) if type(text) is str else ""
+    except BaseException:  # noqa: BLE001
+        return ""
+
+
+# --- answers and function calls ------------------------------------------------------
+
+
+def extract_answers(namespace: dict, names, seconds: float | None = None) -> dict:
+    """Each name's value converted to plain data (``missing`` when undefined)."""
+    answers = {}
+    for name in names:
+        value = _dict_get(namespace, name, _MISSING)
+        if value is _MISSING:
+            answers[name] = marker(MISSING)
+        else:
+            answers[name] = guarded(lambda value=value: to_plain(value), seconds)
+    return answers
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def _argument(value):
+    """A test input as the student's function receives it: floats and float arrays."""
+    if type(value) in (int, float):
+        return _float(value)
+    if type(value) is list:
+        try:
+            return _asarray(value, dtype=_float)
+        except (TypeError, ValueError):
+            return list(value)
+    return value
+
+
+def _arguments(test_input) -> list:
+    if type(test_input) is dict and type(test_input.get("args")) is list:
+        return [_argument(value) for value in test_input["args"]]
+    return [_argument(test_input)]
+
+
+def call_functions(namespace: dict, functions: dict, seconds: float | None = None) -> dict:
+    """For each function name, one converted result (or marker) per test input.
+
+    An input is a number (passed as a float), a list (passed as a float numpy array)
+    or ``{"args": [...]}`` for several arguments. Each call and the conversion of its
+    result share a budget of ``seconds``.
+    """
+    results = {}
+    for name, inputs in functions.items():
+        function = _dict_get(namespace, name, _MISSING)
+        if function is _MISSING:
+            results[name] = [marker(MISSING) for _ in inputs]
+        elif not _callable(function):
+            results[name] = [marker(UNCONVERTIBLE, type=type_name(function), reason="not callable")
+                             for _ in inputs]
+        else:
+            results[name] = [
+                guarded(lambda args=_arguments(test_input): to_plain(function(*args)), seconds)
+                for test_input in inputs]
+    return results
+
+
+# --- the IPython shell ----------------------------------------------------------------
+
+
+def make_shell():
+    """A Jupyter-like InteractiveShell without history, colours or a kernel."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor" if _ipython_major() >= 9 else "NoColor"
+    return InteractiveShell.instance(config=config)
+
+
+def _ipython_major() -> int:
+    import IPython
+
+    return int(IPython.__version__.split(".")[0])
+
+
+WARM_UP = (
+    "import numpy as np\n_x = np.linspace(0.0, 1.0, 5)\n_x.sum()",
+    "def _f(z):\n    return 1 / (1 + np.exp(-z))\nprint(_f(_x).round(3))",
+    "1 / 0",
+    "%time _y = sum(range(10))",
+    "_broken(",
+)
+
+
+def warm_up(shell) -> None:
+    """Run representative cells once (lazy imports, caches), then forget them."""
+    for source in WARM_UP:
+        shell.run_cell(source, store_history=True)
+    shell.reset(new_session=False)
+    shell.execution_count = 1
+
+
+def run_cells(shell, cells) -> tuple[list[dict], bool]:
+    """Run ``(index, source)`` cells in order; returns (cell errors, ran out of memory)."""
+    errors = []
+    memory_error = False
+    for index, source in cells:
+        try:
+            outcome = shell.run_cell(source, store_history=True)
+            error = outcome.error_before_exec or outcome.error_in_exec
+        except BaseException as raised:  # noqa: BLE001 - IPython itself failed
+            error = raised
+        if error is not None:
+            memory_error = memory_error or issubclass(type(error), MemoryError)
+            if len(errors) < MAX_CELL_ERRORS:
+                errors.append({"cell": int(index), "name": type_name(error),
+                               "message": _message(error)})
+    return errors, memory_error
+
+
+# --- the child process ------------------------------------------------------------------
+
+
+def _fit(payload: dict, max_bytes: int) -> bytes:
+    """The result frame, with the largest answers replaced by markers until it fits."""
+    while True:
+        try:
+            return protocol.encode_frame(payload, max_bytes)
+        except protocol.ProtocolError:
+            pass
+        sizes = []
+        for section in ("answers", "functions"):
+            for name, value in payload[section].items():
+                if convert.marker_kind(value) != TOO_LARGE:
+                    size = len(protocol._ENCODER.encode(value))
+                    sizes.append((size, section, name))
+        if not sizes:
+            payload["cell_errors"] = payload["cell_errors"][:10]
+            return protocol.encode_frame(payload, max_bytes)
+        _, section, name = max(sizes)
+        payload[section][name] = marker(TOO_LARGE, type="result")
+        payload["truncated"] = True
+
+
+def _redirect_fds(result_fd: int, output_fd: int) -> None:
+    """fd 0 = /dev/null, 1 and 2 = the output pipe, 3 = the result pipe, no others."""
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.dup2(result_fd, RESULT_FD, inheritable=False)
+    os.closerange(RESULT_FD + 1, max(os.sysconf("SC_OPEN_MAX"), 1024))
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False),
+                                                 encoding="utf-8")
+    for number, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(number, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
+def child_main(shell, plan: jail.Plan, flags: int, request: dict, result_fd: int,
+               output_fd: int) -> None:
+    """Everything a submission child does; never returns (``os._exit``)."""
+    me = os.getpid()
+    payload = {"answers": {}, "functions": {}, "cell_errors": [], "memory_error": False,
+               "isolation": {}}
+    max_bytes = 1024 * 1024
+    try:
+        limits = limits_module.Limits.from_dict(request["limits"])
+        max_bytes = limits.result_bytes
+        os.setsid()
+        _redirect_fds(result_fd, output_fd)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        payload["isolation"] = jail.enter(plan, flags, limits.disk_bytes)
+        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+        home = os.getcwd()
+        os.environ.update({"HOME": home, "PWD": home,
+                           "TMPDIR": "/tmp" if payload["isolation"]["filesystem"] else home,
+                           "MPLCONFIGDIR": os.path.join(home, ".matplotlib")})
+        _write_copy(request.get("notebook") or {})
+        failed = limits_module.apply_rlimits(limits)
+        if failed:
+            payload["isolation"]["rlimits_failed"] = failed
+        errors, memory_error = run_cells(shell, request.get("cells", []))
+        payload["cell_errors"] = errors
+        payload["memory_error"] = memory_error
+        namespace = shell.user_ns
+        payload["answers"] = extract_answers(namespace, request.get("answers", []),
+                                             limits.call_seconds)
+        payload["functions"] = call_functions(namespace, request.get("functions", {}),
+                                              limits.call_seconds)
+        _flush()
+        frame = _fit(payload, max_bytes)
+    except MemoryError:
+        frame = _emergency({"memory_error": True,
+                            "fatal": "out of memory while extracting the answers"}, payload)
+    except BaseException as error:  # noqa: BLE001
+        frame = _emergency({"fatal": f"sandbox error: {type_name(error)}: {_message(error)}"},
+                           payload)
+    try:
+        if os.getpid() == me:  # a copy forked by student code never reports
+            protocol.write_all(RESULT_FD, frame)
+    finally:
+        os._exit(0)
+
+
+def _emergency(fields: dict, payload: dict) -> bytes:
+    try:
+        return protocol.encode_frame({"answers": {}, "functions": {}, "cell_errors": [],
+                                      "memory_error": False,
+                                      "isolation": payload.get("isolation", {}), **fields})
+    except BaseException:  # noqa: BLE001
+        return protocol.encode_frame({"fatal": "sandbox error"})
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - the student may have replaced them
+            pass
+
+
+def _write_copy(notebook: dict) -> None:
+    """Put a copy of the submission in the working directory."""
+    name = os.path.basename(str(notebook.get("name") or "submission.ipynb"))
+    if not name or name.startswith(".") or len(name) > 200:
+        name = "submission.ipynb"
+    with open(name, "w", encoding="utf-8") as handle:
+        handle.write(str(notebook.get("text") or ""))
+
+
+def elapsed(start: float) -> float:
+    """Seconds since ``start`` (monotonic), rounded to milliseconds."""
+    return round(time.monotonic() - start, 3)

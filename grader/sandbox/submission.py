@@ -1,0 +1,95 @@
+"""Read and validate a submitted notebook in the grader, before anything runs.
+
+A file that cannot be read, is too large, is not UTF-8 JSON or is not a valid Jupyter
+notebook (checked with nbformat) raises :class:`InvalidSubmission` with a reason a
+student can act on; such a file is never sent to a worker.
+
+>>> import nbformat
+>>> from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+>>> nb = new_notebook(cells=[new_markdown_cell("# Q1"), new_code_cell("x = 1")])
+>>> sub = parse_submission(nbformat.writes(nb).encode(), name="alice.ipynb")
+>>> sub.code_cells
+((1, 'x = 1'),)
+>>> parse_submission(b"\\x89PNG\\r\\n", name="photo.ipynb")
+Traceback (most recent call last):
+...
+calcgrade.grader.sandbox.submission.InvalidSubmission: photo.ipynb is not a notebook: it is not UTF-8 text
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+
+_warnings_lock = threading.Lock()
+
+
+class InvalidSubmission(Exception):
+    """The file is not a runnable notebook; ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated notebook: its file name, raw text and code cells in order.
+
+    ``code_cells`` holds ``(index, source)`` pairs where ``index`` is the cell's
+    position among *all* cells of the notebook (0-based), as a student sees it.
+    """
+
+    name: str
+    text: str
+    code_cells: tuple[tuple[int, str], ...]
+
+
+def load_submission(path, max_bytes: int = DEFAULT_MAX_BYTES) -> Submission:
+    """Read ``path`` and validate it (see :func:`parse_submission`)."""
+    name = os.path.basename(os.fspath(path))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise InvalidSubmission(f"cannot read {name}: {error.strerror or error}") from None
+    return parse_submission(data, name=name, max_bytes=max_bytes)
+
+
+def parse_submission(data: bytes, name: str = "submission.ipynb",
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> Submission:
+    """Validate notebook bytes; raises InvalidSubmission."""
+    import nbformat
+
+    if len(data) > max_bytes:
+        raise InvalidSubmission(f"{name} is larger than {max_bytes // (1024 * 1024)} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSubmission(f"{name} is not a notebook: it is not UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        where = (f" (line {error.lineno}, column {error.colno}: {error.msg})"
+                 if isinstance(error, json.JSONDecodeError) else "")
+        raise InvalidSubmission(f"{name} is not a notebook: it is not valid JSON{where}") from None
+    if type(raw) is not dict or type(raw.get("cells", raw.get("worksheets"))) is not list:
+        raise InvalidSubmission(f"{name} is not a notebook: it is JSON without a list of cells")
+    try:
+        with _warnings_lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
+            nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises many kinds for malformed input
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InvalidSubmission(f"{name} is not a valid notebook: {first[:300]}") from None
+    cells = tuple((index, cell.source) for index, cell in enumerate(notebook.cells)
+                  if cell.cell_type == "code")
+    return Submission(name=name, text=text, code_cells=cells)

@@ -1,0 +1,43 @@
+"""The SQLite gradebook: real database files, atomic records, resumable reads."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
+
+
+def part(hash_, problem, answer, score=1.0):
+    return PartRecord(hash_, problem, answer, "newton", score, 1.0, "correct", "", None, "iterates", "a list")
+
+
+def test_records_survive_reopening(tmp_path):
+    path = tmp_path / "gradebook.sqlite"
+    with Gradebook(path) as book:
+        book.record(SubmissionRecord("h1", "ada", "ada.ipynb", "graded", "", 2.0, 2.0),
+                    [part("h1", 1, "iterates"), part("h1", 2, "value")])
+    assert not (tmp_path / "gradebook.sqlite-wal").exists()
+    with Gradebook(path) as book:
+        assert book.has("h1")
+        assert [p.answer for p in book.parts("h1")] == ["iterates", "value"]
+        assert book.submission("h1").student == "ada"
+
+
+def test_regrading_replaces_the_parts(tmp_path):
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        book.record(SubmissionRecord("h", "bo", "bo.ipynb", "graded", "", 1.0, 2.0),
+                    [part("h", 1, "a", 0.0), part("h", 1, "b")])
+        book.record(SubmissionRecord("h", "bo", "bo.ipynb", "graded", "", 2.0, 2.0),
+                    [part("h", 1, "a"), part("h", 1, "b")])
+        assert [p.score for p in book.parts("h")] == [1.0, 1.0]
+        assert len(book.submissions()) == 1
+
+
+def test_a_failed_record_leaves_nothing_half_written(tmp_path):
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        duplicate = [part("h", 1, "a"), part("h", 1, "a")]
+        try:
+            book.record(SubmissionRecord("h", "cy", "cy.ipynb", "graded", "", 1.0, 1.0), duplicate)
+        except sqlite3.IntegrityError:
+            pass
+        assert not book.has("h") and book.parts("h") == []

@@ -1,0 +1,63 @@
+"""Scoring per answer kind: credit, format errors, carried-forward iterates, review."""
+
+from __future__ import annotations
+
+import pytest
+
+from calcgrade.grader.scoring import FORMAT_ERROR, MISSING, REVIEW, score_value
+from calcgrade.problems.family import AnswerSpec
+
+SCALAR = AnswerSpec("scalar", "v")
+MATRIX = AnswerSpec("matrix", "H")
+ITERATES = AnswerSpec("iterates", "path")
+LABEL = AnswerSpec("label", "kind", labels=("minimum", "maximum"), synonyms={"min": "minimum"})
+EXPRESSION = AnswerSpec("expression", "f'", variables=("x",))
+
+
+@pytest.mark.parametrize("value, status", [
+    (None, MISSING), ({"missing": True}, MISSING), ("2.0", FORMAT_ERROR),
+    (True, FORMAT_ERROR), ({"unconvertible": "Foo"}, FORMAT_ERROR),
+])
+def test_scalar_format_errors(value, status):
+    verdict = score_value(SCALAR, value, 2.0)
+    assert verdict.status == status and verdict.fraction == 0
+
+
+def test_scalar_credit():
+    assert score_value(SCALAR, 2.001, 2.0).fraction == 1
+    assert score_value(SCALAR, 2.1, 2.0).status == "wrong"
+
+
+def test_matrix_credit_per_entry_and_shape_message():
+    reference = [[4.0, -1.0], [-1.0, 6.0]]
+    assert score_value(MATRIX, [[4, -1], [1, 6]], reference).fraction == 0.75
+    verdict = score_value(MATRIX, [4, -1, -1, 6], reference)
+    assert verdict.status == FORMAT_ERROR
+    assert "a list of 2 rows, each a list of 2 numbers" in verdict.detail
+
+
+def test_iterates_carry_the_error_forward():
+    reference = [[2.0], [3.0], [4.0]]
+    student = [[2.5], [3.5], [4.5]]  # a slip in step 1, then correct steps from there
+    carried = [[2.0], [3.5], [4.5]]  # the reference step applied to the student's own points
+    without = score_value(ITERATES, student, reference)
+    assert without.fraction == 0
+    slip = score_value(ITERATES, student, reference, carried=carried)
+    assert slip.fraction == pytest.approx(2 / 3) and slip.first_wrong == 0
+    assert "step 1" in slip.detail
+
+
+def test_no_carried_credit_from_a_stationary_point():
+    reference = [[2.0], [3.0], [4.0]]
+    verdict = score_value(ITERATES, [[9.0], [9.0], [9.0]], reference,
+                          carried=[[2.0], [9.0], [9.0]], stationary=[False, True, True])
+    assert verdict.fraction == 0
+
+
+def test_labels_and_expressions():
+    assert score_value(LABEL, "Min", "minimum").fraction == 1
+    assert score_value(LABEL, "bowl", "minimum").status == FORMAT_ERROR
+    assert score_value(EXPRESSION, "x*e^x + e^x", "(x + 1)*exp(x)").fraction == 1
+    assert score_value(EXPRESSION, "x^2 +", "x").status == FORMAT_ERROR
+    assert score_value(EXPRESSION, 3, "x").status == FORMAT_ERROR
+    assert score_value(EXPRESSION, "2*log(x - x)", "log(x - x)").status == REVIEW

@@ -1,0 +1,135 @@
+"""The students' self-check: what it reports, and that it needs nothing but Python."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy
+
+from calcgrade.grader.errors import UsageError
+from calcgrade.grader.selfcheck import calcgrade_self_check, cell_source, read_answers
+
+EXPECTED = [
+    {"name": "q1_value", "kind": "scalar"},
+    {"name": "q1_grad", "kind": "vector", "shape": [2]},
+    {"name": "q2_hessian", "kind": "matrix", "shape": [2, 2]},
+    {"name": "q3_iterates", "kind": "iterates", "shape": [2, 1]},
+    {"name": "q4_derivative", "kind": "expression"},
+    {"name": "q5_classification", "kind": "label", "labels": ["minimum", "maximum", "saddle"],
+     "synonyms": ["min"]},
+]
+GOOD = {"q1_value": 0.5, "q1_grad": [1, -2.5], "q2_hessian": [[1, 0], [0, 2]],
+        "q3_iterates": [[1.5], [1.25]], "q4_derivative": "3x^2 + e^x", "q5_classification": "Saddle"}
+
+
+def check(namespace, expected=EXPECTED, skip=()):
+    results = []
+    calcgrade_self_check(namespace, expected, skip, results)
+    return {name: kind for kind, name in results}
+
+
+def test_well_formed_answers_pass(capsys):
+    assert check(GOOD) == {}
+    assert "Every answer is filled in" in capsys.readouterr().out
+
+
+def test_numpy_values_tuples_and_sympy_expressions_are_accepted():
+    x = sympy.Symbol("x")
+    values = {**GOOD, "q1_value": np.float64(0.5), "q1_grad": np.array([1.0, 2.0]),
+              "q2_hessian": np.eye(2), "q3_iterates": ((1.5,), (1.25,)),
+              "q4_derivative": 3 * x**2 + sympy.exp(x), "q5_classification": "min"}
+    assert check(values) == {}
+
+
+def test_empty_and_undefined_answers_are_listed(capsys):
+    values = {**GOOD, "q1_value": ..., "q4_derivative": "  "}
+    del values["q2_hessian"]
+    assert check(values) == {"q1_value": "empty", "q4_derivative": "empty", "q2_hessian": "undefined"}
+    out = capsys.readouterr().out
+    assert "Still empty" in out and "q1_value" in out and "Not defined" in out
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("q1_value", True, "true/false"),
+    ("q1_value", float("nan"), "nan"),
+    ("q1_value", "0.5", "got text"),
+    ("q1_grad", [1, 2, 3], "a list of 2 numbers; got a list of 3 entries"),
+    ("q1_grad", [1, "2"], "entry 2"),
+    ("q2_hessian", [1, 0], "row 1: got a number"),
+    ("q3_iterates", [1.5, 1.25], "each point as a list"),
+    ("q4_derivative", 6, "as text in quotes"),
+    ("q5_classification", "local min", "is not one of: 'minimum', 'maximum', 'saddle'"),
+])
+def test_wrong_types_and_shapes_say_what_is_expected(capsys, name, value, words):
+    assert check({**GOOD, name: value}) == {name: "wrong"}
+    assert words in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, words", [
+    ("3x² + 1", "'²'"), ("f(x) = 3*x", "'='"), ("(x + 1", "unclosed"), ("x) + 1", "without its"),
+    ("x_1 + 1", "'_'"),
+])
+def test_characters_an_expression_cannot_have(capsys, text, words):
+    assert check({**GOOD, "q4_derivative": text}) == {"q4_derivative": "characters"}
+    assert words in capsys.readouterr().out
+
+
+def test_a_value_whose_methods_fail_is_reported_not_raised():
+    class Broken:
+        def tolist(self):
+            raise RuntimeError("no")
+
+        def __len__(self):
+            raise RuntimeError("no")
+
+    assert check({**GOOD, "q1_grad": Broken()}) == {"q1_grad": "wrong"}
+
+
+def test_the_report_repeats_no_value_of_the_student(capsys):
+    check({**GOOD, "q1_value": 0.123456, "q1_grad": [9.87654, 1, 2]})
+    out = capsys.readouterr().out
+    assert "0.123456" not in out and "9.87654" not in out
+
+
+def test_read_answers_takes_literals_and_simple_arithmetic_without_running_code():
+    notebook = {"cells": [
+        {"cell_type": "code", "metadata": {}, "source": "%matplotlib inline\nq1_value = 1/2\n"
+                                                         "q1_grad = [-1, 2**3]\nq2_hessian = ...\n"},
+        {"cell_type": "code", "metadata": {}, "source": ["q4_derivative = 'x**2'\n",
+                                                         "q1_value = np.exp(2)\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": "q5_classification = 'max'"},
+        {"cell_type": "code", "metadata": {}, "source": "import os\nos.system('echo hacked')\n"
+                                                         "def q6_f(z):\n    return z\n"},
+    ]}
+    values, computed = read_answers(notebook, {"q1_value", "q1_grad", "q2_hessian",
+                                               "q4_derivative", "q5_classification", "q6_f"})
+    assert values.pop("q6_f")(1) is None  # a stand-in: the student's function is not run
+    assert values == {"q1_grad": [-1, 8], "q2_hessian": ..., "q4_derivative": "x**2"}
+    assert computed == {"q1_value"}
+
+
+def test_read_answers_reports_a_syntax_error_with_its_cell():
+    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# hi"},
+                          {"cell_type": "code", "metadata": {}, "source": "q1_value = (1 +\n"}]}
+    with pytest.raises(UsageError, match="code cell 2"):
+        read_answers(notebook, {"q1_value"})
+
+
+def test_the_cell_runs_in_bare_python_without_calcgrade_or_numpy(tmp_path):
+    """``python -I -S``: no site-packages, so neither calcgrade nor numpy can be imported."""
+    script = tmp_path / "cells.py"
+    script.write_text("q1_value = 0.5\nq1_grad = ...\nq2_hessian = [[1, 0], [0, 1]]\n"
+                      "q3_iterates = [1.5, 1.25]\nq4_derivative = 'y = x^2'\n"
+                      "q5_classification = 'saddle'\n\n" + cell_source(EXPECTED), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", "-S", str(script)], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Self-check: 3 of 6 answers ready" in result.stdout
+    assert "Still empty" in result.stdout and "q1_grad" in result.stdout
+    assert "q3_iterates: point 1 is a number" in result.stdout
+    probe = subprocess.run([sys.executable, "-I", "-S", "-c", "import calcgrade"],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert probe.returncode != 0  # the environment really lacks calcgrade
