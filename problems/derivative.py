@@ -432,8 +432,9 @@ class DerivativeFamily(Family):
         ParamSpec("order", "1 or 2", "first or second derivative (default 1)", required=False),
     )
     options = (
-        OptionSpec("rules", list(RULES), "the differentiation rules a variant may exercise: "
-                   + ", ".join(RULES), kind=(list, tuple)),
+        OptionSpec("rules", list(RULES), "the differentiation rules a variant may exercise (a "
+                   "list, or names separated by commas): " + ", ".join(RULES),
+                   kind=(list, tuple, str)),
         OptionSpec("at", True, "ask for the value at a point", kind=bool),
         OptionSpec("order", 1, "1 for f′, 2 for f″ and the concavity", kind=int, minimum=1, maximum=2),
         OptionSpec("var", "x", "the variable's name", choices=VARIABLE_NAMES),
@@ -480,6 +481,8 @@ class DerivativeFamily(Family):
     def resolve_options(self, options):
         resolved = super().resolve_options(options)
         rules = resolved["rules"]
+        if isinstance(rules, str):
+            rules = [r.strip() for r in rules.split(",") if r.strip()]
         unknown = [r for r in rules if r not in RULES]
         if unknown or not rules:
             what = f"unknown rule {unknown[0]!r}" if unknown else "no rule"

@@ -65,7 +65,8 @@ class OptionSpec:
     def coerce(self, family: str, value: Any) -> Any:
         """Check ``value`` and return it; raise :class:`OptionsError` with a fix."""
         if self.choices:
-            if value not in self.choices:
+            if value not in self.choices or (isinstance(value, bool) and not any(
+                    isinstance(c, bool) for c in self.choices)):
                 allowed = ", ".join(str(c) for c in self.choices)
                 raise OptionsError(f"{family}: option {self.name}={value!r} is not one of: {allowed}")
             return value

@@ -2,7 +2,9 @@
 
 Pure functions over :mod:`calcgrade.solutions.expr` trees: :func:`solve` differentiates
 with :func:`calcgrade.solutions.calculus.diff` (or a buggy :class:`Rules` subclass, for
-the mistake catalog) and evaluates with :func:`expr.compile_numeric`.
+the mistake catalog) and evaluates with :func:`expr.compile_numeric`. Right derivatives
+are remembered per subtree (:func:`derivative_and_rules`), so the mistake catalog's buggy
+derivations re-use every part the broken rule does not touch.
 
 >>> from calcgrade.solutions.parse import parse_expression
 >>> f = parse_expression("x^2*exp(x)", ["x"])
