@@ -241,11 +241,13 @@ def preview(assignment_file: str, student_id: str, roster_file: str | None,
     problem = id_problem(student_id)
     if problem:
         raise UsageError(f"--student: {problem}")
-    roster_ids = [s.id for s in load_roster(roster_file)] if roster_file else None
+    roster = load_roster(roster_file) if roster_file else None
+    roster_ids = [s.id for s in roster] if roster is not None else None
     if roster_ids is not None and student_id not in roster_ids:
         raise UsageError(f"--student: {student_id!r} is not in {roster_file}")
+    name = next((s.name for s in roster or () if s.id == student_id and s.name), "")
     secret = load_secret(secret_file)
-    parts = [f"# {assignment.title}", f"Student: {student_id}"
+    parts = [f"# {assignment.title}", f"Student: {name + ' (' + student_id + ')' if name else student_id}"
              + (f" · Due: {assignment.due}" if assignment.due else "")]
     for variant in student_variants(assignment, secret, student_id, roster_ids):
         problem = variant.problem

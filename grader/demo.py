@@ -7,9 +7,10 @@ Everything goes into one new folder (a fresh temporary one unless given)::
     class/             what ``calcgrade generate`` writes
 
 >>> import tempfile, pathlib
->>> folder = pathlib.Path(tempfile.mkdtemp()) / "demo"
->>> result = run_demo(folder)
->>> sorted(p.name for p in (folder / "class" / "notebooks").iterdir())[:2]
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     result = run_demo(pathlib.Path(tmp) / "demo")
+...     names = sorted(p.name for p in (result.generated.out / "notebooks").iterdir())
+>>> names[:2]
 ['ada01.ipynb', 'carl02.ipynb']
 """
 

@@ -15,9 +15,11 @@ Layout of ``DIR``::
 >>> from calcgrade.grader.roster import Student
 >>> assignment = parse_assignment('id = "a"\\ntitle = "T"\\n[[problems]]\\n'
 ...                               'family = "sigmoid_gradient"\\n', "a.toml")
->>> out = pathlib.Path(tempfile.mkdtemp()) / "class"
->>> result = generate_class(assignment, [Student("ann")], bytes(32), out)
->>> sorted(p.name for p in out.iterdir())
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     out = pathlib.Path(tmp) / "class"
+...     result = generate_class(assignment, [Student("ann")], bytes(32), out)
+...     names = sorted(p.name for p in out.iterdir())
+>>> names
 ['handouts', 'key.csv', 'key.json', 'manifest.json', 'notebooks']
 """
 
@@ -172,6 +174,8 @@ def write_class(root: Path, assignment: Assignment, students: list[Student], sec
     ids = [s.id for s in students]
     hashes: dict[str, str] = {}
     records = []
+    if progress:
+        progress(0, len(students))
     with _mapper(worker_count(jobs, len(students))) as mapper:
         first = dict(zip(ids, mapper(partial(first_draws, assignment, secret), ids)))
         variants = class_variants(assignment, secret, ids, shared, first)
@@ -245,6 +249,7 @@ def generate_class(assignment: Assignment, students: list[Student], secret: byte
     """Build the class into a temporary sibling of ``out`` and move it into place."""
     out = Path(out)
     check_destination(out, assignment)
+    created = [p for p in reversed(out.parents) if not p.exists()]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
@@ -255,6 +260,11 @@ def generate_class(assignment: Assignment, students: list[Student], secret: byte
         move_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(created):  # the parents this call made, innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     return GenerateResult(out, len(students), len(assignment.problems), shared)
 

@@ -13,6 +13,7 @@ script and no network. LaTeX that latex2mathml cannot convert is shown as its so
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 from latex2mathml.converter import convert as latex_to_mathml
@@ -21,13 +22,17 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from calcgrade.templates import environment
 
+_UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
+
 
 @lru_cache(maxsize=8192)
 def math_html(latex: str, display: bool) -> str:
     """MathML for ``latex`` (remembered: many formulas repeat across students)."""
     try:
         mathml = latex_to_mathml(latex.strip(), display="block" if display else "inline")
-    except Exception:  # latex2mathml raises assorted errors on LaTeX it does not know
+    except Exception:  # latex2mathml raises assorted errors on LaTeX it cannot read
+        mathml = ""
+    if not mathml or _UNKNOWN_COMMAND.search(mathml):  # a command it passed through as text
         return f'<code class="tex">{html.escape(latex)}</code>'
     return mathml
 
