@@ -9,8 +9,9 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade init [--secret-file FILE] [--force]
     calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
     calcgrade preview ASSIGNMENT --student ID [--roster ROSTER] [--secret-file FILE]
+    calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID] [...]
     calcgrade check NOTEBOOK
-    calcgrade demo [--out DIR]
+    calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
 """
 
 from __future__ import annotations
@@ -297,23 +298,81 @@ def check(notebook_file: str) -> None:
 @click.option("--out", "out_dir", metavar="DIR", help="A new or empty folder (default: a new "
               "temporary folder).")
 def demo(out_dir: str | None) -> None:
-    """Generate the example assignment for a small class with a throw-away secret."""
-    from calcgrade.grader.demo import run_demo
+    """Generate the example class, simulate submissions and grade them."""
+    from calcgrade.grader.demo import SIMULATED, grade_demo, run_demo
 
     with _ProgressBar("Generating") as bar:
         result = run_demo(out_dir, bar.update)
     folder = result.folder
-    first = sorted((result.generated.out / "notebooks").iterdir())[0]
     click.echo(f"Demo class in {folder}")
     click.echo(f"  assignment  {result.assignment}")
     click.echo(f"  roster      {result.roster}")
     click.echo(f"  secret      {result.secret_file} (throw-away, for this demo only)")
     _report_generated(result.generated)
-    click.echo("Try:")
+    with _ProgressBar("Grading") as bar:
+        grade_demo(result, bar.update)
+    click.echo(f"\nSimulated submissions in {result.submissions}: "
+               + ", ".join(SIMULATED) + " (in roster order). Grades:\n")
+    _report_graded(result.graded)
+    first = sorted((result.generated.out / "notebooks").iterdir())[0]
+    click.echo("\nTry:")
     click.echo(f"  jupyter lab {first}")
     click.echo(f"  calcgrade check {first}")
     click.echo(f"  calcgrade preview {result.assignment} --student {first.stem} "
                f"--roster {result.roster} --secret-file {result.secret_file}")
+    click.echo(f"  calcgrade grade {result.submissions} --assignment {result.assignment} "
+               f"--roster {result.roster} --out {folder / 'grades'} --secret-file {result.secret_file}")
+
+
+# --- grading ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("submissions", nargs=-1, required=True, metavar="SUBMISSIONS...")
+@click.option("--assignment", "assignment_file", required=True, metavar="ASSIGNMENT",
+              help="The assignment file the notebooks were generated from.")
+@click.option("--roster", "roster_file", required=True, metavar="ROSTER", help="The class roster (CSV).")
+@click.option("--out", "out_dir", required=True, metavar="OUT", help="Where grades and reports go.")
+@click.option("--student", metavar="ID", help="Whose submission a single file is.")
+@click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds each notebook may run.")
+@click.option("--memory", "memory_mib", type=click.IntRange(min=128), default=2048, show_default=True,
+              help="Memory limit per notebook, in MiB.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=2, show_default=True,
+              help="Sandbox worker processes.")
+@click.option("--reveal", is_flag=True, help="Show the reference answers in the feedback.")
+def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
+          student: str | None, secret_file: str | None, timeout: float, memory_mib: int,
+          workers: int, reveal: bool) -> None:
+    """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
+    from calcgrade.grader.grade import grade as grade_batch
+    from calcgrade.grader.secret import load_secret
+
+    secret = load_secret(secret_file)
+    with _ProgressBar("Grading") as bar:
+        summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
+                              student=student, timeout=timeout, memory_mib=memory_mib,
+                              workers=workers, reveal=reveal, progress=bar.update)
+    _report_graded(summary)
+
+
+def _report_graded(summary) -> None:
+    header, *rows = summary.rows
+    wanted = ["student", "status", "total", "max"]
+    columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
+    table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    out = summary.out
+    click.echo(f"\n{summary.inputs} submission(s): {summary.graded} graded now, "
+               f"{summary.skipped} already graded, {summary.failed} with errors.")
+    click.echo(f"  grades       {out / 'grades.csv'}")
+    click.echo(f"  submissions  {out / 'submissions.csv'}")
+    click.echo(f"  feedback     {out / 'feedback'}")
+    click.echo(f"  gradescope   {out / 'results'}")
+    click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ class DemoResult:
     assignment: Path
     roster: Path
     generated: GenerateResult
+    submissions: Path | None = None
+    graded: object = None  # GradeSummary when the demo graded the simulated class
 
 
 def example_text(name: str) -> bytes:
@@ -60,3 +62,39 @@ def run_demo(folder: str | os.PathLike | None = None, progress: Progress | None 
     roster.write_bytes(example_text("roster.csv"))
     generated = generate(assignment, roster, root / "class", secret, progress)
     return DemoResult(root, secret_file, assignment, roster, generated)
+
+
+# What each simulated student of the example roster hands in, in roster order.
+SIMULATED = ("correct", "mistake", "slip", "malformed", "missing")
+
+
+def write_submissions(result: DemoResult) -> Path:
+    """Simulated submissions of the demo class: see :data:`SIMULATED`."""
+    import json
+
+    from calcgrade.grader.simulate import fill_answers, simulated_answers
+
+    folder = result.folder / "submissions"
+    folder.mkdir()
+    key = json.loads((result.generated.out / "key.json").read_text(encoding="utf-8"))
+    for record, kind in zip(key["students"], SIMULATED * len(key["students"])):
+        target = folder / f"{record['id']}.ipynb"
+        if kind == "missing":
+            continue
+        if kind == "malformed":
+            target.write_text('{"cells": [ this is not JSON', encoding="utf-8")
+            continue
+        notebook = (result.generated.out / "notebooks" / f"{record['id']}.ipynb").read_text(encoding="utf-8")
+        target.write_text(fill_answers(notebook, simulated_answers(record, kind)), encoding="utf-8")
+    return folder
+
+
+def grade_demo(result: DemoResult, progress: Progress | None = None) -> DemoResult:
+    """Write the simulated submissions and grade them into ``grades/``."""
+    from calcgrade.grader.grade import grade
+
+    result.submissions = write_submissions(result)
+    secret = bytes.fromhex(result.secret_file.read_text(encoding="ascii").strip())
+    result.graded = grade([str(result.submissions)], str(result.assignment), str(result.roster),
+                          str(result.folder / "grades"), secret, timeout=60, progress=progress)
+    return result

@@ -42,7 +42,12 @@ CREATE TABLE IF NOT EXISTS parts (
     mistake   TEXT,
     expected  TEXT NOT NULL,
     found     TEXT NOT NULL,
+    reference TEXT NOT NULL,
     PRIMARY KEY (hash, problem, answer)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions(student);
 """
@@ -77,6 +82,7 @@ class PartRecord:
     mistake: str | None
     expected: str
     found: str
+    reference: str = ""
 
 
 class Gradebook:
@@ -100,6 +106,15 @@ class Gradebook:
         self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.connection.execute("PRAGMA journal_mode = DELETE")
         self.connection.close()
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting (e.g. which assignment this gradebook belongs to)."""
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.connection:
+            self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def has(self, submission_hash: str) -> bool:
         """Whether this submission has been graded already."""

@@ -37,10 +37,30 @@ class Verdict:
     first_wrong: int | None = None  # index of the first wrong entry or step
 
 
+MARKER = "$marker"
+_MARKER_TEXT = {
+    "nan": "NaN (not a number)", "inf": "infinity", "-inf": "minus infinity",
+    "complex": "a complex number", "too_large": "an object too large to read",
+    "error": "an error", "timeout": "a computation that ran out of time",
+}
+
+
+def marker_of(value: Any) -> str | None:
+    """The sandbox's marker kind of ``value`` (``"nan"``, ``"unanswered"``, ...), or None."""
+    if isinstance(value, dict) and isinstance(value.get(MARKER), str):
+        return value[MARKER]
+    return None
+
+
 def describe_value(value: Any) -> str:
     """A short, student-facing description of what was found."""
+    kind = marker_of(value)
+    if kind == "unconvertible":
+        return f"an object of type {value.get('type', '?')}"
+    if kind is not None:
+        return _MARKER_TEXT.get(kind, kind)
     if value is None:
-        return "nothing"
+        return "None"
     if isinstance(value, bool):
         return f"the boolean {value}"
     if isinstance(value, str):
@@ -50,8 +70,6 @@ def describe_value(value: Any) -> str:
     if isinstance(value, list):
         return f"a list of {len(value)}"
     if isinstance(value, dict):
-        if "unconvertible" in value:
-            return f"an object of type {value['unconvertible']}"
         return "a dictionary"
     return f"a {type(value).__name__}"
 
@@ -62,7 +80,7 @@ def shape_text(reference: Any) -> str:
         if reference and isinstance(reference[0], list):
             inner = shape_text(reference[0])
             return f"a list of {len(reference)} rows, each {inner}"
-        return f"a list of {len(reference)} numbers"
+        return f"a list of {len(reference)} number{'s' if len(reference) != 1 else ''}"
     return "a number"
 
 
@@ -100,8 +118,9 @@ def score_value(spec, value: Any, reference: Any, carried: Sequence | None = Non
     previous point and ``stationary[k]`` whether that point was already stationary (then
     step k earns credit only if it matches ``reference[k]``).
     """
-    if value is None or (isinstance(value, dict) and value.get("missing")):
-        return Verdict(0.0, MISSING, "no answer was given")
+    if marker_of(value) in ("unanswered", "missing"):
+        what = "is still ..." if marker_of(value) == "unanswered" else "is not defined"
+        return Verdict(0.0, MISSING, f"no answer was given (the variable {what})")
     kind = spec.kind
     if kind == "scalar":
         if not is_number(value):

@@ -186,6 +186,12 @@ class Family:
         """The answers asked for with these params (some depend on the mode)."""
         return list(self.answers)
 
+    def carry_forward(self, params: Params, name: str, answers: Mapping[str, Any],
+                      spec: "AnswerSpec") -> "CarriedSteps | None":
+        """For an iterates answer: each step's expectation from the student's own previous
+        point (error carried forward), or None when the family does not carry forward."""
+        return None
+
     # shared machinery -----------------------------------------------------------------------
     @property
     def template(self) -> str:
@@ -287,3 +293,62 @@ def require_finite(name: str, family: str, *values: float) -> None:
     for value in values:
         if not math.isfinite(value):
             raise ParamsError(f"{family}: {name} is not defined there (the value is {value})")
+
+
+@dataclass(frozen=True)
+class CarriedSteps:
+    """What each step of an iterates answer should be, starting from the student's points.
+
+    ``expected[k]`` is the reference step applied to the student's point k−1 (the given
+    start for k = 0), or None where it cannot be computed; ``stationary[k]`` says that
+    point was already stationary, so step k earns no carried-forward credit.
+    """
+
+    expected: list
+    stationary: list[bool]
+
+
+def is_point(value: Any, length: int) -> bool:
+    """A list of ``length`` finite numbers."""
+    return (isinstance(value, list) and len(value) == length and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+
+
+def carry_steps(start: list, points: Any, step: Callable[[list], list], spec: AnswerSpec,
+                value_at: Callable[[list], list] | None = None) -> CarriedSteps | None:
+    """Apply ``step`` to ``start`` and to each of the student's ``points`` but the last.
+
+    A point is stationary when ``step`` leaves it unchanged within the answer's tolerance.
+    With ``value_at``, ``expected[k]`` is ``value_at(input k)`` instead of the next point
+    (e.g. the gradient at each iterate before its step).
+
+    >>> spec = AnswerSpec("iterates", "x")
+    >>> carried = carry_steps([1.0], [[0.5], [0.0]], lambda p: [p[0] / 2], spec)
+    >>> carried.expected, carried.stationary
+    ([[0.5], [0.25]], [False, False])
+    """
+    if not isinstance(points, list) or not points:
+        return None
+    inputs = [list(start)] + list(points[:-1])
+    expected, stationary = [], []
+    for k, point in enumerate(inputs):
+        if k and not is_point(point, len(start)):
+            expected.append(None)
+            stationary.append(False)
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                after = [float(v) for v in step(point)]
+                wanted = [float(v) for v in value_at(point)] if value_at else after
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+            expected.append(None)
+            stationary.append(False)
+            continue
+        if not all(math.isfinite(v) for v in wanted):
+            expected.append(None)
+            stationary.append(False)
+            continue
+        expected.append(wanted)
+        stationary.append(k > 0 and all(
+            abs(a - b) <= spec.atol + spec.rtol * abs(b) for a, b in zip(after, point)))
+    return CarriedSteps(expected, stationary)

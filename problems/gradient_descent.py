@@ -23,10 +23,11 @@ from calcgrade.grader.errors import ParamsError
 from calcgrade.problems.checks import (parse_cached, read_expression, read_int, read_number,
                                        read_variables, read_vector)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
-                                       Reject)
+                                       Reject, carry_steps)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import gradient_descent as gd
-from calcgrade.solutions.expr import to_latex
+from calcgrade.solutions.calculus import gradient
+from calcgrade.solutions.expr import compile_numeric, to_latex
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
@@ -189,6 +190,17 @@ def _runs(params) -> dict:
     return _RUNS[key]
 
 
+@lru_cache(maxsize=256)
+def _gradient_function(f_text: str, variables: tuple[str, ...]):
+    """∇f as a function of a point (a list), compiled once per function."""
+    parts = [compile_numeric(g) for g in gradient(parse_cached(f_text, variables), list(variables))]
+
+    def at(point):
+        env = dict(zip(variables, (float(v) for v in point)))
+        return [float(part(env)) for part in parts]
+    return at
+
+
 def _answers(path: gd.Path, steps: int, stale: bool = False) -> dict:
     gradients = [list(g) for g in path.gradients[:steps]]
     if stale:
@@ -323,6 +335,18 @@ class GradientDescentFamily(Family):
         if isinstance(path, gd.OutsideDomain):  # validated params never get here
             raise path
         return _answers(path, params["steps"])
+
+    def carry_forward(self, params, name, answers, spec):
+        """Both answers follow the student's own iterates: the gradient at, and the step
+        from, each of them."""
+        gradient = _gradient_function(params["f"], tuple(params["vars"]))
+        lr = params["lr"]
+
+        def step(point):
+            return [p - lr * g for p, g in zip(point, gradient(point))]
+
+        return carry_steps(params["x0"], answers.get("iterates"), step, spec,
+                           value_at=gradient if name == "gradients" else None)
 
     def context(self, params):
         variables = params["vars"]

@@ -20,7 +20,8 @@ import numpy as np
 
 from calcgrade.grader.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import read_choice, read_expression, read_int, read_variables, read_vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
+                                       carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import newton as nt
 from calcgrade.solutions.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
@@ -328,6 +329,16 @@ class NewtonFamily(Family):
     def solve(self, params):
         return {"iterates": nt.iterates(_expr(params), params["vars"], params["x0"],
                                         params["steps"], params["goal"])}
+
+    def carry_forward(self, params, name, answers, spec):
+        d = nt.derivatives(_expr(params), tuple(params["vars"]))
+        step = nt.STEPS[params["goal"]]
+
+        def after(point):
+            here = np.asarray(point, dtype=float)
+            return here - step(d, here)
+
+        return carry_steps(params["x0"], answers.get(name), after, spec)
 
     def context(self, params):
         variables = params["vars"]

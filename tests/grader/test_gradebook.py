@@ -8,7 +8,7 @@ from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 
 
 def part(hash_, problem, answer, score=1.0):
-    return PartRecord(hash_, problem, answer, "newton", score, 1.0, "correct", "", None, "iterates", "a list")
+    return PartRecord(hash_, problem, answer, "newton", score, 1.0, "correct", "", None, "iterates", "a list", "[[1.0]]")
 
 
 def test_records_survive_reopening(tmp_path):
@@ -41,3 +41,11 @@ def test_a_failed_record_leaves_nothing_half_written(tmp_path):
         except sqlite3.IntegrityError:
             pass
         assert not book.has("h") and book.parts("h") == []
+
+
+def test_meta_settings(tmp_path):
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        assert book.get_meta("assignment") is None
+        book.set_meta("assignment", "hw1")
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        assert book.get_meta("assignment") == "hw1"

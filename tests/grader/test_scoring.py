@@ -15,8 +15,9 @@ EXPRESSION = AnswerSpec("expression", "f'", variables=("x",))
 
 
 @pytest.mark.parametrize("value, status", [
-    (None, MISSING), ({"missing": True}, MISSING), ("2.0", FORMAT_ERROR),
-    (True, FORMAT_ERROR), ({"unconvertible": "Foo"}, FORMAT_ERROR),
+    ({"$marker": "unanswered"}, MISSING), ({"$marker": "missing"}, MISSING),
+    (None, FORMAT_ERROR), ("2.0", FORMAT_ERROR), (True, FORMAT_ERROR),
+    ({"$marker": "unconvertible", "type": "Foo"}, FORMAT_ERROR), ({"$marker": "nan"}, FORMAT_ERROR),
 ])
 def test_scalar_format_errors(value, status):
     verdict = score_value(SCALAR, value, 2.0)

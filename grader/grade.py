@@ -1,0 +1,246 @@
+"""``calcgrade grade``: run submissions in the sandbox, mark them, keep the gradebook.
+
+The flow (DESIGN §3, §7): collect the inputs, identify each student, regenerate every
+variant from the secret, skip submissions already in the gradebook (same content, same
+assignment, same secret), run the rest in the sandbox pool, mark each one in this process
+and commit it to the gradebook as soon as it is marked, then write the reports from the
+gradebook. Every input ends up exactly once in ``submissions.csv``; one bad submission
+never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable
+
+from calcgrade.grader.assignment import Assignment, load_assignment
+from calcgrade.grader.errors import UsageError
+from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
+from calcgrade.grader.marking import mark_problem
+from calcgrade.grader.reports import GRADED, write_reports
+from calcgrade.grader.roster import load_roster
+from calcgrade.grader.secret import secret_check, verify_token
+from calcgrade.grader.submissions import Input, collect_inputs, identify_from_path
+from calcgrade.grader.variants import Variant, class_variants
+
+GRADEBOOK = "gradebook.sqlite"
+UNIDENTIFIED, UNKNOWN_STUDENT = "unidentified", "unknown_student"
+
+
+def _calcgrade_version() -> str:
+    try:
+        return version("calcgrade")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "source"
+
+
+@dataclass
+class Pending:
+    """An input on its way through the batch."""
+
+    input: Input
+    student: str
+    hash: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GradeSummary:
+    """What a batch did, for the command line to report."""
+
+    out: Path
+    graded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    inputs: int = 0
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def answer_variable(problem_number: int, answer: str) -> str:
+    """The notebook variable of one answer: ``q<N>_<answer>``."""
+    return f"q{problem_number}_{answer}"
+
+
+def notebook_metadata(data: bytes | None) -> dict:
+    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run)."""
+    try:
+        meta = json.loads(data or b"").get("metadata", {}).get("calcgrade", {})
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: bytes,
+             forced: str | None) -> tuple[str | None, list[str], str]:
+    """(student id or None, flags, reason when unidentified)."""
+    meta = notebook_metadata(item.data)
+    claimed, token = meta.get("student"), meta.get("token")
+    token_ok = isinstance(claimed, str) and isinstance(token, str) and \
+        meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
+    flags = []
+    student, how = (forced, "--student") if forced else identify_from_path(item.label, roster_ids)
+    if student is None and token_ok and claimed in roster_ids:
+        return claimed, ["identified by the notebook's signed metadata"], ""
+    if student is None:
+        return None, [], ("no roster id in the file or folder name and no valid signed metadata; "
+                          "rename the file to <id>.ipynb or grade it with --student")
+    if item.data is not None and meta:
+        if not token_ok:
+            flags.append("the notebook's calcgrade token does not verify (edited metadata, "
+                         "another assignment or another course)")
+        elif claimed != student:
+            flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
+                         f"graded as {student!r}'s variant")
+    elif item.data is not None and not meta:
+        flags.append("the notebook has no calcgrade metadata")
+    return student, flags, ""
+
+
+def submission_hash(item: Input, student: str, assignment: Assignment, secret: bytes) -> str:
+    """What a grading depends on: content, student, assignment, secret and calcgrade version."""
+    digest = hashlib.sha256()
+    for part in (assignment.sha256, secret_check(secret), student, _calcgrade_version(), item.sha256):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> list[PartRecord]:
+    """Zero-score parts for a submission that did not run, so every report has every part."""
+    parts = []
+    for problem, variant in zip(problems, variants):
+        specs = problem.answer_specs(variant.params)
+        for name in specs:
+            parts.append(PartRecord(hash_, problem.number, name, problem.family, 0.0,
+                                    round(problem.points / len(specs), 6), status,
+                                    "Not graded: the notebook did not run to the end.",
+                                    None, "", "", ""))
+    return parts
+
+
+def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pending,
+                    result) -> tuple[SubmissionRecord, list[PartRecord]]:
+    """Turn a sandbox result into gradebook rows."""
+    flags = list(pending.flags)
+    if result.status not in ("ok", "memory"):
+        parts = _error_parts(assignment.problems, variants, pending.hash, result.status)
+        record = SubmissionRecord(pending.hash, pending.student, pending.input.label, result.status,
+                                  result.reason or result.status, 0.0, assignment.total_points,
+                                  "; ".join(flags))
+        return record, parts
+    if result.status == "memory":
+        flags.append(f"ran out of memory: {result.reason}")
+    if result.cell_errors:
+        first = result.cell_errors[0]
+        flags.append(f"{len(result.cell_errors)} cell(s) raised an error, first {first.name} in cell "
+                     f"{first.cell + 1}")
+    parts = []
+    for problem, variant in zip(assignment.problems, variants):
+        names = problem.answer_specs(variant.params)
+        answers = {name: result.answers.get(answer_variable(problem.number, name),
+                                            {"$marker": "missing"})
+                   for name in names}
+        for mark in mark_problem(problem, variant.params, answers):
+            parts.append(PartRecord(pending.hash, mark.problem, mark.answer, mark.family, mark.score,
+                                    mark.max, mark.status, mark.feedback, mark.mistake,
+                                    mark.expected, mark.found, mark.reference))
+    total = round(sum(p.score for p in parts), 6)
+    record = SubmissionRecord(pending.hash, pending.student, pending.input.label, GRADED, "",
+                              total, assignment.total_points, "; ".join(flags))
+    return record, parts
+
+
+def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, secret: bytes, *,
+          student: str | None = None, timeout: float = 60.0, memory_mib: int = 2048,
+          workers: int = 2, reveal: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> GradeSummary:
+    """Grade ``paths`` into ``out``; see the module docstring."""
+    from calcgrade.grader.sandbox import Limits, SandboxExecutor
+    from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
+
+    assignment = load_assignment(assignment_path)
+    roster = load_roster(roster_path)
+    roster_ids = [s.id for s in roster]
+    inputs = collect_inputs(paths)
+    if student is not None:
+        if len(inputs) != 1:
+            raise UsageError(f"--student names one student, but {len(inputs)} submissions were given")
+        if student not in roster_ids:
+            raise UsageError(f"--student {student!r} is not in the roster {roster_path}")
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = GradeSummary(out_dir, inputs=len(inputs))
+    with Gradebook(out_dir / GRADEBOOK) as book:
+        owner = book.get_meta("assignment")
+        if owner is not None and owner != assignment.id:
+            raise UsageError(f"{out_dir} holds the grades of assignment {owner!r}, not "
+                             f"{assignment.id!r}; choose another --out")
+        book.set_meta("assignment", assignment.id)
+        variants = class_variants(assignment, secret, roster_ids)
+        pending: list[Pending] = []
+        for item in inputs:
+            who, flags, reason = identify(item, set(roster_ids), assignment, secret, student)
+            if who is None:
+                hash_ = "unidentified:" + item.sha256
+                book.record(SubmissionRecord(hash_, "", item.label, UNIDENTIFIED, reason, 0.0,
+                                             assignment.total_points), [])
+                summary.failed += 1
+                continue
+            hash_ = submission_hash(item, who, assignment, secret)
+            if book.has(hash_):
+                summary.skipped += 1
+                continue
+            pending.append(Pending(item, who, hash_, flags))
+        limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+        answer_names = {student_id: [answer_variable(p.number, name)
+                                     for p, v in zip(assignment.problems, variants[student_id])
+                                     for name in p.answer_specs(v.params)]
+                        for student_id in {p.student for p in pending}}
+        lock = threading.Lock()
+        done = 0
+        if progress:
+            progress(0, len(pending))
+
+        def finish(item: Pending, result) -> None:
+            nonlocal done
+            record, parts = mark_submission(assignment, variants[item.student], item, result)
+            with lock:
+                book.record(record, parts)
+                done += 1
+                if record.status == GRADED:
+                    summary.graded += 1
+                else:
+                    summary.failed += 1
+                if progress:
+                    progress(done, len(pending))
+
+        if pending:
+            with SandboxExecutor(workers=workers, limits=limits) as sandbox:
+                def run(item: Pending):
+                    try:
+                        submission = parse_submission(item.input.data or b"", item.input.label)
+                    except InvalidSubmission as error:
+                        from calcgrade.grader.sandbox import ExecutionResult
+                        return ExecutionResult.invalid(error.reason if item.input.data is not None
+                                                       else item.input.error)
+                    return sandbox.run(submission, answers=answer_names[item.student])
+
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    futures = {pool.submit(run, item): item for item in pending}
+                    for future in as_completed(futures):
+                        finish(futures[future], future.result())
+        write_reports(out_dir, assignment, roster, book.submissions(), book.parts, reveal)
+    summary.rows = _table(out_dir)
+    return summary
+
+
+def _table(out_dir: Path) -> list[list[str]]:
+    import csv
+
+    with open(out_dir / "grades.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))

@@ -1,0 +1,186 @@
+"""Reports written from the gradebook: grades.csv, submissions.csv, feedback and results.
+
+Everything here is a pure function of the gradebook's rows, the roster and the
+assignment, so an interrupted and resumed batch writes the same files as an
+uninterrupted one. Files are written atomically (a temporary file, then a rename).
+
+``grades.csv``: one row per roster student, in roster order: ``student``, ``name``,
+``status`` (``graded``, ``missing``, or the error: ``timeout``, ``crashed``, ``memory``,
+``output_limit``, ``invalid``), ``reason``, ``total``, ``max``, ``q1`` … ``qN`` (points per
+problem), ``flags``.
+
+``submissions.csv``: one row per input file, counted or not: ``path``, ``student``,
+``status``, ``reason``, ``total``, ``max``, ``counted``, ``flags``, ``sha256``.
+
+``results/<id>.json``: Gradescope's results format — ``score``, ``output``,
+``tests`` (one per answer part: ``name``, ``number``, ``score``, ``max_score``, ``output``,
+``visibility``) — and ``feedback/<id>.md`` / ``.html`` for the student.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
+from calcgrade.grader.jsonio import dumps
+
+GRADED, MISSING = "graded", "missing"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def number(value: float) -> str:
+    """Points as short text: ``2``, ``1.5``, ``0.6667``."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def counted_submissions(submissions: list[SubmissionRecord]) -> dict[str, SubmissionRecord]:
+    """Student -> the submission that counts: the last by path when there are several."""
+    chosen: dict[str, SubmissionRecord] = {}
+    for record in sorted(submissions, key=lambda r: r.path):
+        if record.student:
+            chosen[record.student] = record
+    return chosen
+
+
+def _csv(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
+               parts_of: Callable[[str], list[PartRecord]]) -> str:
+    """The class's grades, one row per roster student."""
+    numbers = [p.number for p in assignment.problems]
+    rows = [["student", "name", "status", "reason", "total", "max",
+             *[f"q{n}" for n in numbers], "flags"]]
+    for student in roster:
+        record = counted.get(student.id)
+        if record is None:
+            rows.append([student.id, student.name, MISSING, "no submission", "0",
+                         number(assignment.total_points), *["0"] * len(numbers), ""])
+            continue
+        per_problem = defaultdict(float)
+        for part in parts_of(record.hash):
+            per_problem[part.problem] += part.score
+        rows.append([student.id, student.name, record.status, record.reason, number(record.total),
+                     number(record.max), *[number(per_problem[n]) for n in numbers], record.flags])
+    return _csv(rows)
+
+
+def submissions_csv(submissions: list[SubmissionRecord], counted: dict[str, SubmissionRecord]) -> str:
+    """Every input file once, with what became of it."""
+    rows = [["path", "student", "status", "reason", "total", "max", "counted", "flags", "sha256"]]
+    chosen = {record.hash for record in counted.values()}
+    for record in sorted(submissions, key=lambda r: (r.path, r.hash)):
+        rows.append([record.path, record.student, record.status, record.reason,
+                     number(record.total), number(record.max),
+                     "yes" if record.hash in chosen else "no", record.flags,
+                     record.hash.split(":")[-1]])
+    return _csv(rows)
+
+
+def part_name(assignment, part: PartRecord) -> str:
+    problem = assignment.problems[part.problem - 1]
+    title = f" ({problem.title})" if problem.title else ""
+    return f"Problem {part.problem}{title}: q{part.problem}_{part.answer}"
+
+
+def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list[PartRecord],
+                      reveal: bool) -> str:
+    """Per-part feedback for one student, as Markdown (no reference values unless ``reveal``)."""
+    name = f"{student.name} ({student.id})" if student is not None and student.name else record.student
+    lines = [f"# {assignment.title}", "", f"**Student:** {name}  ",
+             f"**Score:** {number(record.total)} / {number(record.max)}", ""]
+    if record.status != GRADED:
+        lines += [f"**Your notebook could not be graded:** {record.reason}", ""]
+    if record.flags:
+        lines += [f"*Note:* {record.flags}", ""]
+    current = None
+    for part in parts:
+        if part.problem != current:
+            current = part.problem
+            problem = assignment.problems[part.problem - 1]
+            title = f": {problem.title}" if problem.title else ""
+            lines += [f"## Problem {part.problem}{title}", ""]
+        lines += [f"### `q{part.problem}_{part.answer}` — {number(part.score)} / {number(part.max)}", "",
+                  part.feedback, "",
+                  f"- Expected: {part.expected}",
+                  f"- Found: `{part.found}`" if part.found and part.found != "(no answer)"
+                  else "- Found: no answer"]
+        if part.mistake:
+            lines.append(f"- Diagnosed mistake: `{part.mistake}`")
+        if reveal:
+            lines.append(f"- Reference: `{part.reference}`")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def feedback_html(markdown_text: str, title: str) -> str:
+    """The Markdown feedback as a standalone HTML page."""
+    from html import escape
+
+    from calcgrade.grader.handout import markdown_to_html
+
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{escape(title)}</title>\n<style>body{{font-family:system-ui,sans-serif;"
+            "max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+            "code{background:#f3f3f3;padding:0 .2em;border-radius:3px}</style>\n</head>\n<body>\n"
+            f"{markdown_to_html(markdown_text)}</body>\n</html>\n")
+
+
+def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRecord],
+                       reveal: bool) -> dict:
+    """Gradescope's results.json for one submission."""
+    tests = []
+    for number_, part in enumerate(parts, start=1):
+        output = part.feedback + f"\nExpected: {part.expected}\nFound: {part.found or 'no answer'}"
+        if part.mistake:
+            output += f"\nDiagnosed mistake: {part.mistake}"
+        if reveal:
+            output += f"\nReference: {part.reference}"
+        tests.append({"name": part_name(assignment, part), "number": str(number_),
+                      "score": part.score, "max_score": part.max, "output": output,
+                      "visibility": "visible"})
+    output = "Graded by calcgrade." if record.status == GRADED else \
+        f"Your notebook could not be graded: {record.reason}"
+    return {"score": record.total, "output": output, "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def write_reports(out: Path, assignment, roster, submissions: list[SubmissionRecord],
+                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
+    """Write every report under ``out`` from the gradebook's rows (``parts_of(hash)``)."""
+    counted = counted_submissions(submissions)
+    write_atomic(out / "grades.csv", grades_csv(assignment, roster, counted, parts_of))
+    write_atomic(out / "submissions.csv", submissions_csv(submissions, counted))
+    students = {s.id: s for s in roster}
+    for student_id, record in counted.items():
+        student = students.get(student_id)
+        parts = parts_of(record.hash)
+        text = feedback_markdown(assignment, student, record, parts, reveal)
+        write_atomic(out / "feedback" / f"{student_id}.md", text)
+        write_atomic(out / "feedback" / f"{student_id}.html",
+                     feedback_html(text, f"{assignment.title}: {student_id}"))
+        results = gradescope_results(assignment, record, parts, reveal)
+        write_atomic(out / "results" / f"{student_id}.json", dumps(results, indent=2) + "\n")

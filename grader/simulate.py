@@ -1,0 +1,79 @@
+"""Simulated submissions for the demo, tests and benchmarks: notebooks filled in as students would.
+
+:func:`fill_answers` replaces the ``q<N>_<answer> = ...`` lines of a generated notebook
+with values (Python literals). :func:`simulated_answers` makes the values of one kind of
+student from the key: ``correct``, ``mistake`` (one part answered with a catalogued
+mistake) or ``slip`` (an arithmetic slip in step 1 of an iterates answer, later steps
+done right from there).
+
+>>> text = '{"cells": [{"cell_type": "code", "source": "q1_value = ...  # a number"}]}'
+>>> fill_answers(text, {"q1_value": 0.5})
+'{"cells": [{"cell_type": "code", "source": "q1_value = 0.5  # a number"}]}'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from calcgrade.grader.jsonio import plain
+
+
+def fill_answers(notebook_text: str, values: dict[str, Any]) -> str:
+    """The notebook with each named answer's ``...`` replaced by ``repr(value)``."""
+    notebook = json.loads(notebook_text)
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for variable, value in values.items():
+            source = re.sub(rf"^{re.escape(variable)} = \.\.\.", lambda _: f"{variable} = {plain(value)!r}",
+                            source, flags=re.M)
+        cell["source"] = source
+    return json.dumps(notebook, ensure_ascii=False, indent=1, sort_keys=True) + "\n" \
+        if notebook_text.endswith("\n") else json.dumps(notebook, ensure_ascii=False)
+
+
+def _slip(family, params: dict, name: str, reference: list) -> list | None:
+    """Iterates with step 1 off by 10% and the later steps taken from there."""
+    from calcgrade.problems.family import AnswerSpec
+
+    first = [v * 1.1 + 0.1 for v in reference[0]]
+    points = [first]
+    spec = AnswerSpec("iterates", name)
+    for _ in range(1, len(reference)):
+        carried = family.carry_forward(params, name, {name: points + [points[-1]],
+                                                      "iterates": points + [points[-1]]}, spec)
+        if carried is None or carried.expected[len(points)] is None:
+            return None
+        points.append(carried.expected[len(points)])
+    return points
+
+
+def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
+    """Answer variables for one student of the key (``key.json``'s record) as ``kind``."""
+    from calcgrade.problems import get_family
+
+    values: dict[str, Any] = {}
+    changed = False
+    for problem in record["problems"]:
+        family = get_family(problem["family"])
+        answers = dict(problem["answers"])
+        if not changed and kind == "mistake":
+            diagnosed = family.diagnose(problem["params"])
+            for mistake in family.mistakes():
+                if mistake.id in diagnosed:
+                    name, value = next(iter(diagnosed[mistake.id].items()))
+                    answers[name] = value
+                    changed = True
+                    break
+        if not changed and kind == "slip" and "iterates" in answers and len(answers["iterates"]) >= 3 \
+                and "gradients" not in answers:
+            slipped = _slip(family, problem["params"], "iterates", answers["iterates"])
+            if slipped is not None:
+                answers["iterates"] = slipped
+                changed = True
+        for name, value in answers.items():
+            values[f"q{problem['number']}_{name}"] = value
+    return values
