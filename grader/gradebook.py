@@ -92,7 +92,6 @@ class Gradebook:
         self.path = Path(path)
         self.connection = sqlite3.connect(self.path)
         self.connection.execute("PRAGMA foreign_keys = ON")
-        self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.executescript(SCHEMA)
 
     def __enter__(self) -> "Gradebook":
@@ -102,9 +101,7 @@ class Gradebook:
         self.close()
 
     def close(self) -> None:
-        """Checkpoint and close, leaving a single self-contained database file."""
-        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.connection.execute("PRAGMA journal_mode = DELETE")
+        """Close the database (every record is already committed)."""
         self.connection.close()
 
     def get_meta(self, key: str) -> str | None:
