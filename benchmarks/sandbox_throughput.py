@@ -16,6 +16,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import statistics
 import tempfile
 import threading
@@ -96,7 +97,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-isolation", action="store_true", help="plain fork, no namespaces")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="calcgrade-bench-")
+    folder = tempfile.mkdtemp(prefix="calcgrade-bench-sandbox-")
+    try:
+        run_benchmark(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_benchmark(args, folder: str) -> None:
+    """Write the notebooks into ``folder``, run them, print the figures."""
     paths = []
     for seed in range(args.submissions):
         path = os.path.join(folder, f"student{seed:04d}.ipynb")

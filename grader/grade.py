@@ -30,6 +30,7 @@ from calcgrade.grader.submissions import Input, collect_inputs, identify_from_pa
 from calcgrade.grader.variants import Variant, class_variants
 
 GRADEBOOK = "gradebook.sqlite"
+PARALLEL_VARIANTS_FROM = 400  # smaller classes sample faster than processes start
 UNIDENTIFIED, UNKNOWN_STUDENT = "unidentified", "unknown_student"
 
 
@@ -79,7 +80,8 @@ def notebook_metadata(data: bytes | None) -> dict:
 def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: bytes,
              forced: str | None) -> tuple[str | None, list[str], str]:
     """(student id or None, flags, reason when unidentified)."""
-    meta = notebook_metadata(item.data)
+    data = item.read()
+    meta = notebook_metadata(data)
     claimed, token = meta.get("student"), meta.get("token")
     token_ok = isinstance(claimed, str) and isinstance(token, str) and \
         meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
@@ -90,14 +92,14 @@ def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: 
     if student is None:
         return None, [], ("no roster id in the file or folder name and no valid signed metadata; "
                           "rename the file to <id>.ipynb or grade it with --student")
-    if item.data is not None and meta:
+    if data is not None and meta:
         if not token_ok:
             flags.append("the notebook's calcgrade token does not verify (edited metadata, "
                          "another assignment or another course)")
         elif claimed != student:
             flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
                          f"graded as {student!r}'s variant")
-    elif item.data is not None and not meta:
+    elif data is not None and not meta:
         flags.append("the notebook has no calcgrade metadata")
     return student, flags, ""
 
@@ -105,9 +107,43 @@ def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: 
 def submission_hash(item: Input, student: str, assignment: Assignment, secret: bytes) -> str:
     """What a grading depends on: content, student, assignment, secret and calcgrade version."""
     digest = hashlib.sha256()
-    for part in (assignment.sha256, secret_check(secret), student, _calcgrade_version(), item.sha256):
+    for part in (assignment.sha256, secret_check(secret), student, _calcgrade_version(),
+                 item.sha256 or item.error):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()
+
+
+def cached_variants(book: Gradebook, assignment: Assignment, secret: bytes,
+                    roster_ids: list[str]) -> dict[str, list[Variant]]:
+    """Every roster student's variants, from the gradebook's cache when it is current.
+
+    The first run samples them (in parallel for a large class, as ``generate`` does) and
+    stores params and draw numbers; a rerun with the same assignment, secret and roster
+    reads them back instead of sampling again.
+    """
+    from functools import partial
+
+    from calcgrade.grader.generate import _mapper, worker_count
+    from calcgrade.grader.variants import first_draws
+
+    fingerprint = hashlib.sha256("\0".join(
+        [assignment.sha256, secret_check(secret), _calcgrade_version(), *roster_ids]).encode()).hexdigest()
+    cached = book.get_meta("variants")
+    if cached is not None:
+        stored = json.loads(cached)
+        if stored.get("fingerprint") == fingerprint:
+            return {student: [Variant(problem, params, draw) for problem, (params, draw)
+                              in zip(assignment.problems, rows)]
+                    for student, rows in stored["students"].items()}
+    processes = worker_count(None, len(roster_ids)) if len(roster_ids) >= PARALLEL_VARIANTS_FROM else 1
+    with _mapper(processes) as mapper:
+        first = dict(zip(roster_ids, mapper(partial(first_draws, assignment, secret), roster_ids)))
+    variants = class_variants(assignment, secret, roster_ids, first=first)
+    book.set_meta("variants", json.dumps({
+        "fingerprint": fingerprint,
+        "students": {student: [[v.params, v.draw] for v in rows] for student, rows in variants.items()},
+    }, sort_keys=True))
+    return variants
 
 
 def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> list[PartRecord]:
@@ -161,7 +197,6 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           progress: Callable[[int, int], None] | None = None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring."""
     from calcgrade.grader.sandbox import Limits, SandboxExecutor
-    from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
 
     assignment = load_assignment(assignment_path)
     roster = load_roster(roster_path)
@@ -181,62 +216,100 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             raise UsageError(f"{out_dir} holds the grades of assignment {owner!r}, not "
                              f"{assignment.id!r}; choose another --out")
         book.set_meta("assignment", assignment.id)
-        variants = class_variants(assignment, secret, roster_ids)
-        pending: list[Pending] = []
-        for item in inputs:
-            who, flags, reason = identify(item, set(roster_ids), assignment, secret, student)
-            if who is None:
-                hash_ = "unidentified:" + item.sha256
-                book.record(SubmissionRecord(hash_, "", item.label, UNIDENTIFIED, reason, 0.0,
-                                             assignment.total_points), [])
-                summary.failed += 1
-                continue
-            hash_ = submission_hash(item, who, assignment, secret)
-            if book.has(hash_):
-                summary.skipped += 1
-                continue
-            pending.append(Pending(item, who, hash_, flags))
-        limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
-        answer_names = {student_id: [answer_variable(p.number, name)
-                                     for p, v in zip(assignment.problems, variants[student_id])
-                                     for name in p.answer_specs(v.params)]
-                        for student_id in {p.student for p in pending}}
-        lock = threading.Lock()
-        done = 0
-        if progress:
-            progress(0, len(pending))
-
-        def finish(item: Pending, result) -> None:
-            nonlocal done
-            record, parts = mark_submission(assignment, variants[item.student], item, result)
-            with lock:
-                book.record(record, parts)
-                done += 1
-                if record.status == GRADED:
-                    summary.graded += 1
-                else:
-                    summary.failed += 1
-                if progress:
-                    progress(done, len(pending))
-
+        pending = _pending(book, inputs, roster_ids, assignment, secret, student, summary)
         if pending:
-            with SandboxExecutor(workers=workers, limits=limits) as sandbox:
-                def run(item: Pending):
-                    try:
-                        submission = parse_submission(item.input.data or b"", item.input.label)
-                    except InvalidSubmission as error:
-                        from calcgrade.grader.sandbox import ExecutionResult
-                        return ExecutionResult.invalid(error.reason if item.input.data is not None
-                                                       else item.input.error)
-                    return sandbox.run(submission, answers=answer_names[item.student])
-
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    futures = {pool.submit(run, item): item for item in pending}
-                    for future in as_completed(futures):
-                        finish(futures[future], future.result())
+            limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+            sandbox = SandboxExecutor(workers=workers, limits=limits)
+            try:
+                # the workers boot (importing numpy, sympy, IPython) while variants are drawn
+                starting = _in_background(sandbox.start)
+                variants = cached_variants(book, assignment, secret, roster_ids)
+                starting()
+                _run_all(book, sandbox, assignment, variants, pending, workers, summary, progress)
+            finally:
+                sandbox.close()
         write_reports(out_dir, assignment, roster, book.submissions(), book.parts, reveal)
     summary.rows = _table(out_dir)
     return summary
+
+
+def _pending(book: Gradebook, inputs: list[Input], roster_ids: list[str], assignment: Assignment,
+             secret: bytes, student: str | None, summary: GradeSummary) -> list[Pending]:
+    """Identify every input; record the unidentified ones; skip those already graded."""
+    pending: list[Pending] = []
+    for item in inputs:
+        who, flags, reason = identify(item, set(roster_ids), assignment, secret, student)
+        if who is None:
+            hash_ = "unidentified:" + (item.sha256 or hashlib.sha256(item.label.encode()).hexdigest())
+            book.record(SubmissionRecord(hash_, "", item.label, UNIDENTIFIED, reason, 0.0,
+                                         assignment.total_points), [])
+            summary.failed += 1
+            continue
+        hash_ = submission_hash(item, who, assignment, secret)
+        if book.has(hash_):
+            summary.skipped += 1
+            continue
+        pending.append(Pending(item, who, hash_, flags))
+    return pending
+
+
+def _in_background(function: Callable[[], object]) -> Callable[[], None]:
+    """Start ``function`` in a thread; the returned callable waits and re-raises its error."""
+    errors: list[BaseException] = []
+
+    def target():
+        try:
+            function()
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+    return wait
+
+
+def _run(sandbox, item: Pending, answers: list[str]):
+    """Run one pending submission (an unreadable file never reaches the sandbox)."""
+    from calcgrade.grader.sandbox import ExecutionResult
+    from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
+
+    data = item.input.read()
+    try:
+        if data is None:
+            raise InvalidSubmission(item.input.error or "the file cannot be read")
+        submission = parse_submission(data, item.input.label)
+    except InvalidSubmission as error:
+        return ExecutionResult.invalid(error.reason)
+    return sandbox.run(submission, answers=answers)
+
+
+def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],
+             pending: list[Pending], workers: int, summary: GradeSummary,
+             progress: Callable[[int, int], None] | None) -> None:
+    """Keep every worker busy; mark and record each submission as soon as it is back."""
+    def answers_of(student_id: str) -> list[str]:
+        return [answer_variable(p.number, name) for p, v in zip(assignment.problems, variants[student_id])
+                for name in p.answer_specs(v.params)]
+
+    if progress:
+        progress(0, len(pending))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_run, sandbox, item, answers_of(item.student)): item for item in pending}
+        for done, future in enumerate(as_completed(futures), start=1):
+            item = futures.pop(future)
+            record, parts = mark_submission(assignment, variants[item.student], item, future.result())
+            book.record(record, parts)
+            if record.status == GRADED:
+                summary.graded += 1
+            else:
+                summary.failed += 1
+            if progress:
+                progress(done, len(pending))
 
 
 def _table(out_dir: Path) -> list[list[str]]:

@@ -136,17 +136,15 @@ def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list
     return "\n".join(lines).rstrip() + "\n"
 
 
-def feedback_html(markdown_text: str, title: str) -> str:
-    """The Markdown feedback as a standalone HTML page."""
-    from html import escape
+def feedback_html(assignment, student, record: SubmissionRecord, parts: list[PartRecord],
+                  reveal: bool) -> str:
+    """The same feedback as a standalone HTML page (escaped; no script, no network)."""
+    from calcgrade.templates import environment
 
-    from calcgrade.grader.handout import markdown_to_html
-
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n<style>body{{font-family:system-ui,sans-serif;"
-            "max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-            "code{background:#f3f3f3;padding:0 .2em;border-radius:3px}</style>\n</head>\n<body>\n"
-            f"{markdown_to_html(markdown_text)}</body>\n</html>\n")
+    template = environment().get_template("feedback.html.j2")
+    problems = {p.number: p for p in assignment.problems}
+    return template.render(assignment=assignment, student=student, record=record, parts=parts,
+                           problems=problems, reveal=reveal, number=number, graded=GRADED)
 
 
 def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRecord],
@@ -181,6 +179,6 @@ def write_reports(out: Path, assignment, roster, submissions: list[SubmissionRec
         text = feedback_markdown(assignment, student, record, parts, reveal)
         write_atomic(out / "feedback" / f"{student_id}.md", text)
         write_atomic(out / "feedback" / f"{student_id}.html",
-                     feedback_html(text, f"{assignment.title}: {student_id}"))
+                     feedback_html(assignment, student, record, parts, reveal))
         results = gradescope_results(assignment, record, parts, reveal)
         write_atomic(out / "results" / f"{student_id}.json", dumps(results, indent=2) + "\n")

@@ -37,15 +37,30 @@ _SEPARATORS = re.compile(r"[_\-. ]")
 
 @dataclass(frozen=True)
 class Input:
-    """One submitted file: where it came from and its bytes (None if it cannot be read)."""
+    """One submitted file: where it came from and its hash; the bytes are read on demand,
+    so a large batch never holds every notebook in memory."""
 
-    label: str          # path as given, or "archive.zip!member/path"
-    data: bytes | None
-    error: str = ""     # why it could not be read
+    label: str              # path as given, or "archive.zip!member/path"
+    source: Path | None     # the file (or the archive) it is read from
+    member: str | None = None
+    sha256: str = ""
+    error: str = ""         # why it cannot be read ("" when it can)
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data or b"").hexdigest()
+    def read(self) -> bytes | None:
+        """The file's bytes, or None when it cannot be read."""
+        if self.error or self.source is None:
+            return None
+        try:
+            if self.member is None:
+                return self.source.read_bytes()
+            with zipfile.ZipFile(self.source) as archive:
+                return archive.read(self.member)
+        except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, EOFError):
+            return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def identify_from_path(label: str, roster_ids: set[str]) -> tuple[str | None, str]:
@@ -68,10 +83,10 @@ def _read(path: Path, label: str) -> Input:
     try:
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
-            return Input(label, None, f"the file is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MiB")
-        return Input(label, path.read_bytes())
+            return Input(label, None, error=f"the file is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MiB")
+        return Input(label, path, sha256=_digest(path.read_bytes()))
     except OSError as error:
-        return Input(label, None, f"cannot read the file: {error.strerror}")
+        return Input(label, None, error=f"cannot read the file: {error.strerror}")
 
 
 def _skip(name: str) -> bool:
@@ -84,7 +99,7 @@ def _from_archive(path: Path) -> list[Input]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        return [Input(label, None, f"not a readable zip archive: {error}")]
+        return [Input(label, None, error=f"not a readable zip archive: {error}")]
     inputs, total = [], 0
     with archive:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
@@ -93,12 +108,14 @@ def _from_archive(path: Path) -> list[Input]:
             member = f"{label}!{info.filename}"
             total += info.file_size
             if info.file_size > MAX_NOTEBOOK_BYTES or total > MAX_ARCHIVE_BYTES:
-                inputs.append(Input(member, None, "too large to unpack"))
+                inputs.append(Input(member, None, error="too large to unpack"))
                 continue
             try:
-                inputs.append(Input(member, archive.read(info)))
+                digest = _digest(archive.read(info))
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
-                inputs.append(Input(member, None, f"cannot unpack: {error}"))
+                inputs.append(Input(member, None, error=f"cannot unpack: {error}"))
+                continue
+            inputs.append(Input(member, path, info.filename, digest))
     return inputs
 
 

@@ -236,7 +236,7 @@ def _is_cos(node: Expr) -> bool:
     return isinstance(node, ex.Fn) and node.name == "cos"
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=8192)
 def _contains(expr: Expr, test: Callable[[Expr], bool]) -> bool:
     return test(expr) or any(_contains(arg, test) for arg in expr.args)
 

@@ -80,7 +80,7 @@ _ndarray = np.ndarray
 _ARRAY_TYPES = frozenset({np.ndarray, np.matrix})
 _asarray_plain = np.ndarray.view
 _array_isfinite = np.isfinite
-_array_all = np.ndarray.all
+_all_true = np.logical_and.reduce
 _float64 = np.float64
 _complex128 = np.complex128
 _np_str = np.str_
@@ -313,13 +313,15 @@ def _convert(value, depth: int, budget: list, max_depth: int, max_chars: int):
 
 def _array(value, depth, budget, max_depth, max_chars):
     array = _asarray_plain(value, _ndarray)
+    if array.ndim == 0:
+        return _convert(array[()], depth, budget, max_depth, max_chars)
     _spend(budget, array.size)
     kind = array.dtype.kind
     if kind in "biu":
         return array.tolist() if kind == "b" else _deep_map(array.tolist(), _integer)
     if kind == "f":
         array = array.astype(_float64)
-        if _array_all(_array_isfinite(array)):
+        if _all_true(_array_isfinite(array), axis=None):
             return array.tolist()
         return _deep_map(array.tolist(), _number)
     if kind == "c":

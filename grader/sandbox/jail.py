@@ -1,31 +1,32 @@
 """Isolation of the sandbox child: namespaces, a private root, an unprivileged user.
 
-Linux only, standard library only (ctypes + libc). The worker computes a
-:class:`Plan` once, probes which namespaces the kernel grants (:func:`probe`), then
-for each submission creates the child with :func:`spawn` (``clone(2)`` with new
-pid/network/mount namespaces, plus a user namespace when not root) and the child
-calls :func:`enter` before any student code runs:
+Linux only, standard library only (ctypes + libc). In two steps:
 
-1. in the new mount namespace, a fresh tmpfs becomes the root: read-only bind mounts
-   of the system directories and the Python installation at their usual paths, a
-   few device nodes, a private devpts and ``/proc`` (of the new pid namespace only),
-   and two size-limited writable tmpfs: ``/work`` (the working directory) and
-   ``/tmp``; then ``chroot`` into it. Nothing else of the host (home directories,
-   the course folder, other submissions, the grader's files) is visible;
-2. the new network namespace has no interfaces up: no network, not even loopback;
-3. privileges are dropped: a root grader switches to an unprivileged uid/gid;
-   otherwise the capabilities held in the user namespace are cleared; in both
-   cases ``no_new_privs`` is set.
+- :func:`prepare` runs once in the worker. The worker moves into an empty network
+  namespace (no interface up: no network, not even loopback) and a private mount
+  namespace (plus a user namespace when the grader is not root), and builds a
+  read-only root at ``plan.root``: a small tmpfs holding read-only bind mounts of the
+  system directories and of the Python installation at their usual paths, a few
+  device nodes, and empty ``/work``, ``/tmp`` and ``/proc``. Nothing else of the host
+  (home directories, the course folder, other submissions, the grader's files) is in
+  it. It also opens a pid namespace for its future children, whose pid 1 is a tiny
+  :class:`Reaper` that kills everything left in it when asked. The worker itself
+  keeps seeing the host; it never runs student code.
+- For each submission the worker forks (``os.fork``) a child, which calls
+  :func:`enter` before any student code runs: its own copy of the mount namespace,
+  fresh size-limited tmpfs on ``/work`` (the working directory) and ``/tmp``, a
+  ``/proc`` showing only the pid namespace, ``chroot``; then privileges go: a root
+  grader switches to an unprivileged uid/gid, every capability is cleared and
+  ``no_new_privs`` is set. Inside the pid namespace the child cannot see or signal
+  anything outside it.
 
-Each step that the kernel refuses is skipped and reported in the returned dict
-(``network``, ``filesystem``, ``pids``, ``user``), so the caller can record what
-was actually isolated.
+Whatever the kernel refuses is skipped and reported (``network``, ``filesystem``,
+``pids``, ``user``) so the caller records what was actually isolated; without a
+private root the child works in ``plan.job``, a host directory.
 
 >>> plan = make_plan(root="/nonexistent/root", job="/nonexistent/job", uid=None, gid=None)
 >>> "/usr" in plan.binds and plan.root
 '/nonexistent/root'
->>> describe_flags(CLONE_NEWPID | CLONE_NEWNET)
-'pid+net'
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import ctypes
 import errno
 import json
 import os
-import platform
 import signal
 import site
 import sys
@@ -62,22 +62,35 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
-_CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220, "arm64": 220, "riscv64": 220,
-                  "ppc64le": 120, "s390x": 120}
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
                 "/opt/conda")
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
-# The clone syscall must run with the GIL held (PyDLL) so the child resumes cleanly.
-_pysyscall = ctypes.PyDLL(None, use_errno=True).syscall
-_pysyscall.restype = ctypes.c_long
-_pysyscall.argtypes = [ctypes.c_long] * 6
+
+def _missing(*args):
+    ctypes.set_errno(errno.ENOSYS)
+    return -1
+
+
+def _libc_function(name: str, argtypes):
+    """A libc function with its signature, or a stub failing with ENOSYS (not Linux)."""
+    try:
+        function = getattr(ctypes.CDLL(None, use_errno=True), name)
+    except AttributeError:
+        return _missing
+    function.argtypes = argtypes
+    function.restype = ctypes.c_int
+    return function
+
+
+_mount_c = _libc_function("mount", [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                    ctypes.c_ulong, ctypes.c_char_p])
+_unshare_c = _libc_function("unshare", [ctypes.c_int])
+_prctl_c = _libc_function("prctl", [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong,
+                                    ctypes.c_ulong, ctypes.c_ulong])
+_capset_c = _libc_function("capset", [ctypes.c_void_p, ctypes.c_void_p])
+_umount2_c = _libc_function("umount2", [ctypes.c_char_p, ctypes.c_int])
+MNT_DETACH = 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,8 @@ class Plan:
     ``job`` a host directory used as working directory when no mount namespace is
     available; ``binds`` host directories mounted read-only at the same path;
     ``links`` top-level symlinks (``/bin -> usr/bin``) recreated inside; ``uid`` and
-    ``gid`` the unprivileged ids a root grader drops to (None when not root).
+    ``gid`` the unprivileged ids a root grader drops to (None when not root);
+    ``extra`` what :func:`prepare` achieved (the worker fills it in).
     """
 
     root: str
@@ -131,13 +145,6 @@ def make_plan(root: str, job: str, uid: int | None, gid: int | None) -> Plan:
                 uid=uid, gid=gid)
 
 
-def describe_flags(flags: int) -> str:
-    """Short text for clone flags, e.g. ``'user+pid+net+mount'``."""
-    names = [(CLONE_NEWUSER, "user"), (CLONE_NEWPID, "pid"), (CLONE_NEWNET, "net"),
-             (CLONE_NEWNS, "mount")]
-    return "+".join(name for bit, name in names if flags & bit) or "none"
-
-
 def _check(result: int, what: str) -> None:
     if result != 0:
         code = ctypes.get_errno()
@@ -146,124 +153,178 @@ def _check(result: int, what: str) -> None:
 
 def prctl(option: int, arg: int = 0) -> None:
     """libc prctl with one argument; raises OSError."""
-    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+    _check(_prctl_c(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+def unshare(flags: int) -> None:
+    """libc unshare; raises OSError."""
+    _check(_unshare_c(flags), f"unshare({flags:#x})")
 
 
 def _mount(source, target, fstype, flags, data=None) -> None:
     enc = (lambda s: None if s is None else os.fsencode(s))
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
+    _check(_mount_c(enc(source), enc(target), enc(fstype), flags, enc(data)),
            f"mount {target}")
 
 
-def spawn(flags: int) -> int:
-    """Fork a child in new namespaces (``clone`` with ``flags``); 0 in the child.
+class Reaper:
+    """Pid 1 of the worker's pid namespace: on request, kills everything else in it.
 
-    ``flags == 0`` is a plain ``os.fork()``. The caller must be single-threaded.
-    Raises OSError when the kernel refuses the namespaces.
+    The worker's children are born in that namespace. They see only it (and this
+    process, which ignores their signals, as init does), and processes they leave
+    behind are re-parented to the reaper; :meth:`sweep` kills and reaps them all.
     """
-    if flags == 0:
-        return os.fork()
-    number = _CLONE_SYSCALL.get(platform.machine())
-    if number is None:
-        raise OSError(errno.ENOSYS, "clone with namespaces is not supported on this CPU")
-    api = ctypes.pythonapi
-    api.PyOS_BeforeFork()
-    pid = _pysyscall(number, flags | signal.SIGCHLD, 0, 0, 0, 0)
-    if pid == 0:
-        api.PyOS_AfterFork_Child()
-        return 0
-    code = ctypes.get_errno()
-    api.PyOS_AfterFork_Parent()
-    if pid < 0:
-        raise OSError(code, f"clone({describe_flags(flags)}): {os.strerror(code)}")
-    return pid
 
-
-def candidate_flags(privileged: bool) -> list[int]:
-    """Namespace sets to try, strongest first."""
-    full = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS
-    if privileged:
-        return [full, CLONE_NEWNET | CLONE_NEWNS, CLONE_NEWNET, 0]
-    user = CLONE_NEWUSER
-    return [user | full, user | CLONE_NEWNET | CLONE_NEWNS, user | CLONE_NEWNET, 0]
-
-
-def probe(plan: Plan, disk_bytes: int = 1024 * 1024) -> tuple[int, dict]:
-    """The strongest clone flags that work here, and what a child achieved with them.
-
-    Each candidate is tried by spawning a child that runs :func:`enter` and reports
-    its isolation over a pipe. Returns ``(0, {...})`` when nothing works.
-    """
-    privileged = os.geteuid() == 0
-    for flags in candidate_flags(privileged):
-        read_end, write_end = os.pipe()
-        try:
-            pid = spawn(flags)
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            continue
-        if pid == 0:  # child
-            code = 1
+    def __init__(self):
+        command_r, command_w = os.pipe()
+        done_r, done_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pid 1 of the new namespace
             try:
-                os.close(read_end)
-                os.chdir("/")
-                info = enter(plan, flags, disk_bytes)
-                os.write(write_end, json.dumps(info).encode())
-                code = 0
+                os.close(command_w)
+                os.close(done_r)
+                _serve_reaper(command_r, done_w)
             finally:
-                os._exit(code)
-        os.close(write_end)
-        data = b""
-        while chunk := os.read(read_end, 65536):
-            data += chunk
-        os.close(read_end)
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0 and data:
-            return flags, json.loads(data)
-    return 0, {"network": False, "filesystem": False, "pids": False, "user": os.geteuid(),
-               "namespaces": "none"}
+                os._exit(0)
+        os.close(command_r)
+        os.close(done_w)
+        self.pid, self._command, self._done = pid, command_w, done_r
 
-
-def enter(plan: Plan, flags: int, disk_bytes: int) -> dict:
-    """Child side: isolate this process as far as the kernel allows (see module doc).
-
-    Afterwards the working directory is the private ``/work`` (or ``plan.job`` when
-    no private root could be built). Returns what was achieved.
-    """
-    info = {"namespaces": describe_flags(flags), "network": bool(flags & CLONE_NEWNET),
-            "pids": bool(flags & CLONE_NEWPID), "filesystem": False}
-    uid, gid = os.geteuid(), os.getegid()
-    target_uid, target_gid = (plan.uid, plan.gid) if uid == 0 and plan.uid is not None \
-        else (uid, gid)
-    if flags & CLONE_NEWUSER:
-        _map_ids(uid, gid)
-    if flags & CLONE_NEWNS:
+    def sweep(self) -> bool:
+        """Kill every process of the namespace except the reaper; True when done."""
         try:
-            _build_root(plan, disk_bytes, bool(flags & CLONE_NEWPID), target_uid, target_gid)
+            os.write(self._command, b"k")
+            return os.read(self._done, 1) == b"d"
+        except OSError:
+            return False
+
+    def alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+
+def _serve_reaper(command_fd: int, done_fd: int) -> None:
+    if os.getpid() != 1:  # kill(-1) outside a fresh pid namespace would hit the host
+        return
+    for fd in range(3, 1024):
+        if fd not in (command_fd, done_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    while os.read(command_fd, 1):
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)  # every process of the namespace but us
+            except ProcessLookupError:
+                break
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        os.write(done_fd, b"d")
+
+
+def prepare(plan: Plan) -> tuple[dict, Reaper | None]:
+    """Worker side, once: empty network namespace, private root, pid namespace.
+
+    Returns what worked (``network``, ``filesystem``, ``pids``) and the reaper of
+    the pid namespace (None without one).
+    """
+    info = {"network": False, "filesystem": False, "pids": False}
+    uid, gid = os.geteuid(), os.getegid()
+    user = 0 if uid == 0 else CLONE_NEWUSER
+    mount_ns = False
+    for flags in (user | CLONE_NEWNET | CLONE_NEWNS, user | CLONE_NEWNET):
+        try:
+            unshare(flags)
+        except OSError as error:
+            info["error"] = str(error)
+            continue
+        if user:
+            _map_ids(uid, gid)
+        info["network"] = True
+        mount_ns = bool(flags & CLONE_NEWNS)
+        break
+    if mount_ns:
+        try:
+            _build_tree(plan)
             info["filesystem"] = True
         except OSError as error:
-            info["filesystem_error"] = str(error)
-    if not info["filesystem"]:
-        os.chdir(plan.job)
-    if not info["network"] and uid == 0:
+            info["error"] = str(error)
+    reaper = None
+    try:
+        unshare(CLONE_NEWPID)
+        reaper = Reaper()
+        info["pids"] = True
+    except OSError as error:
+        info["error"] = str(error)
+    return info, reaper
+
+
+def probe(plan: Plan, prepared: dict, disk_bytes: int = 1024 * 1024) -> dict:
+    """What a child achieves with what the worker prepared: a trial run of :func:`enter`.
+
+    Returns the child's isolation report, or ``{"error": ...}`` when it failed.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
         try:
-            _check(_libc.unshare(CLONE_NEWNET), "unshare(net)")
-            info["network"] = True
-        except OSError:
-            pass
-    if uid == 0 and not flags & CLONE_NEWUSER and plan.uid is not None:
+            os.close(read_end)
+            try:
+                report = enter(plan, disk_bytes, prepared)
+            except BaseException as error:  # noqa: BLE001
+                report = {"error": f"{type(error).__name__}: {error}"}
+            os.write(write_end, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    data = b""
+    while chunk := os.read(read_end, 65536):
+        data += chunk
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    return json.loads(data) if data else {"error": "the trial child died"}
+
+
+def enter(plan: Plan, disk_bytes: int, prepared: dict) -> dict:
+    """Child side: isolate this process as far as the worker prepared (module doc).
+
+    Afterwards the working directory is the private ``/work`` (or ``plan.job`` when
+    no private root is available). Returns what was achieved.
+    """
+    info = {"network": bool(prepared.get("network")), "pids": bool(prepared.get("pids")),
+            "filesystem": False}
+    if prepared.get("filesystem"):
+        uid, gid = (plan.uid, plan.gid) if os.geteuid() == 0 and plan.uid is not None \
+            else (os.geteuid(), os.getegid())
+        unshare(CLONE_NEWNS)
+        _enter_root(plan, disk_bytes, info["pids"], uid, gid)
+        info["filesystem"] = True
+    else:
+        os.chdir(plan.job)
+    if os.geteuid() == 0 and plan.uid is not None:
         os.setgroups([])
         os.setresgid(plan.gid, plan.gid, plan.gid)
         os.setresuid(plan.uid, plan.uid, plan.uid)
-    else:
-        _drop_capabilities()
-    try:
-        prctl(PR_SET_NO_NEW_PRIVS, 1)
-    except OSError:
-        pass
+    _drop_capabilities()
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
     info["user"] = os.geteuid()
     return info
+
+
+def detach(plan: Plan) -> None:
+    """Worker side, at exit: unmount the private root so its directory can be removed."""
+    _umount2_c(os.fsencode(plan.root), MNT_DETACH)
 
 
 def _map_ids(uid: int, gid: int) -> None:
@@ -294,10 +355,13 @@ def _bind_readonly(source: str, target: str) -> None:
     _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _locked_flags(source))
 
 
-def _build_root(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int) -> None:
+def _build_tree(plan: Plan) -> None:
+    """Worker side: the read-only root at ``plan.root`` (in the worker's mount namespace)."""
     new = plan.root
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path in ("/work", "/tmp", "/proc", "/dev"):
+        os.makedirs(new + path, exist_ok=True)
     for path in plan.binds:
         inside = new + path
         os.makedirs(inside, exist_ok=True)
@@ -306,30 +370,30 @@ def _build_root(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int)
         os.makedirs(os.path.dirname(new + link), exist_ok=True)
         os.symlink(target, new + link)
     dev = new + "/dev"
-    os.makedirs(dev + "/pts", exist_ok=True)
     for name in _DEVICES:
         open(f"{dev}/{name}", "w").close()
         _mount(f"/dev/{name}", f"{dev}/{name}", None, MS_BIND)
-    try:
-        _mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-               "newinstance,ptmxmode=0666,mode=0620")
-        os.symlink("pts/ptmx", dev + "/ptmx")
-    except OSError:
-        pass  # no pseudo-terminals: `!cmd` in a cell fails, nothing else does
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
+    _mount(None, new, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _enter_root(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int) -> None:
+    """Child side: fresh ``/work`` and ``/tmp``, the pid namespace's ``/proc``, chroot."""
+    new = plan.root
+    for path, mode in (("/work", "700"), ("/tmp", "1777")):
+        _mount("tmpfs", new + path, "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={int(disk_bytes)},mode={mode},uid={uid},gid={gid}")
+    for path in plan.binds:  # e.g. a virtualenv under /tmp, hidden by the fresh tmpfs
+        if path.startswith(("/work/", "/tmp/")):
+            os.makedirs(new + path, exist_ok=True)
+            _bind_readonly(path, new + path)
     if own_proc:
-        os.makedirs(new + "/proc", exist_ok=True)
         try:
             _mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError:
-            pass
-    for path, mode in (("/work", "700"), ("/tmp", "1777")):
-        os.makedirs(new + path, exist_ok=True)
-        _mount("tmpfs", new + path, "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={int(disk_bytes)},mode={mode},uid={uid},gid={gid}")
-    _mount(None, new, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            pass  # some containers refuse a new proc; /proc then stays empty
     os.chdir(new)
     os.chroot(".")
     os.chdir("/work")
@@ -348,5 +412,4 @@ def _drop_capabilities() -> None:
     """Clear every capability of this process (those of a user namespace included)."""
     header = _CapHeader(0x20080522, 0)
     data = (_CapData * 2)()
-    _libc.capset.argtypes = [ctypes.POINTER(_CapHeader), ctypes.POINTER(_CapData)]
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    _check(_capset_c(ctypes.byref(header), data), "capset")

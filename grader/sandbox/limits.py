@@ -33,7 +33,9 @@ class Limits:
       calls); on expiry the process group is killed and the status is ``timeout``.
     - ``cpu_seconds``: ``RLIMIT_CPU``; defaults to ``ceil(wall_seconds)``.
     - ``memory_bytes``: ``RLIMIT_AS`` (address space) of the submission process.
-    - ``processes``: ``RLIMIT_NPROC`` (processes and threads of the sandbox user).
+    - ``processes``: ``RLIMIT_NPROC``: processes and threads of the sandbox user (a root
+      grader gives each worker its own uid) or, for an ordinary user, of the worker's
+      user namespace (the worker itself counts as one).
     - ``file_bytes``: ``RLIMIT_FSIZE``, largest file the submission may write.
     - ``disk_bytes``: size of each private tmpfs (``/work`` and ``/tmp``) when the
       private filesystem is available.

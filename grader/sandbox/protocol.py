@@ -90,6 +90,51 @@ def write_frame(fd: int, message: dict, max_size: int = DEFAULT_MAX_FRAME) -> No
     write_all(fd, encode_frame(message, max_size))
 
 
+def read_exact(fd: int, buffer: bytearray) -> None:
+    """Fill ``buffer`` from a blocking fd with no intermediate bytes objects.
+
+    Used by the worker for student data, so that nothing it read survives in its
+    heap once it zeroes the buffer (:func:`wipe`). EOFError if the pipe closes early.
+    """
+    view = memoryview(buffer)
+    filled = 0
+    while filled < len(buffer):
+        count = os.readv(fd, [view[filled:]])
+        if count == 0:
+            raise EOFError("pipe closed")
+        filled += count
+
+
+def read_exact_frame(fd: int, max_size: int = DEFAULT_MAX_FRAME) -> bytearray:
+    """The body of the next frame, read exactly (nothing beyond it is consumed)."""
+    header = bytearray(HEADER.size)
+    read_exact(fd, header)
+    (size,) = HEADER.unpack(header)
+    if size > max_size:
+        raise ProtocolError(f"frame of {size} bytes exceeds {max_size}")
+    body = bytearray(size)
+    read_exact(fd, body)
+    return body
+
+
+def wipe(buffer) -> None:
+    """Overwrite a writable buffer (bytearray or memoryview) with zeros in place."""
+    view = memoryview(buffer)
+    view[:] = bytes(len(view))
+
+
+def write_chunks(fd: int, *chunks) -> None:
+    """Write raw chunks, each preceded by its 4-byte length (views are not copied).
+
+    A chunk given as a tuple of buffers is sent as their concatenation.
+    """
+    for chunk in chunks:
+        parts = chunk if isinstance(chunk, tuple) else (chunk,)
+        write_all(fd, HEADER.pack(sum(len(part) for part in parts)))
+        for part in parts:
+            write_all(fd, part)
+
+
 class FrameReader:
     """Reads frames from a file descriptor, with an optional timeout per frame.
 
@@ -116,18 +161,39 @@ class FrameReader:
         del self._buffer[:end]
         return decode_body(body)
 
+    def _chunk_ready(self) -> bytes | None:
+        if len(self._buffer) < HEADER.size:
+            return None
+        (size,) = HEADER.unpack_from(self._buffer)
+        if size > self.max_size:
+            raise ProtocolError(f"chunk of {size} bytes exceeds {self.max_size}")
+        end = HEADER.size + size
+        if len(self._buffer) < end:
+            return None
+        chunk = bytes(self._buffer[HEADER.size:end])
+        del self._buffer[:end]
+        return chunk
+
     def read(self, timeout: float | None = None) -> dict:
+        """The next frame as a JSON object."""
+        return self._next(self._frame_ready, timeout)
+
+    def read_chunk(self, timeout: float | None = None) -> bytes:
+        """The next raw length-prefixed chunk (see :func:`write_chunks`)."""
+        return self._next(self._chunk_ready, timeout)
+
+    def _next(self, ready, timeout):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            message = self._frame_ready()
+            message = ready()
             if message is not None:
                 return message
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError("no complete frame before the deadline")
-                ready, _, _ = select.select([self.fd], [], [], left)
-                if not ready:
+                readable, _, _ = select.select([self.fd], [], [], left)
+                if not readable:
                     continue
             chunk = os.read(self.fd, 1 << 20)
             if not chunk:

@@ -169,7 +169,11 @@ def make_shell():
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor" if _ipython_major() >= 9 else "NoColor"
-    return InteractiveShell.instance(config=config)
+    shell = InteractiveShell.instance(config=config)
+    # `!cmd` through subprocess (as ipykernel does), not pexpect: no pty, no delays;
+    # its output goes to the inherited fds 1 and 2, which the worker captures.
+    shell.system = shell.system_raw
+    return shell
 
 
 def _ipython_major() -> int:
@@ -254,39 +258,60 @@ def _redirect_fds(result_fd: int, output_fd: int) -> None:
         setattr(sys, f"__{name}__", stream)
 
 
-def child_main(shell, plan: jail.Plan, flags: int, request: dict, result_fd: int,
-               output_fd: int) -> None:
-    """Everything a submission child does; never returns (``os._exit``)."""
+def child_main(shell, plan: jail.Plan, header: dict, body: bytearray,
+               result_fd: int, output_fd: int) -> None:
+    """Everything a submission child does; never returns (``os._exit``).
+
+    ``header`` is the run request (answers, functions, limits); ``body`` the raw JSON
+    of ``{"cells", "notebook"}``, decoded here rather than in the worker.
+    """
     me = os.getpid()
+    clock = time.perf_counter()
+    timing = {}
+    target = result_fd  # where the result pipe is (fd 3 once the descriptors are arranged)
     payload = {"answers": {}, "functions": {}, "cell_errors": [], "memory_error": False,
                "isolation": {}}
     max_bytes = 1024 * 1024
     try:
+        request = {**header, **protocol.decode_body(bytes(body))}
         limits = limits_module.Limits.from_dict(request["limits"])
         max_bytes = limits.result_bytes
-        os.setsid()
+        try:
+            os.setsid()
+        except OSError:  # the worker already made us a process group leader
+            pass
         _redirect_fds(result_fd, output_fd)
+        target = RESULT_FD
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        payload["isolation"] = jail.enter(plan, flags, limits.disk_bytes)
+        payload["isolation"] = jail.enter(plan, limits.disk_bytes, plan.extra)
+        if plan.root and os.path.dirname(plan.root) in sys.path:  # the worker's directory
+            sys.path.remove(os.path.dirname(plan.root))
         jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
         home = os.getcwd()
         os.environ.update({"HOME": home, "PWD": home,
                            "TMPDIR": "/tmp" if payload["isolation"]["filesystem"] else home,
                            "MPLCONFIGDIR": os.path.join(home, ".matplotlib")})
         _write_copy(request.get("notebook") or {})
+        timing["setup"] = time.perf_counter() - clock
         failed = limits_module.apply_rlimits(limits)
         if failed:
             payload["isolation"]["rlimits_failed"] = failed
+        original = shell.user_ns
         errors, memory_error = run_cells(shell, request.get("cells", []))
         payload["cell_errors"] = errors
         payload["memory_error"] = memory_error
+        timing["cells"] = time.perf_counter() - clock
         namespace = shell.user_ns
+        if type(namespace) is not dict:  # replaced by the student with something odd
+            namespace = original
         payload["answers"] = extract_answers(namespace, request.get("answers", []),
                                              limits.call_seconds)
         payload["functions"] = call_functions(namespace, request.get("functions", {}),
                                               limits.call_seconds)
         _flush()
+        timing["answers"] = time.perf_counter() - clock
+        payload["timing"] = {key: round(value, 4) for key, value in timing.items()}
         frame = _fit(payload, max_bytes)
     except MemoryError:
         frame = _emergency({"memory_error": True,
@@ -296,7 +321,7 @@ def child_main(shell, plan: jail.Plan, flags: int, request: dict, result_fd: int
                            payload)
     try:
         if os.getpid() == me:  # a copy forked by student code never reports
-            protocol.write_all(RESULT_FD, frame)
+            protocol.write_all(target, frame)
     finally:
         os._exit(0)
 
@@ -326,7 +351,3 @@ def _write_copy(notebook: dict) -> None:
     with open(name, "w", encoding="utf-8") as handle:
         handle.write(str(notebook.get("text") or ""))
 
-
-def elapsed(start: float) -> float:
-    """Seconds since ``start`` (monotonic), rounded to milliseconds."""
-    return round(time.monotonic() - start, 3)

@@ -2,7 +2,8 @@
 
 A file that cannot be read, is too large, is not UTF-8 JSON or is not a valid Jupyter
 notebook (checked with nbformat) raises :class:`InvalidSubmission` with a reason a
-student can act on; such a file is never sent to a worker.
+student can act on; such a file is never sent to a worker. :func:`check_request`
+validates the grader's side of a run (answer names, function test inputs).
 
 >>> import nbformat
 >>> from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
@@ -50,6 +51,13 @@ class Submission:
     code_cells: tuple[tuple[int, str], ...]
 
 
+def _size(count: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
+
+
 def load_submission(path, max_bytes: int = DEFAULT_MAX_BYTES) -> Submission:
     """Read ``path`` and validate it (see :func:`parse_submission`)."""
     name = os.path.basename(os.fspath(path))
@@ -67,7 +75,7 @@ def parse_submission(data: bytes, name: str = "submission.ipynb",
     import nbformat
 
     if len(data) > max_bytes:
-        raise InvalidSubmission(f"{name} is larger than {max_bytes // (1024 * 1024)} MiB")
+        raise InvalidSubmission(f"{name} is larger than {_size(max_bytes)}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -93,3 +101,22 @@ def parse_submission(data: bytes, name: str = "submission.ipynb",
     cells = tuple((index, cell.source) for index, cell in enumerate(notebook.cells)
                   if cell.cell_type == "code")
     return Submission(name=name, text=text, code_cells=cells)
+
+
+def check_request(answers, functions) -> tuple[list, dict]:
+    """Validate what the grader asks for: identifier names, JSON-only test inputs.
+
+    A bad request is the caller's bug (ValueError), never a submission's status.
+    """
+    answers = list(answers)
+    for name in answers:
+        if type(name) is not str or not name.isidentifier():
+            raise ValueError(f"answer name {name!r} is not a Python identifier")
+    functions = dict(functions or {})
+    for name, inputs in functions.items():
+        if type(name) is not str or not name.isidentifier():
+            raise ValueError(f"function name {name!r} is not a Python identifier")
+        if type(inputs) not in (list, tuple):
+            raise ValueError(f"inputs of function {name!r} must be a list")
+        functions[name] = json.loads(json.dumps(list(inputs), allow_nan=False))
+    return answers, functions

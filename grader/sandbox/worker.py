@@ -1,24 +1,31 @@
 """The pre-warmed worker ("zygote"): ``python -m calcgrade.grader.sandbox.worker``.
 
 Started by :class:`~calcgrade.grader.sandbox.executor.SandboxExecutor` as a fresh
-interpreter with a scrubbed environment (no course secret, no answers ever reach
-it). It imports numpy, sympy and IPython once, warms up an IPython shell, probes the
-namespaces the kernel allows, then serves requests over two pipes with
-length-prefixed JSON frames (:mod:`~calcgrade.grader.sandbox.protocol`):
+interpreter with a scrubbed environment (the course secret and the answers never
+reach it). It imports numpy, sympy and IPython once, warms up an IPython shell,
+prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
+requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
 
-- grader -> worker: ``{"type": "run", "id", "cells", "notebook", "answers",
-  "functions", "limits"}`` or ``{"type": "stop"}``;
-- worker -> grader: ``{"type": "ready", "pid", "isolation", ...}`` once, then for each
-  run ``{"type": "started", "id", "pid"}`` and ``{"type": "result", "id", ...}``.
+- grader -> worker: a JSON frame ``{"type": "run", "id", "answers", "functions",
+  "limits"}`` followed by a second frame, the *body* ``{"cells", "notebook"}``; or
+  ``{"type": "stop"}``;
+- worker -> grader: ``{"type": "ready", "pid", "isolation", ...}`` once; per run
+  ``{"type": "started", "id", "pid"}``, then ``{"type": "result", "id", "exit_code",
+  "signal", "killed", "seconds", "cpu_seconds", "isolation", ...}`` followed by two
+  raw chunks: the child's result frame and the tail of its output, exactly as the
+  child wrote them.
 
-For each run it forks a fresh child (in new namespaces, see
-:mod:`~calcgrade.grader.sandbox.jail`) that executes
-:func:`~calcgrade.grader.sandbox.runner.child_main`; meanwhile the worker collects the
-child's output (a capped tail), enforces the wall clock and the output limit by
-killing the child, reaps it, kills anything it left behind, and reports.
+For each run the worker forks a fresh child (``os.fork``; born in the worker's pid
+namespace, it then takes its own mount namespace) that executes
+:func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
+the child's result and output, enforces the wall clock and the output limit by
+killing the child's process group, reaps it, has the pid namespace's reaper kill
+anything left behind, and reports.
 
-The worker is single-threaded (a requirement of fork/clone). Example (what the
-executor does; ``--help`` lists the options):
+Student data (the body, the child's result and output) only ever sits in
+preallocated buffers that the worker never decodes and zeroes after use, so a later
+child, which starts as a copy of the worker's memory, finds nothing of an earlier
+submission in it. The worker stays single-threaded, as forking requires.
 
 >>> import subprocess, sys
 >>> out = subprocess.run([sys.executable, "-m", "calcgrade.grader.sandbox.worker", "--help"],
@@ -39,11 +46,14 @@ import time
 
 from calcgrade.grader.sandbox import jail, protocol
 
-OUTPUT_CHUNK = 1 << 16
+CHUNK = 1 << 16
+MAX_BODY = 64 * 1024 * 1024
 
 
 def _prepare(args):
-    """Import the heavy modules, build and warm the shell, probe isolation."""
+    """Import the heavy modules, build and warm the shell, prepare isolation."""
+    import threading
+
     import numpy  # noqa: F401
     import sympy  # noqa: F401
 
@@ -52,17 +62,29 @@ def _prepare(args):
     convert.prepare_sympy()
     shell = runner.make_shell()
     runner.warm_up(shell)
+    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
+        print("calcgrade sandbox worker: more than one thread; forking is unsafe",
+              file=sys.stderr)
     root = os.path.join(args.dir, "root")
     job = os.path.join(args.dir, "job")
     os.makedirs(root, exist_ok=True)
     _fresh_job_dir(job, args.uid, args.gid)
     plan = jail.make_plan(root=root, job=job, uid=args.uid, gid=args.gid)
+    reaper = None
     if args.no_namespaces:
-        flags, isolation = 0, {"network": False, "filesystem": False, "pids": False,
-                               "namespaces": "none"}
+        prepared = {"network": False, "filesystem": False, "pids": False}
     else:
-        flags, isolation = jail.probe(plan)
-    return shell, plan, flags, isolation
+        prepared, reaper = jail.prepare(plan)
+    isolation = jail.probe(plan, prepared)
+    if "error" in isolation and prepared["filesystem"]:  # fall back to a host directory
+        prepared["filesystem"] = False
+        isolation = jail.probe(plan, prepared)
+    if "error" in isolation:
+        raise RuntimeError(f"a sandbox child cannot start: {isolation['error']}")
+    if reaper is not None:
+        reaper.sweep()
+    plan = jail.Plan(**{**plan.__dict__, "extra": prepared})
+    return shell, plan, reaper, isolation
 
 
 def _fresh_job_dir(job: str, uid, gid) -> None:
@@ -89,13 +111,16 @@ def _children() -> list[int]:
     return found
 
 
-def sweep(pid: int) -> None:
-    """Kill the child's process group and every process re-parented to us; reap all."""
-    for kill in (os.killpg, os.kill):
+def _kill(pid: int) -> None:
+    for kill in (os.kill, os.killpg):
         try:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def sweep() -> None:
+    """Without a pid namespace: kill every process re-parented to us, and reap."""
     for _ in range(1000):
         try:
             reaped, _ = os.waitpid(-1, os.WNOHANG)
@@ -111,119 +136,109 @@ def sweep(pid: int) -> None:
         time.sleep(0.005)
 
 
-def _kill(pid: int) -> None:
-    for kill in (os.kill, os.killpg):
-        try:
-            kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+class _Collector:
+    """Preallocated buffers for one child's result frame and the tail of its output."""
+
+    def __init__(self, scratch: bytearray, result_bytes: int, tail_bytes: int):
+        self.scratch = scratch
+        self.result = bytearray(result_bytes + protocol.HEADER.size)
+        self.result_used = 0
+        self.result_overflow = False
+        self.ring = bytearray(tail_bytes)
+        self.ring_pos = 0
+        self.ring_filled = 0
+        self.output_bytes = 0
+        self.scratch_used = 0
+
+    def read_result(self, fd: int) -> int:
+        count = os.readv(fd, [memoryview(self.scratch)])
+        self.scratch_used = max(self.scratch_used, count)
+        if count and not self.result_overflow:
+            if self.result_used + count > len(self.result):
+                self.result_overflow = True
+            else:
+                self.result[self.result_used:self.result_used + count] = \
+                    memoryview(self.scratch)[:count]
+                self.result_used += count
+        return count
+
+    def read_output(self, fd: int) -> int:
+        count = os.readv(fd, [memoryview(self.scratch)])
+        self.scratch_used = max(self.scratch_used, count)
+        self.output_bytes += count
+        data = memoryview(self.scratch)[:count]
+        keep = len(self.ring)
+        if count >= keep:
+            self.ring[:] = data[count - keep:]
+            self.ring_pos, self.ring_filled = 0, keep
+        elif count:
+            first = min(count, keep - self.ring_pos)
+            self.ring[self.ring_pos:self.ring_pos + first] = data[:first]
+            self.ring[0:count - first] = data[first:]
+            self.ring_pos = (self.ring_pos + count) % keep
+            self.ring_filled = min(keep, self.ring_filled + count)
+        return count
+
+    def result_view(self):
+        return memoryview(self.result)[:self.result_used]
+
+    def tail_views(self) -> tuple:
+        view = memoryview(self.ring)
+        if self.ring_filled < len(self.ring):
+            return (view[:self.ring_filled],)
+        return (view[self.ring_pos:], view[:self.ring_pos])
+
+    def wipe(self) -> None:
+        """Zero what was written (untouched pages of the buffers are zero already)."""
+        for buffer, used in ((self.scratch, self.scratch_used), (self.result, self.result_used),
+                             (self.ring, self.ring_filled)):
+            protocol.wipe(memoryview(buffer)[:used])
 
 
-def run_one(shell, plan, flags, isolation, request, replies_fd) -> dict:
-    """Fork a child for one submission, supervise it, and build the reply."""
-    from calcgrade.grader.sandbox import runner
-    from calcgrade.grader.sandbox.limits import Limits
-
-    limits = Limits.from_dict(request["limits"])
-    if not isolation.get("filesystem"):
-        _fresh_job_dir(plan.job, plan.uid, plan.gid)
-    result_r, result_w = os.pipe()
-    output_r, output_w = os.pipe()
-    start = time.monotonic()
-    used_flags = flags
-    try:
-        pid = jail.spawn(flags)
-    except OSError:  # namespaces refused this time: plain fork, reported as such
-        used_flags = 0
-        isolation = {"network": False, "filesystem": False, "pids": False}
-        _fresh_job_dir(plan.job, plan.uid, plan.gid)
-        pid = os.fork()
-    if pid == 0:
-        os.close(result_r)
-        os.close(output_r)
-        runner.child_main(shell, plan, used_flags, request, result_w, output_w)
-        os._exit(0)  # not reached
-    os.close(result_w)
-    os.close(output_w)
-    try:
-        os.setpgid(pid, pid)
-    except OSError:
-        pass
-    protocol.write_frame(replies_fd, {"type": "started", "id": request.get("id"), "pid": pid})
-    state = _supervise(pid, result_r, output_r, start, limits)
-    _, status, usage = os.wait4(pid, 0)
-    seconds = time.monotonic() - start
-    sweep(pid)
-    os.close(result_r)
-    os.close(output_r)
-    if not isolation.get("filesystem"):
-        shutil.rmtree(plan.job, ignore_errors=True)
-    reply = {"type": "result", "id": request.get("id"), "pid": pid,
-             "seconds": round(seconds, 4),
-             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-             "killed": state["killed"],
-             "output": state["tail"].decode("utf-8", "replace")[-limits.output_tail:],
-             "output_bytes": state["output_bytes"],
-             "isolation": dict(isolation, namespaces=jail.describe_flags(used_flags)),
-             "payload": None, "payload_error": None}
-    data = bytes(state["result"])
-    if state["result_overflow"]:
-        reply["payload_error"] = f"result larger than {limits.result_bytes} bytes"
-    elif data:
-        try:
-            reply["payload"] = protocol.decode_frame(data, limits.result_bytes)
-        except protocol.ProtocolError as error:
-            reply["payload_error"] = str(error)
-    return reply
-
-
-def _supervise(pid, result_r, output_r, start, limits) -> dict:
-    """Read result and output until the child exits; kill it on a limit."""
-    state = {"killed": None, "tail": bytearray(), "output_bytes": 0, "result": bytearray(),
-             "result_overflow": False}
-    keep = 4 * limits.output_tail + 16
-    max_result = limits.result_bytes + protocol.HEADER.size
+def _supervise(pid, result_r, output_r, start, limits, collector: _Collector) -> str | None:
+    """Collect until the child exits; kill it on the wall clock or output limit."""
+    killed = None
     selector = selectors.DefaultSelector()
-    pidfd = None
     try:
         pidfd = os.pidfd_open(pid)
         selector.register(pidfd, selectors.EVENT_READ, "exit")
     except (AttributeError, OSError):
-        pass
-    selector.register(result_r, selectors.EVENT_READ, "result")
-    selector.register(output_r, selectors.EVENT_READ, "output")
+        pidfd = None
+    selector.register(result_r, selectors.EVENT_READ, collector.read_result)
+    selector.register(output_r, selectors.EVENT_READ, collector.read_output)
     deadline = start + limits.wall_seconds
     exited = False
     while not exited:
         now = time.monotonic()
-        if state["killed"] is None and now >= deadline:
-            state["killed"] = "wall"
+        if killed is None and now >= deadline:
+            killed = "wall"
             _kill(pid)
-        timeout = 0.05 if state["killed"] else deadline - now
+        timeout = 0.05 if killed else deadline - now
         if pidfd is None:
             timeout = min(timeout, 0.02)
         for key, _ in selector.select(timeout):
             if key.data == "exit":
                 exited = True
-            elif _read_into(key.fd, key.data, state, keep, max_result, limits, pid) is None:
+            elif key.data(key.fd) == 0:
                 selector.unregister(key.fd)
+            elif collector.output_bytes > limits.output_bytes and killed is None:
+                killed = "output"
+                _kill(pid)
         if pidfd is None and not exited:
             exited = _has_exited(pid)
     selector.close()
     if pidfd is not None:
         os.close(pidfd)
-    # Drain what the child wrote just before exiting (bounded; leftovers may keep pipes open).
-    for fd, what in ((result_r, "result"), (output_r, "output")):
+    # What the child wrote just before exiting (bounded: leftovers may keep pipes open).
+    for fd, read in ((result_r, collector.read_result), (output_r, collector.read_output)):
         os.set_blocking(fd, False)
         for _ in range(64):
             try:
-                if _read_into(fd, what, state, keep, max_result, limits, pid) is None:
+                if read(fd) == 0:
                     break
             except BlockingIOError:
                 break
-    return state
+    return killed
 
 
 def _has_exited(pid: int) -> bool:
@@ -234,24 +249,63 @@ def _has_exited(pid: int) -> bool:
     return info is not None and info.si_pid == pid
 
 
-def _read_into(fd, what, state, keep, max_result, limits, pid):
-    chunk = os.read(fd, OUTPUT_CHUNK)
-    if not chunk:
-        return None
-    if what == "result":
-        if len(state["result"]) + len(chunk) > max_result:
-            state["result_overflow"] = True
-        else:
-            state["result"] += chunk
-    else:
-        state["output_bytes"] += len(chunk)
-        state["tail"] += chunk
-        if len(state["tail"]) > keep:
-            del state["tail"][:-keep]
-        if state["output_bytes"] > limits.output_bytes and state["killed"] is None:
-            state["killed"] = "output"
-            _kill(pid)
-    return len(chunk)
+def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: bytearray,
+            replies_fd: int):
+    """Fork a child for one submission, supervise it, and send the reply.
+
+    Returns False when the worker can no longer fork into its pid namespace (its
+    reaper is gone); the worker then exits and the grader starts a new one.
+    """
+    from calcgrade.grader.sandbox import runner
+    from calcgrade.grader.sandbox.limits import Limits
+
+    limits = Limits.from_dict(header["limits"])
+    if not isolation.get("filesystem"):
+        _fresh_job_dir(plan.job, plan.uid, plan.gid)
+    result_r, result_w = os.pipe()
+    output_r, output_w = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(result_r)
+        os.close(output_r)
+        runner.child_main(shell, plan, header, body, result_w, output_w)
+        os._exit(0)  # not reached
+    protocol.wipe(body)
+    os.close(result_w)
+    os.close(output_w)
+    try:
+        os.setpgid(pid, pid)
+    except OSError:
+        pass
+    protocol.write_frame(replies_fd, {"type": "started", "id": header.get("id"), "pid": pid})
+    collector = _Collector(scratch, limits.result_bytes, 4 * limits.output_tail + 16)
+    killed = _supervise(pid, result_r, output_r, start, limits, collector)
+    _kill(pid)  # its process group; the unreaped child keeps both ids from being reused
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - start
+    healthy = True
+    if reaper is None or not reaper.sweep():
+        sweep()
+        healthy = reaper is None  # a lost reaper took the pid namespace with it
+    os.close(result_r)
+    os.close(output_r)
+    if not isolation.get("filesystem"):
+        shutil.rmtree(plan.job, ignore_errors=True)
+    reply = {"type": "result", "id": header.get("id"), "pid": pid,
+             "seconds": round(seconds, 4),
+             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+             "killed": killed, "output_bytes": collector.output_bytes,
+             "result_overflow": collector.result_overflow,
+             "isolation": isolation}
+    try:
+        protocol.write_frame(replies_fd, reply)
+        protocol.write_chunks(replies_fd, collector.result_view(), collector.tail_views())
+    finally:
+        collector.wipe()
+    return healthy
 
 
 def serve(args) -> int:
@@ -260,35 +314,57 @@ def serve(args) -> int:
         jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
-    shell, plan, flags, isolation = _prepare(args)
+    shell, plan, reaper, isolation = _prepare(args)
+    try:
+        code = _serve_requests(args, shell, plan, reaper, isolation)
+    except (BrokenPipeError, EOFError):
+        code = None
+    if code is None:  # the grader went away without stopping us: clean up for it
+        _remove_own_directory(plan, args.dir)
+        return 1
+    return code
+
+
+def _remove_own_directory(plan, directory: str) -> None:
+    """Leave nothing behind when the grader died without cleaning up."""
+    jail.detach(plan)
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        os.rmdir(os.path.dirname(directory))  # the pool's directory, once empty
+    except OSError:
+        pass
+
+
+def _serve_requests(args, shell, plan, reaper, isolation) -> int:
     import gc
 
-    gc.collect()
-    gc.freeze()
-    replies = args.replies
-    reader = protocol.FrameReader(args.requests)
     import IPython
     import numpy
     import sympy
 
+    scratch = bytearray(CHUNK)
+    gc.collect()
+    gc.freeze()
+    replies = args.replies
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
-        "namespaces": jail.describe_flags(flags), "python": sys.version.split()[0],
+        "python": sys.version.split()[0],
         "versions": {"numpy": numpy.__version__, "sympy": sympy.__version__,
                      "ipython": IPython.__version__}})
     while True:
-        try:
-            request = reader.read()
-        except EOFError:
-            return 0
-        kind = request.get("type")
+        header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
+        kind = header.get("type")
         if kind == "stop":
             return 0
         if kind != "run":
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
-        reply = run_one(shell, plan, flags, isolation, request, replies)
-        protocol.write_frame(replies, reply)
+        body = protocol.read_exact_frame(args.requests, MAX_BODY)
+        healthy = run_one(shell, plan, reaper, isolation, header, body, scratch, replies)
+        del body
+        if not healthy:
+            print("calcgrade sandbox worker: the pid namespace's reaper is gone", file=sys.stderr)
+            return 3
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,38 @@
+"""Run submitted notebooks in a sandbox and bring their answers back as plain data.
+
+The public interface:
+
+- :class:`SandboxExecutor` — a pool of pre-warmed worker processes; ``run(notebook,
+  answers, functions)`` returns an :class:`ExecutionResult`;
+- :class:`InProcessExecutor` — a fake with the same interface, **for tests only**;
+- :class:`Limits` — wall clock, CPU, memory, processes, output, result size;
+- :class:`ExecutionResult` — status, reason, answers, function results, cell errors,
+  output tail, seconds, isolation; statuses ``ok``, ``timeout``, ``crashed``,
+  ``memory``, ``output_limit``, ``invalid``;
+- markers for values JSON cannot hold (:mod:`.convert`): ``marker_kind``, ``restore``.
+
+Modules, one role each: ``limits`` (limits, rlimits), ``protocol`` (length-prefixed
+JSON frames over pipes), ``convert`` (objects to plain data, in the child; markers),
+``submission`` (notebook and request validation, in the grader), ``jail``
+(namespaces, private root, privilege drop), ``runner`` (the child: cells, answers,
+function calls), ``worker`` (the zygote process), ``executor`` (the pool),
+``interpret`` (a worker's report -> result), ``result``, ``fake`` (the test double).
+
+What is isolated, and what is not, is described in ``executor`` and ``jail``.
+
+>>> fake = InProcessExecutor(answers={"x": 0.5, "grad": [1.0, -2.0]})
+>>> result = fake.run("any.ipynb", answers=["x", "grad", "h"])
+>>> result.status, result.answers["grad"], marker_kind(result.answers["h"])
+('ok', [1.0, -2.0], 'missing')
+"""
+
+from calcgrade.grader.sandbox.convert import MARKER, marker, marker_kind, restore
+from calcgrade.grader.sandbox.executor import Job, SandboxError, SandboxExecutor
+from calcgrade.grader.sandbox.fake import InProcessExecutor
+from calcgrade.grader.sandbox.limits import Limits
+from calcgrade.grader.sandbox.result import STATUSES, CellError, ExecutionResult
+from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, load_submission
+
+__all__ = ["MARKER", "STATUSES", "CellError", "ExecutionResult", "InProcessExecutor",
+           "InvalidSubmission", "Job", "Limits", "SandboxError", "SandboxExecutor",
+           "Submission", "load_submission", "marker", "marker_kind", "restore"]
