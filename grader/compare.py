@@ -68,6 +68,9 @@ def answer_matches(spec, value, reference) -> bool:
         return arrays_close(value, reference, spec.rtol, spec.atol)
     if kind == "label":
         return normalize_label(value, spec) == reference
+    if kind == "labels":
+        return (isinstance(value, list) and len(value) == len(reference)
+                and all(normalize_label(v, spec) == r for v, r in zip(value, reference)))
     if kind == "expression":
         return expressions_equivalent(value, reference, spec.variables, spec.rtol, spec.atol) is True
     raise ValueError(f"cannot compare answers of kind {kind!r}")

@@ -52,6 +52,8 @@ def expected_text(spec, reference: Any) -> str:
         return f"an expression in {variables} as text" if variables else "an expression as text"
     if spec.kind == "label":
         return "one of: " + ", ".join(spec.labels)
+    if spec.kind == "labels":
+        return f"a list of {len(reference)} labels, each one of: " + ", ".join(spec.labels)
     if spec.kind == "iterates" and isinstance(reference, list) and reference:
         return f"a list of {len(reference)} points, each {shape_text(reference[0])}"
     if spec.kind == "function":

@@ -43,7 +43,7 @@ def points_text(points: float) -> str:
 def shape_of(kind: str, reference: Any) -> list[int]:
     """The expected shape of an answer, from its reference value (not secret: the
     statement says how many entries, steps and variables there are)."""
-    if kind == "vector":
+    if kind in ("vector", "labels"):
         return [len(reference)]
     if kind in ("matrix", "iterates"):
         return [len(reference), len(reference[0]) if reference else 0]
@@ -103,6 +103,12 @@ def answer_entry(number: int, name: str, spec, reference: Any) -> dict:
         if spec.synonyms:
             entry["synonyms"] = sorted(spec.synonyms)
         comment = "one of " + ", ".join(f'"{label}"' for label in spec.labels)
+    elif kind == "labels":
+        entry["labels"] = list(spec.labels)
+        if spec.synonyms:
+            entry["synonyms"] = sorted(spec.synonyms)
+        comment = (f"a list of {_plural(shape[0], 'label')}, each one of "
+                   + ", ".join(f'"{label}"' for label in spec.labels))
     else:
         comment = "a Python function"
     return {"variable": entry["name"], "comment": comment, "expected": entry}

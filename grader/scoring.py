@@ -144,6 +144,16 @@ def score_value(spec, value: Any, reference: Any, carried: Sequence | None = Non
                            f"expected one of: {', '.join(spec.labels)}; found {describe_value(value)}")
         ok = label == reference
         return Verdict(1.0 if ok else 0.0, CORRECT if ok else WRONG)
+    if kind == "labels":
+        labels = [normalize_label(v, spec) for v in value] if isinstance(value, list) else None
+        if labels is None or len(labels) != len(reference) or None in labels:
+            return Verdict(0.0, FORMAT_ERROR,
+                           f"expected a list of {len(reference)} labels, each one of: "
+                           f"{', '.join(spec.labels)}; found {describe_value(value)}")
+        flags = [label == truth for label, truth in zip(labels, reference)]
+        fraction = sum(flags) / len(flags)
+        first = None if all(flags) else flags.index(False)
+        return Verdict(fraction, _fraction_status(fraction), first_wrong=first)
     if kind == "expression":
         if not isinstance(value, str):
             return Verdict(0.0, FORMAT_ERROR,

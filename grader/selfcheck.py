@@ -105,6 +105,8 @@ def calcgrade_self_check(namespace, expected, skip=(), results=None):
             return "an expression as text in quotes"
         if kind == "function":
             return "a Python function"
+        if kind == "labels":
+            return f"a list of {plural(shape[0], 'label')}"
         return "text"
 
     def numbers_problem(value, shape, kind):
@@ -194,6 +196,16 @@ def calcgrade_self_check(namespace, expected, skip=(), results=None):
                 elif fold(value) not in accepted:
                     choices = ", ".join(repr(word) for word in answer.get("labels", []))
                     problem = f"{value.strip()[:40]!r} is not one of: {choices}"
+            elif kind == "labels":
+                accepted = [fold(word) for word in answer.get("labels", []) + answer.get("synonyms", [])]
+                if not isinstance(value, list) or len(value) != shape[0]:
+                    problem = "got " + what(value)
+                else:
+                    for index, item in enumerate(value, start=1):
+                        if not isinstance(item, str) or fold(item) not in accepted:
+                            choices = ", ".join(repr(word) for word in answer.get("labels", []))
+                            problem = f"entry {index} is not one of: {choices}"
+                            break
             elif kind == "function":
                 if not callable(value):
                     problem = "got " + what(value)

@@ -29,7 +29,7 @@ from calcgrade.grader.errors import OptionsError, ParamsError, SamplingError
 Params = dict[str, Any]
 Answers = dict[str, Any]
 
-ANSWER_KINDS = ("scalar", "vector", "matrix", "expression", "label", "iterates", "function")
+ANSWER_KINDS = ("scalar", "vector", "matrix", "expression", "label", "labels", "iterates", "function")
 
 
 class Reject(Exception):

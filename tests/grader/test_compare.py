@@ -60,3 +60,10 @@ def test_expressions(student, reference, expected):
 def test_expression_nowhere_finite_is_undecided():
     assert expressions_equivalent("2*log(x - x)", "log(x - x)", ["x"]) is None
     assert not answer_matches(AnswerSpec("expression", "f", variables=("x",)), "2*log(x - x)", "log(x - x)")
+
+
+def test_label_lists_match_entry_by_entry():
+    spec = AnswerSpec("labels", "kinds", labels=("corner", "cusp"), synonyms={"kink": "corner"})
+    assert answer_matches(spec, ["kink", "CUSP"], ["corner", "cusp"])
+    assert not answer_matches(spec, ["cusp", "corner"], ["corner", "cusp"])
+    assert not answer_matches(spec, ["corner"], ["corner", "cusp"])

@@ -62,3 +62,15 @@ def test_labels_and_expressions():
     assert score_value(EXPRESSION, "x^2 +", "x").status == FORMAT_ERROR
     assert score_value(EXPRESSION, 3, "x").status == FORMAT_ERROR
     assert score_value(EXPRESSION, "2*log(x - x)", "log(x - x)").status == REVIEW
+
+
+LABELS = AnswerSpec("labels", "kinds", labels=("corner", "cusp"), synonyms={"kink": "corner"})
+
+
+def test_label_lists_earn_credit_per_entry():
+    assert score_value(LABELS, ["Corner", "kink"], ["corner", "corner"]).fraction == 1
+    half = score_value(LABELS, ["corner", "cusp"], ["corner", "corner"])
+    assert half.fraction == 0.5 and half.first_wrong == 1
+    assert score_value(LABELS, ["corner"], ["corner", "cusp"]).status == FORMAT_ERROR
+    assert score_value(LABELS, ["corner", "bump"], ["corner", "cusp"]).status == FORMAT_ERROR
+    assert score_value(LABELS, "corner", ["corner"]).status == FORMAT_ERROR

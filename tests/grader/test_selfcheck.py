@@ -134,3 +134,12 @@ def test_the_cell_runs_in_bare_python_without_calcgrade_or_numpy(tmp_path):
     probe = subprocess.run([sys.executable, "-I", "-S", "-c", "import calcgrade"],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert probe.returncode != 0  # the environment really lacks calcgrade
+
+
+def test_label_lists_are_checked_entry_by_entry(capsys):
+    expected = [{"name": "q6_kinds", "kind": "labels", "shape": [2], "labels": ["corner", "cusp"],
+                 "synonyms": ["kink"]}]
+    assert check({"q6_kinds": ["Corner", "kink"]}, expected) == {}
+    assert check({"q6_kinds": ["corner", "bump"]}, expected) != {}
+    assert "entry 2 is not one of" in capsys.readouterr().out
+    assert check({"q6_kinds": ["corner"]}, expected) != {}
