@@ -181,10 +181,7 @@ def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pe
         answers = {name: result.answers.get(answer_variable(problem.number, name),
                                             {"$marker": "missing"})
                    for name in names}
-        for mark in mark_problem(problem, variant.params, answers):
-            parts.append(PartRecord(pending.hash, mark.problem, mark.answer, mark.family, mark.score,
-                                    mark.max, mark.status, mark.feedback, mark.mistake,
-                                    mark.expected, mark.found, mark.reference))
+        parts.extend(mark_problem(problem, variant.params, answers, pending.hash))
     total = round(sum(p.score for p in parts), 6)
     record = SubmissionRecord(pending.hash, pending.student, pending.input.label, GRADED, "",
                               total, assignment.total_points, "; ".join(flags))

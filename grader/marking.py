@@ -17,32 +17,15 @@ every catalogued mistake of the family on the same params.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from calcgrade.grader.compare import answer_matches
+from calcgrade.grader.gradebook import PartRecord
 from calcgrade.grader.jsonio import dumps
 from calcgrade.grader.scoring import (CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG,
                                       score_value, shape_text)
 
 FOUND_LIMIT = 120
-
-
-@dataclass(frozen=True)
-class PartMark:
-    """The mark of one answer part."""
-
-    problem: int
-    answer: str
-    family: str
-    score: float
-    max: float
-    status: str
-    feedback: str
-    mistake: str | None
-    expected: str
-    found: str
-    reference: str  # canonical JSON of the reference answer (shown only with --reveal)
 
 
 def expected_text(spec, reference: Any) -> str:
@@ -90,8 +73,10 @@ def _round(value: float) -> float:
     return round(value, 6)
 
 
-def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any]) -> list[PartMark]:
-    """Marks for every answer of ``problem`` given the student's ``answers`` (name -> data)."""
+def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
+                 submission_hash: str = "") -> list[PartRecord]:
+    """Gradebook rows for every answer of ``problem`` given the student's ``answers``
+    (name -> data); ``reference`` holds the reference answer as canonical JSON."""
     family = problem.family_object()
     reference = family.solve(params)
     specs = problem.answer_specs(params)
@@ -114,8 +99,8 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any])
                 if name in buggy and answer_matches(spec, value, json.loads(dumps(buggy[name]))):
                     mistake_id, message = candidate.id, candidate.message
                     break
-        marks.append(PartMark(
-            problem=problem.number, answer=name, family=problem.family,
+        marks.append(PartRecord(
+            hash=submission_hash, problem=problem.number, answer=name, family=problem.family,
             score=_round(verdict.fraction * part_max), max=_round(part_max), status=verdict.status,
             feedback=_feedback(verdict.status, verdict.detail, message), mistake=mistake_id,
             expected=expected_text(spec, truth), found=found_text(value),
