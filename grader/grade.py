@@ -31,7 +31,7 @@ from calcgrade.grader.variants import Variant, class_variants
 
 GRADEBOOK = "gradebook.sqlite"
 PARALLEL_VARIANTS_FROM = 400  # smaller classes sample faster than processes start
-UNIDENTIFIED, UNKNOWN_STUDENT = "unidentified", "unknown_student"
+UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
 
 
 def _calcgrade_version() -> str:
@@ -299,7 +299,14 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
         futures = {pool.submit(_run, sandbox, item, answers_of(item.student)): item for item in pending}
         for done, future in enumerate(as_completed(futures), start=1):
             item = futures.pop(future)
-            record, parts = mark_submission(assignment, variants[item.student], item, future.result())
+            try:
+                record, parts = mark_submission(assignment, variants[item.student], item, future.result())
+            except Exception as error:  # a bug of ours must not stop the batch: record it
+                record = SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
+                                          f"calcgrade could not mark this submission "
+                                          f"({type(error).__name__}: {error}); please report it",
+                                          0.0, assignment.total_points, "; ".join(item.flags))
+                parts = []
             book.record(record, parts)
             if record.status == GRADED:
                 summary.graded += 1

@@ -104,6 +104,11 @@ def _shape_error(value: Any, reference: Any) -> Verdict:
     return Verdict(0.0, FORMAT_ERROR, f"expected {shape_text(reference)}, found {found}")
 
 
+def _credit(flags: list[bool]) -> float:
+    """The share of entries that are right; an empty answer is right when it is expected empty."""
+    return sum(flags) / len(flags) if flags else 1.0
+
+
 def _fraction_status(fraction: float) -> str:
     if fraction >= 1.0:
         return CORRECT
@@ -132,7 +137,7 @@ def score_value(spec, value: Any, reference: Any, carried: Sequence | None = Non
             return _shape_error(value, reference)
         flags = [scalar_close(v, r, spec.rtol, spec.atol)
                  for v, r in zip(_flatten(value), _flatten(reference))]
-        fraction = sum(flags) / len(flags)
+        fraction = _credit(flags)
         first = None if all(flags) else flags.index(False)
         return Verdict(fraction, _fraction_status(fraction), first_wrong=first)
     if kind == "iterates":
@@ -151,7 +156,7 @@ def score_value(spec, value: Any, reference: Any, carried: Sequence | None = Non
                            f"expected a list of {len(reference)} labels, each one of: "
                            f"{', '.join(spec.labels)}; found {describe_value(value)}")
         flags = [label == truth for label, truth in zip(labels, reference)]
-        fraction = sum(flags) / len(flags)
+        fraction = _credit(flags)
         first = None if all(flags) else flags.index(False)
         return Verdict(fraction, _fraction_status(fraction), first_wrong=first)
     if kind == "expression":
@@ -183,7 +188,7 @@ def _score_iterates(spec, value, reference, carried, stationary) -> Verdict:
         credited += ok
         if not ok and first is None:
             first = k
-    fraction = credited / len(reference)
+    fraction = credited / len(reference) if reference else 1.0
     detail = "" if first is None else f"step {first + 1} is the first wrong step"
     return Verdict(fraction, _fraction_status(fraction), detail, first)
 
@@ -196,7 +201,7 @@ def _score_function(spec, value, reference) -> Verdict:
     for got, want in zip(value, reference):
         flags.append(_same_shape(got, want) and all(
             scalar_close(g, w, spec.rtol, spec.atol) for g, w in zip(_flatten(got), _flatten(want))))
-    fraction = sum(flags) / len(flags)
+    fraction = _credit(flags)
     first = None if all(flags) else flags.index(False)
     detail = "" if first is None else f"wrong output for test input {first + 1}"
     return Verdict(fraction, _fraction_status(fraction), detail, first)

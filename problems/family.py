@@ -233,8 +233,8 @@ class Family:
         """Explicit params checked for presence, unknown names and the family's own rules."""
         if not isinstance(params, Mapping):
             raise ParamsError(f"{self.name}: params must be a JSON object, not {type(params).__name__}")
-        known = {p.name for p in self.params}
-        unknown = sorted(set(params) - known)
+        known = [p.name for p in self.params]
+        unknown = sorted(set(params) - set(known))
         if unknown:
             raise ParamsError(f"{self.name}: unknown param {unknown[0]!r} (params: {', '.join(known)})")
         missing = [p.name for p in self.params if p.required and p.name not in params]

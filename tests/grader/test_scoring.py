@@ -74,3 +74,10 @@ def test_label_lists_earn_credit_per_entry():
     assert score_value(LABELS, ["corner"], ["corner", "cusp"]).status == FORMAT_ERROR
     assert score_value(LABELS, ["corner", "bump"], ["corner", "cusp"]).status == FORMAT_ERROR
     assert score_value(LABELS, "corner", ["corner"]).status == FORMAT_ERROR
+
+
+def test_an_answer_expected_empty_is_right_only_when_empty():
+    vector = AnswerSpec("vector", "points")
+    assert score_value(vector, [], []).fraction == 1
+    assert score_value(vector, [1.0], []).status == FORMAT_ERROR
+    assert score_value(LABELS, [], []).fraction == 1

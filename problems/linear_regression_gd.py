@@ -1,0 +1,247 @@
+"""``linear_regression_gd``: squared-error linear regression by batch gradient descent.
+
+A few examples (X is m × n, bias b separate), the cost J = 1/(2m)Σ(ŷ − y)² (``scaling``
+``"half_mean"``) or J = 1/m Σ(ŷ − y)² (``"mean"``), a start (w, b), a learning rate and
+a number of steps. Answers: the predictions, cost and gradient at the start, the iterates
+[w..., b] of θ ← θ − α∇J and the least-squares solution of the normal equations. The
+sampler picks α with α·L in [0.1, 1] (L the largest eigenvalue of J's Hessian), so every
+step decreases J without overshooting.
+
+>>> family = LinearRegressionGDFamily()
+>>> params = family.validate({"X": [[1], [2], [3]], "y": [2, 4, 6], "w": [0], "b": 0,
+...                           "lr": 0.1, "steps": 1})
+>>> answers = family.solve(params)
+>>> params["scaling"], round(answers["cost"], 4), [round(v, 4) for v in answers["iterates"][0]]
+('half_mean', 9.3333, [0.9333, 0.4])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calcgrade.grader.errors import ParamsError
+from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
+from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
+                                       carry_steps)
+from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.solutions import linear_regression as lr_solver
+
+MAX_STEPS = 20
+MAX_EXAMPLES, MAX_FEATURES = 10, 3
+LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
+MAX_CONDITION = 60.0  # of AᵀA, A = [X | 1], for a sampled data set
+COST_FORMULAS = {
+    "half_mean": r"J(\mathbf{w}, b) = \frac{1}{2m}\sum_{i=1}^{m}\left(\hat y_i - y_i\right)^2",
+    "mean": r"J(\mathbf{w}, b) = \frac{1}{m}\sum_{i=1}^{m}\left(\hat y_i - y_i\right)^2",
+}
+
+
+def read_matrix(family: str, params, name: str, *, rows: tuple[int, int], columns: tuple[int, int]
+                ) -> list[list]:
+    """A data matrix: a list of rows, each a list of the same number of numbers.
+
+    >>> read_matrix("f", {"X": [[1, 2], [3, 4]]}, "X", rows=(2, 5), columns=(1, 2))
+    [[1, 2], [3, 4]]
+    """
+    value = params[name]
+    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+        raise ParamsError(f"{family}: param {name!r} must be a list of rows (one list of numbers "
+                          f"per example), not {value!r}")
+    if not rows[0] <= len(value) <= rows[1]:
+        raise ParamsError(f"{family}: param {name!r} must have {rows[0]} to {rows[1]} rows "
+                          f"(examples), not {len(value)}")
+    width = len(value[0])
+    if not columns[0] <= width <= columns[1]:
+        raise ParamsError(f"{family}: param {name!r} must have {columns[0]} to {columns[1]} columns "
+                          f"(features), not {width}")
+    out = []
+    for row in value:
+        if len(row) != width:
+            raise ParamsError(f"{family}: every row of {name!r} must have {width} entries, "
+                              f"not {len(row)}")
+        out.append(read_vector(family, {name: row}, name))
+    return out
+
+
+def full_rank(X) -> bool:
+    """Whether the columns of [X | 1] are linearly independent."""
+    A = lr_solver.design(X)
+    eigen = np.linalg.eigvalsh(A.T @ A)
+    return bool(eigen[0] > 1e-9 * eigen[-1])
+
+
+_SOLVED: dict[tuple, dict] = {}  # params -> answers: sampling solves each variant several times
+MAX_REMEMBERED = 4096
+
+
+def _key(params) -> tuple:
+    return (tuple(tuple(row) for row in params["X"]), tuple(params["y"]), tuple(params["w"]),
+            params["b"], params["lr"], params["steps"], params["scaling"])
+
+
+def copy_answers(answers: dict) -> dict:
+    """A copy of answers whose values are numbers, lists or lists of lists."""
+    return {name: [list(v) if isinstance(v, list) else v for v in value] if isinstance(value, list)
+            else value for name, value in answers.items()}
+
+
+# the mistake catalog ----------------------------------------------------------------------
+def _run(params, *, scale: float = 1.0, sign: float = -1.0, scaling: str | None = None,
+         update_bias: bool = True) -> list[list[float]]:
+    """Gradient descent with a buggy update θ ← θ + sign·α·scale·∇J (bias frozen if asked)."""
+    A, y = lr_solver.design(params["X"]), np.asarray(params["y"], dtype=float)
+    theta = np.array([*params["w"], params["b"]], dtype=float)
+    points = []
+    for _ in range(params["steps"]):
+        step = sign * params["lr"] * scale * lr_solver.theta_gradient(A, y, theta, scaling or params["scaling"])
+        if not update_bias:
+            step[-1] = 0.0
+        theta = theta + step
+        points.append(theta.tolist())
+    return points
+
+
+def _gradient(params, scale: float = 1.0, scaling: str | None = None) -> dict:
+    grad_w, grad_b = lr_solver.gradient(params["X"], params["y"], params["w"], params["b"],
+                                        scaling or params["scaling"])
+    return {"grad_w": [scale * g for g in grad_w], "grad_b": scale * grad_b}
+
+
+def _forgot_mean(params):
+    m = len(params["X"])
+    cost = m * lr_solver.cost(params["X"], params["y"], params["w"], params["b"], params["scaling"])
+    return {"cost": cost, **_gradient(params, m), "iterates": _run(params, scale=m)}
+
+
+def _uphill(params):
+    return {**_gradient(params, -1.0), "iterates": _run(params, sign=1.0)}
+
+
+def _other_scaling(params):
+    other = "mean" if params["scaling"] == "half_mean" else "half_mean"
+    cost = lr_solver.cost(params["X"], params["y"], params["w"], params["b"], other)
+    return {"cost": cost, **_gradient(params, scaling=other), "iterates": _run(params, scaling=other)}
+
+
+def _dropped_bias_update(params):
+    return {"iterates": _run(params, update_bias=False)}
+
+
+class LinearRegressionGDFamily(Family):
+    name = "linear_regression_gd"
+    topic = "linear regression"
+    skills = ("mean squared error", "gradient of the cost", "gradient descent", "normal equations")
+    summary = ("predictions, cost and gradient of squared-error linear regression, a few batch "
+               "gradient-descent steps, and the least-squares solution")
+    params = (
+        ParamSpec("X", "list of rows", "the features, one row per example (m × n)"),
+        ParamSpec("y", "list of numbers", "the targets, one per example"),
+        ParamSpec("w", "list of numbers", "the starting weights, one per feature"),
+        ParamSpec("b", "number", "the starting bias"),
+        ParamSpec("lr", "positive number", "the learning rate α"),
+        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of gradient-descent steps"),
+        ParamSpec("scaling", "'half_mean' or 'mean'", "J = 1/(2m)Σ(ŷ−y)² (default) or J = 1/m Σ(ŷ−y)²",
+                  required=False),
+    )
+    options = (
+        OptionSpec("scaling", "half_mean", "the cost: 'half_mean' (1/(2m)Σ), 'mean' (1/m Σ) or 'any'",
+                   choices=("half_mean", "mean", "any")),
+        OptionSpec("features", "any", "the number of features: 1, 2 or 'any'", choices=(1, 2, "any")),
+        OptionSpec("steps", 2, "the number of gradient-descent steps", kind=int, minimum=1, maximum=5),
+    )
+    answers = {
+        "predictions": AnswerSpec("vector", "ŷ_i = w·x_i + b at the starting parameters, one per example"),
+        "cost": AnswerSpec("scalar", "J at the starting parameters"),
+        "grad_w": AnswerSpec("vector", "∂J/∂w at the starting parameters, one entry per weight"),
+        "grad_b": AnswerSpec("scalar", "∂J/∂b at the starting parameters"),
+        "iterates": AnswerSpec("iterates", "[w..., b] after each gradient-descent step"),
+        "normal_equation": AnswerSpec("vector", "the least-squares [w..., b] (normal equations)"),
+    }
+
+    def mistakes(self):
+        return (
+            Mistake("linear_regression_gd.forgot_mean",
+                    "you forgot to divide by m: the cost and its gradient average over the m examples",
+                    _forgot_mean),
+            Mistake("linear_regression_gd.uphill",
+                    "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
+                    "update θ ← θ − α∇J goes downhill", _uphill),
+            Mistake("linear_regression_gd.other_scaling",
+                    "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
+                    "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
+            Mistake("linear_regression_gd.dropped_bias_update",
+                    "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
+        )
+
+    def check(self, params):
+        X = read_matrix(self.name, params, "X", rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES))
+        m, n = len(X), len(X[0])
+        y = read_vector(self.name, params, "y", m)
+        w = read_vector(self.name, params, "w", n)
+        b = read_number(self.name, params, "b")
+        lr = read_number(self.name, params, "lr", positive=True)
+        steps = read_int(self.name, params, "steps", 1, MAX_STEPS)
+        scaling = read_choice(self.name, params, "scaling", tuple(lr_solver.SCALINGS)) \
+            if "scaling" in params else "half_mean"
+        if not full_rank(X):
+            raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (too few "
+                              "examples or a repeated/constant feature), so the least-squares "
+                              "solution is not unique; change X")
+        checked = {"X": X, "y": y, "w": w, "b": b, "lr": lr, "steps": steps, "scaling": scaling}
+        last = self.solve(checked)["iterates"][-1]
+        if not all(np.isfinite(last)) or max(abs(v) for v in last) > 1e12:
+            raise ParamsError(f"{self.name}: the iterates diverge with lr={lr}; choose a smaller lr")
+        return checked
+
+    def draw(self, rng: np.random.Generator, *, scaling: str, features, steps: int):
+        if scaling == "any":
+            scaling = pick(rng, ("half_mean", "mean"))
+        n = pick(rng, (1, 2)) if features == "any" else features
+        m = pick(rng, (3, 4, 5) if n == 1 else (4, 5))  # more examples than parameters
+        if n == 1:
+            X = [[v] for v in sorted(rng.choice(np.arange(-2, 7), size=m, replace=False).tolist())]
+        else:
+            X = [nice_vector(rng, 2, -2, 4) for _ in range(m)]
+        A = lr_solver.design(X)
+        eigen = np.linalg.eigvalsh(A.T @ A)
+        if eigen[0] * MAX_CONDITION < eigen[-1]:
+            raise Reject("the features are (nearly) collinear")
+        y = nice_vector(rng, m, -5, 8)
+        w = nice_vector(rng, n, -2, 2, 0.5)
+        b = nice(rng, -2, 2, 0.5)
+        L = float(2 * lr_solver.SCALINGS[scaling] / m * eigen[-1])
+        good = [a for a in LEARNING_RATES if 0.1 <= a * L <= 1.0]
+        if not good:
+            raise Reject("no learning rate in the list gives a stable, visible step")
+        return {"X": X, "y": y, "w": w, "b": b, "lr": pick(rng, good), "steps": steps,
+                "scaling": scaling}
+
+    def solve(self, params):
+        key = _key(params)
+        if key not in _SOLVED:
+            if len(_SOLVED) >= MAX_REMEMBERED:
+                _SOLVED.clear()
+            _SOLVED[key] = lr_solver.solve(params["X"], params["y"], params["w"], params["b"],
+                                           params["lr"], params["steps"], params["scaling"])
+        return copy_answers(_SOLVED[key])
+
+    def carry_forward(self, params, name, answers, spec):
+        """Each step from the student's own previous [w..., b]."""
+        A, y = lr_solver.design(params["X"]), np.asarray(params["y"], dtype=float)
+
+        def step(point):
+            theta = np.asarray(point, dtype=float)
+            return (theta - params["lr"] * lr_solver.theta_gradient(A, y, theta, params["scaling"])).tolist()
+
+        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec)
+
+    def context(self, params):
+        n = len(params["X"][0])
+        return {
+            "n": n,
+            "m": len(params["X"]),
+            "cost_formula": COST_FORMULAS[params["scaling"]],
+            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
+            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
+            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
+        }

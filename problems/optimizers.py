@@ -1,0 +1,254 @@
+"""``optimizers``: 1–3 steps of momentum, Nesterov, AdaGrad, RMSProp or Adam on a quadratic.
+
+f(θ) = ½ θᵀAθ − bᵀθ with a small symmetric positive-definite A (diagonal or with ±1 off
+the diagonal), integer b and θ0, and nice α and β; the update rules are those of
+solutions/optimizers.py and are written out in the statement.
+
+>>> family = OptimizersFamily()
+>>> params = family.validate({"optimizer": "momentum", "A": [[1, 0], [0, 2]], "b": [1, 0],
+...                           "x0": [0, 1], "lr": 0.1, "beta": 0.9, "steps": 2})
+>>> params["form"], [[round(v, 6) for v in p] for p in family.solve(params)["iterates"]]
+('sum', [[0.1, 0.8], [0.28, 0.46]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calcgrade.grader.errors import ParamsError
+from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
+from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
+                                       ParamSpec, Reject, is_point)
+from calcgrade.problems.sampling import nice, pick
+from calcgrade.solutions import optimizers as op
+
+MAX_STEPS = 10
+WITH_BETA = ("momentum", "nesterov", "rmsprop")
+RATES = {"momentum": (0.05, 0.1, 0.2), "nesterov": (0.05, 0.1, 0.2),
+         "adagrad": (0.1, 0.2, 0.5, 1), "rmsprop": (0.01, 0.05, 0.1), "adam": (0.05, 0.1, 0.2, 0.5)}
+BETAS = {"momentum": (0.5, 0.8, 0.9), "nesterov": (0.5, 0.8, 0.9), "rmsprop": (0.5, 0.8, 0.9, 0.99)}
+VISIBLE = 5.0         # every step moves some coordinate by this many times the tolerance
+SMALLEST_GRADIENT = 1e-3
+LARGEST = 1e3
+
+
+def _settings(params) -> op.Settings:
+    return op.Settings(params["optimizer"], params["lr"], params.get("beta"), params.get("form", "sum"))
+
+
+def _run(params, settings: op.Settings | None = None) -> dict:
+    return op.iterate(settings or _settings(params), params["A"], params["b"], params["x0"], params["steps"])
+
+
+def _no_bias_correction(params):
+    if params["optimizer"] != "adam":
+        return None
+    return {"iterates": _run(params, _settings(params).but(bias_correction=False))["iterates"]}
+
+
+def _other_form(params):
+    if params["optimizer"] != "momentum":
+        return None
+    other = "average" if params["form"] == "sum" else "sum"
+    return _run(params, _settings(params).but(form=other))
+
+
+def _missing_square_root(params):
+    if params["optimizer"] not in ("adagrad", "rmsprop", "adam"):
+        return None
+    return {"iterates": _run(params, _settings(params).but(square_root=False))["iterates"]}
+
+
+def _ignored_momentum(params):
+    name = params["optimizer"]
+    if name not in ("momentum", "nesterov"):
+        return None
+    if params["steps"] == 1 and params.get("form", "sum") == "sum":
+        return None  # the first step is a plain gradient step
+    theta, points = [float(v) for v in params["x0"]], []
+    for _ in range(params["steps"]):
+        theta = [p - params["lr"] * g for p, g in zip(theta, op.gradient(params["A"], params["b"], theta))]
+        points.append(theta)
+    return {"iterates": points}
+
+
+def _no_lookahead(params):
+    if params["optimizer"] != "nesterov" or params["steps"] == 1:
+        return None  # v = 0 before the first step, so the look-ahead point is θ0 itself
+    return _run(params, _settings(params).but(lookahead=False))
+
+
+def _latex_matrix(rows) -> str:
+    body = r" \\ ".join(" & ".join(_number(v) for v in row) for row in rows)
+    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+
+
+def _latex_column(values) -> str:
+    return _latex_matrix([[v] for v in values])
+
+
+def _number(value) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class OptimizersFamily(Family):
+    name = "optimizers"
+    topic = "optimizers: momentum, Nesterov, AdaGrad, RMSProp, Adam"
+    skills = ("momentum", "Nesterov momentum", "AdaGrad", "RMSProp", "Adam", "bias correction")
+    summary = "1–3 steps of momentum, Nesterov, AdaGrad, RMSProp or Adam on f(θ) = ½θᵀAθ − bᵀθ"
+    params = (
+        ParamSpec("optimizer", "'momentum', 'nesterov', 'adagrad', 'rmsprop' or 'adam'", "the optimizer"),
+        ParamSpec("A", "symmetric positive-definite matrix (list of rows, 1–3 variables)",
+                  "the matrix of f(θ) = ½ θᵀAθ − bᵀθ"),
+        ParamSpec("b", "list of numbers", "the vector b of f, one entry per variable"),
+        ParamSpec("x0", "list of numbers", "the starting point θ0"),
+        ParamSpec("lr", "positive number", "the learning rate α"),
+        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of steps"),
+        ParamSpec("beta", "number in [0, 1)", "β of momentum, Nesterov or RMSProp", required=False),
+        ParamSpec("form", "'sum' or 'average'", "momentum only: v ← βv + ∇f ('sum', the default) "
+                  "or v ← βv + (1 − β)∇f ('average')", required=False),
+    )
+    options = (
+        OptionSpec("optimizer", "any", "the optimizer to sample", choices=("any",) + op.OPTIMIZERS),
+        OptionSpec("form", "sum", "the momentum form: 'sum' (v ← βv + ∇f), 'average' "
+                   "(v ← βv + (1 − β)∇f) or 'any'", choices=("sum", "average", "any")),
+        OptionSpec("steps", "any", "the number of steps: 1, 2, 3 or 'any'", choices=(1, 2, 3, "any")),
+    )
+    answers = {
+        "iterates": AnswerSpec("iterates", "θ after each step, θ_1 … θ_n"),
+        "state": AnswerSpec("vector", "the optimizer's state after the last step: v (momentum, Nesterov), "
+                            "G (AdaGrad), s (RMSProp) or [m…, v…] (Adam, before bias correction)"),
+    }
+
+    def mistakes(self):
+        return (
+            Mistake("optimizers.adam_no_bias_correction",
+                    "Adam divides the moments by (1 − β1^t) and (1 − β2^t) before the step, with t "
+                    "counting from 1: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)", _no_bias_correction),
+            Mistake("optimizers.momentum_other_form",
+                    "you used the other textbook form of momentum: follow the update for v exactly as "
+                    "the statement writes it (with or without the factor 1 − β)", _other_form),
+            Mistake("optimizers.missing_square_root",
+                    "the step divides the gradient by the square root of the accumulated squares, "
+                    "√s + ε, not by s itself", _missing_square_root),
+            Mistake("optimizers.ignored_momentum",
+                    "your iterates are plain gradient descent: the step uses the velocity v, "
+                    "which remembers the earlier gradients", _ignored_momentum),
+            Mistake("optimizers.nesterov_without_lookahead",
+                    "Nesterov evaluates the gradient at the look-ahead point θ − αβv, not at θ: "
+                    "without it you get ordinary momentum", _no_lookahead),
+        )
+
+    def check(self, params):
+        name = read_choice(self.name, params, "optimizer", op.OPTIMIZERS)
+        matrix = params["A"]
+        if not isinstance(matrix, list) or not 1 <= len(matrix) <= 3:
+            raise ParamsError(f"{self.name}: param 'A' must be a square matrix of 1 to 3 rows, not {matrix!r}")
+        n = len(matrix)
+        rows = [read_vector(self.name, {"A": row}, "A") if isinstance(row, list) else None for row in matrix]
+        if any(row is None or len(row) != n for row in rows):
+            raise ParamsError(f"{self.name}: param 'A' must be square: {n} rows of {n} numbers each")
+        if any(rows[i][j] != rows[j][i] for i in range(n) for j in range(i)):
+            raise ParamsError(f"{self.name}: param 'A' must be symmetric (A[i][j] = A[j][i])")
+        if np.linalg.eigvalsh(np.asarray(rows, dtype=float))[0] <= 0:
+            raise ParamsError(f"{self.name}: param 'A' must be positive definite, so that f has a minimum")
+        out = {"optimizer": name, "A": rows,
+               "b": read_vector(self.name, params, "b", n),
+               "x0": read_vector(self.name, params, "x0", n),
+               "lr": read_number(self.name, params, "lr", positive=True),
+               "steps": read_int(self.name, params, "steps", 1, MAX_STEPS)}
+        if name in WITH_BETA:
+            if "beta" not in params:
+                raise ParamsError(f"{self.name}: param 'beta' is missing ({name} needs β in [0, 1))")
+            beta = read_number(self.name, params, "beta", minimum=0)
+            if beta >= 1:
+                raise ParamsError(f"{self.name}: param 'beta' must lie in [0, 1), not {beta!r}")
+            out["beta"] = beta
+        elif "beta" in params:
+            raise ParamsError(f"{self.name}: param 'beta' does not belong to {name} "
+                              "(Adam uses β1 = 0.9 and β2 = 0.999)" if name == "adam" else
+                              f"{self.name}: param 'beta' does not belong to {name}")
+        if name == "momentum":
+            out["form"] = read_choice(self.name, {"form": params.get("form", "sum")}, "form", op.FORMS)
+        elif "form" in params:
+            raise ParamsError(f"{self.name}: param 'form' belongs to momentum only, not {name}")
+        result = _run(out)
+        if not all(abs(v) <= LARGEST for p in result["iterates"] for v in p):
+            raise ParamsError(f"{self.name}: the iterates grow beyond {LARGEST:g}; choose a smaller lr")
+        return out
+
+    def draw(self, rng: np.random.Generator, *, optimizer: str, form: str, steps):
+        name = pick(rng, op.OPTIMIZERS) if optimizer == "any" else optimizer
+        n_steps = pick(rng, (1, 2, 3)) if steps == "any" else steps
+        if rng.random() < 0.5:
+            matrix = [[nice(rng, 1, 4), 0], [0, nice(rng, 1, 4)]]
+        else:
+            a, d, c = nice(rng, 1, 4), nice(rng, 1, 4), pick(rng, (-1, 1))
+            if a * d <= c * c:
+                raise Reject("A is not positive definite")
+            matrix = [[a, c], [c, d]]
+        params = {"optimizer": name, "A": matrix, "b": [nice(rng, -4, 4) for _ in range(2)],
+                  "x0": [nice(rng, -3, 3) for _ in range(2)], "lr": pick(rng, RATES[name]),
+                  "steps": n_steps}
+        if name in WITH_BETA:
+            params["beta"] = pick(rng, BETAS[name])
+        if name == "momentum":
+            params["form"] = pick(rng, op.FORMS) if form == "any" else form
+        self._require_visible(params)
+        return params
+
+    @staticmethod
+    def _require_visible(params) -> None:
+        """Every gradient entry along the path clearly nonzero, every step visible, no blow-up."""
+        settings = _settings(params)
+        theta = [float(v) for v in params["x0"]]
+        state = op.initial_state(settings, len(theta))
+        for t in range(1, params["steps"] + 1):
+            g = op.gradient(params["A"], params["b"], theta)
+            if min(abs(v) for v in g) < SMALLEST_GRADIENT:
+                raise Reject("a gradient entry is (nearly) zero along the path")
+            new, state = op.step(settings, params["A"], params["b"], theta, state, t)
+            if not any(abs(a - b) > VISIBLE * (1e-6 + 1e-3 * abs(a)) for a, b in zip(new, theta)):
+                raise Reject("a step is too small to see")
+            if max(abs(v) for v in new) > 20:
+                raise Reject("the iterates run away")
+            theta = new
+
+    def solve(self, params):
+        return _run(params)
+
+    def carry_forward(self, params, name, answers, spec):
+        """Each step from the student's previous point, with the state rebuilt along the
+        student's own points (the state depends only on the points it has visited)."""
+        points = answers.get("iterates")
+        if name != "iterates" or not isinstance(points, list) or not points:
+            return None
+        settings = _settings(params)
+        start = [float(v) for v in params["x0"]]
+        state = op.initial_state(settings, len(start))
+        expected, stationary = [], []
+        lost = False
+        for k, point in enumerate([start] + list(points[:-1])):
+            if lost or (k and not is_point(point, len(start))):
+                lost = True
+                expected.append(None)
+                stationary.append(False)
+                continue
+            after, state = op.step(settings, params["A"], params["b"], [float(v) for v in point], state, k + 1)
+            expected.append(after)
+            stationary.append(k > 0 and all(
+                abs(a - b) <= spec.atol + spec.rtol * abs(b) for a, b in zip(after, point)))
+        return CarriedSteps(expected, stationary)
+
+    def context(self, params):
+        n = len(params["A"])
+        return {
+            "a_latex": _latex_matrix(params["A"]),
+            "b_latex": _latex_column(params["b"]),
+            "x0_latex": _latex_column(params["x0"]),
+            "n": n,
+            "shape_example": "[" + ", ".join(f"[{', '.join(f'{c}{k}' for c in 'abc'[:n])}]"
+                                             for k in (1, 2)) + "]",
+            "adam_layout": "[" + ", ".join([f"m_{i + 1}" for i in range(n)] + [f"v_{i + 1}" for i in range(n)]) + "]",
+            "state_size": 2 * n if params["optimizer"] == "adam" else n,
+        }
