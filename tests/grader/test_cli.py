@@ -97,3 +97,12 @@ def test_bad_input_gets_exit_2_and_one_line(args, fragment):
 def test_version_and_help_exit_0():
     assert run("--version").returncode == 0
     assert "sample" in run("--help").stdout
+
+
+@pytest.mark.parametrize("name", family_names())
+def test_solve_reproduces_the_answers_of_a_sampled_variant(name):
+    sampled = json.loads(run("sample", name, "--seed", "3").stdout)
+    solved = run("solve", name, "--params", json.dumps(sampled["params"]))
+    assert solved.returncode == 0, solved.stderr
+    assert json.loads(solved.stdout) == {"family": name, "params": sampled["params"],
+                                         "answers": sampled["answers"]}
