@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.grader.errors import UsageError
@@ -27,10 +27,9 @@ from calcgrade.grader.reports import GRADED, write_reports
 from calcgrade.grader.roster import load_roster
 from calcgrade.grader.secret import secret_check, verify_token
 from calcgrade.grader.submissions import Input, collect_inputs, identify_from_path
-from calcgrade.grader.variants import Variant, class_variants
+from calcgrade.grader.variants import Variant, iter_class_variants
 
 GRADEBOOK = "gradebook.sqlite"
-PARALLEL_VARIANTS_FROM = 400  # smaller classes sample faster than processes start
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
 
 
@@ -113,37 +112,34 @@ def submission_hash(item: Input, student: str, assignment: Assignment, secret: b
     return digest.hexdigest()
 
 
-def cached_variants(book: Gradebook, assignment: Assignment, secret: bytes,
-                    roster_ids: list[str]) -> dict[str, list[Variant]]:
-    """Every roster student's variants, from the gradebook's cache when it is current.
-
-    The first run samples them (in parallel for a large class, as ``generate`` does) and
-    stores params and draw numbers; a rerun with the same assignment, secret and roster
-    reads them back instead of sampling again.
-    """
-    from functools import partial
-
-    from calcgrade.grader.generate import _mapper, worker_count
-    from calcgrade.grader.variants import first_draws
-
-    fingerprint = hashlib.sha256("\0".join(
+def _variants_fingerprint(assignment: Assignment, secret: bytes, roster_ids: list[str]) -> str:
+    return hashlib.sha256("\0".join(
         [assignment.sha256, secret_check(secret), _calcgrade_version(), *roster_ids]).encode()).hexdigest()
+
+
+def class_variants_cached(book: Gradebook, assignment: Assignment, secret: bytes,
+                          roster_ids: list[str]) -> Iterator[tuple[str, list[Variant]]]:
+    """Every roster student's variants, one student at a time, in roster order.
+
+    The first run samples them and, once all are drawn, stores their params and draw
+    numbers in the gradebook; a rerun with the same assignment, secret and roster reads
+    them back instead of sampling again.
+    """
+    fingerprint = _variants_fingerprint(assignment, secret, roster_ids)
     cached = book.get_meta("variants")
     if cached is not None:
         stored = json.loads(cached)
         if stored.get("fingerprint") == fingerprint:
-            return {student: [Variant(problem, params, draw) for problem, (params, draw)
-                              in zip(assignment.problems, rows)]
-                    for student, rows in stored["students"].items()}
-    processes = worker_count(None, len(roster_ids)) if len(roster_ids) >= PARALLEL_VARIANTS_FROM else 1
-    with _mapper(processes) as mapper:
-        first = dict(zip(roster_ids, mapper(partial(first_draws, assignment, secret), roster_ids)))
-    variants = class_variants(assignment, secret, roster_ids, first=first)
-    book.set_meta("variants", json.dumps({
-        "fingerprint": fingerprint,
-        "students": {student: [[v.params, v.draw] for v in rows] for student, rows in variants.items()},
-    }, sort_keys=True))
-    return variants
+            for student in roster_ids:
+                yield student, [Variant(problem, params, draw) for problem, (params, draw)
+                                in zip(assignment.problems, stored["students"][student])]
+            return
+    drawn = {}
+    for student, rows in iter_class_variants(assignment, secret, roster_ids):
+        drawn[student] = [[v.params, v.draw] for v in rows]
+        yield student, rows
+    book.set_meta("variants", json.dumps({"fingerprint": fingerprint, "students": drawn},
+                                         sort_keys=True))
 
 
 def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> list[PartRecord]:
@@ -218,9 +214,10 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
             sandbox = SandboxExecutor(workers=workers, limits=limits)
             try:
-                # the workers boot (importing numpy, sympy, IPython) while variants are drawn
+                # the workers boot (importing numpy, sympy, IPython) while variants are drawn:
+                # drawing them all first keeps this process quiet while the workers run
                 starting = _in_background(sandbox.start)
-                variants = cached_variants(book, assignment, secret, roster_ids)
+                variants = dict(class_variants_cached(book, assignment, secret, roster_ids))
                 starting()
                 _run_all(book, sandbox, assignment, variants, pending, workers, summary, progress)
             finally:
@@ -299,21 +296,27 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
         futures = {pool.submit(_run, sandbox, item, answers_of(item.student)): item for item in pending}
         for done, future in enumerate(as_completed(futures), start=1):
             item = futures.pop(future)
-            try:
-                record, parts = mark_submission(assignment, variants[item.student], item, future.result())
-            except Exception as error:  # a bug of ours must not stop the batch: record it
-                record = SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
-                                          f"calcgrade could not mark this submission "
-                                          f"({type(error).__name__}: {error}); please report it",
-                                          0.0, assignment.total_points, "; ".join(item.flags))
-                parts = []
-            book.record(record, parts)
-            if record.status == GRADED:
-                summary.graded += 1
-            else:
-                summary.failed += 1
+            _record(book, assignment, variants[item.student], item, future.result(), summary)
             if progress:
                 progress(done, len(pending))
+
+
+def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Pending,
+            result, summary: GradeSummary) -> None:
+    """Mark one result and commit it; a bug of ours becomes a row, never a stopped batch."""
+    try:
+        record, parts = mark_submission(assignment, variants, item, result)
+    except Exception as error:
+        record = SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
+                                  f"calcgrade could not mark this submission "
+                                  f"({type(error).__name__}: {error}); please report it",
+                                  0.0, assignment.total_points, "; ".join(item.flags))
+        parts = []
+    book.record(record, parts)
+    if record.status == GRADED:
+        summary.graded += 1
+    else:
+        summary.failed += 1
 
 
 def _table(out_dir: Path) -> list[list[str]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from calcgrade.grader.assignment import Assignment, Problem, _without_family
 from calcgrade.grader.errors import UsageError
@@ -81,8 +81,15 @@ def class_variants(assignment: Assignment, secret: bytes, student_ids: Iterable[
     student keeps the first draw and is listed in ``shared[problem number]``. ``first``
     may hold :func:`first_draws` already computed.
     """
+    return dict(iter_class_variants(assignment, secret, student_ids, shared, first))
+
+
+def iter_class_variants(assignment: Assignment, secret: bytes, student_ids: Iterable[str],
+                        shared: dict[int, list[str]] | None = None,
+                        first: dict[str, list[dict | None]] | None = None
+                        ) -> Iterator[tuple[str, list[Variant]]]:
+    """:func:`class_variants` one student at a time, so work can start on the first ones."""
     taken: list[set[str]] = [set() for _ in assignment.problems]
-    out: dict[str, list[Variant]] = {}
     for student_id in student_ids:
         variants = []
         for index, problem in enumerate(assignment.problems):
@@ -107,8 +114,7 @@ def class_variants(assignment: Assignment, secret: bytes, student_ids: Iterable[
                     shared.setdefault(problem.number, []).append(student_id)
             taken[index].add(_key(chosen.params))
             variants.append(chosen)
-        out[student_id] = variants
-    return out
+        yield student_id, variants
 
 
 def student_variants(assignment: Assignment, secret: bytes, student_id: str,
