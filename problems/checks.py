@@ -95,7 +95,7 @@ def read_expression(family: str, params: Mapping[str, Any], name: str, variables
         raise ParamsError(f"{family}: param {name!r}: {error}") from None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def parse_cached(text: str, variables: tuple[str, ...]) -> Expr:
     """:func:`parse_expression`, remembered (trees are immutable)."""
     return parse_expression(text, variables)

@@ -88,7 +88,7 @@ BUILDERS = {"cubic": _cubic, "quartic": _quartic, "function": _function}
 
 # answers and mistakes ----------------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _reference(text: str) -> dict:
     return sol.solve(parse_cached(text, ("x",)))
 
@@ -99,7 +99,7 @@ def _solved(params) -> dict:
             "inflection_points": list(a["inflection_points"]), "concavity": list(a["concavity"])}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _critical_points(text: str) -> tuple[float, ...]:
     """The real roots of f′ (every one, sign change or not), ascending."""
     f = parse_cached(text, ("x",))

@@ -48,13 +48,13 @@ def _coefficients(poly: dict) -> list:
     return [poly.get((k,), 0) for k in range(degree + 1)]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _poly(f: str) -> dict | None:
     """A canonical polynomial text (as :func:`hs.poly_text` writes it) as {(e,): c}, or None."""
     return hs.poly_from_text(f, ["x"])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _analysis(f: str) -> tuple[tuple, tuple]:
     """((root, multiplicity), ...) and the labels, for a canonical polynomial text."""
     coeffs = _coefficients(_poly(f))

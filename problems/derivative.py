@@ -236,7 +236,7 @@ def _is_cos(node: Expr) -> bool:
     return isinstance(node, ex.Fn) and node.name == "cos"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=512)
 def _contains(expr: Expr, test: Callable[[Expr], bool]) -> bool:
     return test(expr) or any(_contains(arg, test) for arg in expr.args)
 
@@ -329,7 +329,7 @@ def _tree(params) -> Expr:
     return parse_cached(params["f"], (params["var"],))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def derivatives(text: str, var: str, order: int) -> tuple[tuple[Expr, ...], frozenset[str]]:
     """f', ..., the ``order``-th derivative of f (given as text) and the rules they needed."""
     rules = sol.MemoRules()
@@ -339,7 +339,7 @@ def derivatives(text: str, var: str, order: int) -> tuple[tuple[Expr, ...], froz
     return tuple(trees[1:]), frozenset(rules.used)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _reference(text: str, var: str, at, order: int) -> dict:
     return sol.answers_for(derivatives(text, var, order)[0][-1], var, at, order)
 

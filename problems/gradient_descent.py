@@ -153,7 +153,7 @@ RULES = {  # name -> the update rule as a function of α; the reference comes fi
     "stale_gradient": lambda lr: gd.Rule(0.0, 0.0, -lr),
 }
 _RUNS: dict[tuple, dict] = {}
-MAX_REMEMBERED = 4096
+MAX_REMEMBERED = 512
 
 
 def _key(params) -> tuple:
@@ -257,7 +257,7 @@ def _choose_lr(rng, obj: gd.Objective, x0, steps: int) -> tuple[float, dict]:
     return LEARNING_RATES[i], _rows(batch, i)
 
 
-_latex = lru_cache(maxsize=4096)(to_latex)
+_latex = lru_cache(maxsize=512)(to_latex)
 
 
 class GradientDescentFamily(Family):

@@ -179,20 +179,20 @@ def _random_monomial(rng, n: int, degree: int) -> tuple[int, ...]:
 # answers, cached per params, and the mistakes -----------------------------------------------
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _canonical(f: str, variables: tuple[str, ...]) -> dict | None:
     """The polynomial when ``f`` is in the canonical form of :func:`hs.poly_text`, else None."""
     return hs.poly_from_text(f, variables)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _polynomial(f: str, variables: tuple[str, ...]) -> dict | None:
     """f as an exact polynomial (fast for the canonical text the sampler writes), or None."""
     poly = _canonical(f, variables)
     return poly if poly is not None else hs.poly_from_expr(parse_cached(f, variables), variables)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _analysis(f: str, variables: tuple[str, ...], point: tuple) -> dict:
     poly = _polynomial(f, variables)
     if poly is not None:

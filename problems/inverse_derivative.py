@@ -100,19 +100,19 @@ def _y_json(value: ex.Expr):
 
 # answers and mistakes ----------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _y_value(y) -> float:
     if isinstance(y, str):
         return scalar_value(parse_cached(y, ()), {})
     return float(y)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _derivative(text: str) -> ex.Expr:
     return sol.derivative(parse_cached(text, ("x",)))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _reference(text: str, y, domain: str) -> dict:
     return sol.solve(parse_cached(text, ("x",)), _y_value(y), domain)
 

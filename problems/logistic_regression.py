@@ -92,7 +92,7 @@ def _separable(X, y) -> bool:
     return _separable_cached(tuple(tuple(row) for row in X), tuple(y))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _separable_cached(X: tuple, y: tuple) -> bool:
     return lg.separable(X, y)
 

@@ -46,7 +46,7 @@ def _derivatives(params) -> nt.Derivatives:
     return nt.derivatives(_expr(params), tuple(params["vars"]))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _text(f: Expr) -> str:
     """``str(f)``, remembered: a sampled f is printed by draw and again by check."""
     return str(f)

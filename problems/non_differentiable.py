@@ -40,7 +40,7 @@ SYNONYMS = {
 }
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _poly(text: str) -> dict:
     """A canonical polynomial text (as :func:`hs.poly_text` writes it) as {(e,): c}."""
     return hs.poly_from_text(text, ["x"])

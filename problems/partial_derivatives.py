@@ -141,7 +141,7 @@ def _tree(params) -> Expr:
     return parse_cached(params["f"], tuple(params["vars"]))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _partials(text: str, variables: tuple[str, ...]) -> tuple[Expr, ...]:
     # the textbook rules, with each subtree's derivative remembered across variants
     return tuple(sol.partials(parse_cached(text, variables), variables, MemoRules))
@@ -150,7 +150,7 @@ def _partials(text: str, variables: tuple[str, ...]) -> tuple[Expr, ...]:
 partials_of = _partials  # ∂f/∂v trees for f given as text, cached (used by tangent_plane too)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _reference(text: str, variables: tuple[str, ...], point: tuple) -> dict:
     return sol.answers_for(list(_partials(text, variables)), variables, point)
 
@@ -183,7 +183,7 @@ class _DroppedChainFactor(Rules):
         return outer
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr, ...] | None:
     """The partials a mistake produces (None when it does not arise for f)."""
     if kind == "other_variables_differentiated":
@@ -198,13 +198,13 @@ def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr
     return tuple(trees) if fired else None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=512)
 def _dropped_chain_factor(term: Expr, var: str) -> tuple[Expr, bool]:
     rules = _DroppedChainFactor()
     return rules.d(term, var), rules.fired
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _buggy(kind: str, text: str, variables: tuple[str, ...], point: tuple):
     """(changed partials {answer name: tree}, gradient) of a mistake, or None."""
     trees = _buggy_trees(kind, text, variables)

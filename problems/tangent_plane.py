@@ -33,7 +33,7 @@ OFFSETS = (-0.2, -0.1, 0.1, 0.2)
 MAX_MAGNITUDE = 100.0
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _reference(text: str, point: tuple, near: tuple) -> dict:
     return sol.answers_from(parse_cached(text, VARS), list(partials_of(text, VARS)), point, near)
 

@@ -36,7 +36,7 @@ def derivative(f: Expr, var: str, order: int = 1, rules: Rules | None = None) ->
 
 
 _MEMO: dict[tuple[Expr, str], tuple[Expr, frozenset[str]]] = {}
-MEMO_LIMIT = 20_000  # entries; the memo starts afresh when it is full
+MEMO_LIMIT = 4_096  # entries; the memo starts afresh when it is full
 
 
 def derivative_and_rules(expr: Expr, var: str) -> tuple[Expr, frozenset[str]]:

@@ -68,7 +68,7 @@ def _full(value, m: int) -> np.ndarray:
     return np.full(m, float(value))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def objective(f_tree: Expr, variables: tuple[str, ...]) -> Objective:
     """Compile f and its gradient once (trees are immutable, so this is cached)."""
     return Objective(tuple(variables), compile_numeric(f_tree),

@@ -90,7 +90,7 @@ def newton_step(X, y, theta) -> list[float]:
     return [t - float(d) for t, d in zip(theta, delta)]
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=256)
 def _pairs(m: int) -> tuple[np.ndarray, np.ndarray]:
     """The index pairs i < j of m rows."""
     return np.triu_indices(m, 1)

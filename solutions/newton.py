@@ -58,7 +58,7 @@ def partial(f: Expr, var: str) -> Expr:
     return _term_derivative(f, var)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=512)
 def _term_derivative(term: Expr, var: str) -> Expr:
     return calculus.diff(term, var)
 
@@ -77,7 +77,7 @@ def compile_sum(f: Expr) -> Callable[[dict], object]:
     return total
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=512)
 def _compiled_term(term: Expr) -> Callable[[dict], object]:
     return compile_numeric(term)
 
@@ -210,7 +210,7 @@ def iterates(f: Expr, variables: Sequence[str], x0: Sequence[float], steps: int,
     return [list(p) for p in points[1:]]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def reference_path(f: Expr, variables: tuple[str, ...], x0: tuple[float, ...], steps: int,
                    goal: str) -> tuple[tuple[float, ...], ...]:
     """x0 and the Newton iterates, remembered (a sampler, a check and a solve share one run)."""
