@@ -108,3 +108,30 @@ def read_choice(family: str, params: Mapping[str, Any], name: str, choices) -> A
         raise ParamsError(f"{family}: param {name!r} must be one of {', '.join(map(str, choices))}, "
                           f"not {value!r}")
     return value
+
+
+def read_matrix(family: str, params, name: str, *, rows: tuple[int, int], columns: tuple[int, int]
+                ) -> list[list]:
+    """A data matrix: a list of rows, each a list of the same number of numbers.
+
+    >>> read_matrix("f", {"X": [[1, 2], [3, 4]]}, "X", rows=(2, 5), columns=(1, 2))
+    [[1, 2], [3, 4]]
+    """
+    value = params[name]
+    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+        raise ParamsError(f"{family}: param {name!r} must be a list of rows (one list of numbers "
+                          f"per example), not {value!r}")
+    if not rows[0] <= len(value) <= rows[1]:
+        raise ParamsError(f"{family}: param {name!r} must have {rows[0]} to {rows[1]} rows "
+                          f"(examples), not {len(value)}")
+    width = len(value[0])
+    if not columns[0] <= width <= columns[1]:
+        raise ParamsError(f"{family}: param {name!r} must have {columns[0]} to {columns[1]} columns "
+                          f"(features), not {width}")
+    out = []
+    for row in value:
+        if len(row) != width:
+            raise ParamsError(f"{family}: every row of {name!r} must have {width} entries, "
+                              f"not {len(row)}")
+        out.append(read_vector(family, {name: row}, name))
+    return out

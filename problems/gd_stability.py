@@ -12,7 +12,6 @@ largest stable rate 2/λmax, the best fixed rate 2/(λmax + λmin), the converge
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from calcgrade.problems.checks import read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import stability as st
+from calcgrade.solutions.expr import latex_matrix
 
 RANGES = {2: (1, 20, 9), 3: (2, 12, 4)}  # dims -> (smallest diagonal, largest, largest |off-diagonal|)
 MAX_CONDITION = 60.0
@@ -59,11 +59,6 @@ def _diagonal_as_eigenvalues(params):
 
 def _descending(params):
     return {"eigenvalues": _solved(params)["eigenvalues"][::-1]}
-
-
-def _latex_matrix(matrix) -> str:
-    rows = r" \\ ".join(" & ".join(str(v) for v in row) for row in matrix)
-    return rf"\begin{{pmatrix}} {rows} \end{{pmatrix}}"
 
 
 class GDStabilityFamily(Family):
@@ -145,5 +140,5 @@ class GDStabilityFamily(Family):
 
     def context(self, params):
         n = len(params["A"])
-        return {"a_latex": _latex_matrix(params["A"]), "n": n,
+        return {"a_latex": latex_matrix(params["A"]), "n": n,
                 "theta": ", ".join(f"\\theta_{i + 1}" for i in range(n))}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.grader.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
+from calcgrade.problems.checks import read_choice, read_int, read_matrix, read_number, read_vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
@@ -34,33 +34,6 @@ COST_FORMULAS = {
     "half_mean": r"J(\mathbf{w}, b) = \frac{1}{2m}\sum_{i=1}^{m}\left(\hat y_i - y_i\right)^2",
     "mean": r"J(\mathbf{w}, b) = \frac{1}{m}\sum_{i=1}^{m}\left(\hat y_i - y_i\right)^2",
 }
-
-
-def read_matrix(family: str, params, name: str, *, rows: tuple[int, int], columns: tuple[int, int]
-                ) -> list[list]:
-    """A data matrix: a list of rows, each a list of the same number of numbers.
-
-    >>> read_matrix("f", {"X": [[1, 2], [3, 4]]}, "X", rows=(2, 5), columns=(1, 2))
-    [[1, 2], [3, 4]]
-    """
-    value = params[name]
-    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
-        raise ParamsError(f"{family}: param {name!r} must be a list of rows (one list of numbers "
-                          f"per example), not {value!r}")
-    if not rows[0] <= len(value) <= rows[1]:
-        raise ParamsError(f"{family}: param {name!r} must have {rows[0]} to {rows[1]} rows "
-                          f"(examples), not {len(value)}")
-    width = len(value[0])
-    if not columns[0] <= width <= columns[1]:
-        raise ParamsError(f"{family}: param {name!r} must have {columns[0]} to {columns[1]} columns "
-                          f"(features), not {width}")
-    out = []
-    for row in value:
-        if len(row) != width:
-            raise ParamsError(f"{family}: every row of {name!r} must have {width} entries, "
-                              f"not {len(row)}")
-        out.append(read_vector(family, {name: row}, name))
-    return out
 
 
 def full_rank(X) -> bool:

@@ -23,7 +23,8 @@ from calcgrade.grader.errors import ParamsError
 from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
-from calcgrade.problems.linear_regression_gd import copy_answers, full_rank, read_matrix
+from calcgrade.problems.checks import read_matrix
+from calcgrade.problems.linear_regression_gd import copy_answers, full_rank
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import logistic_regression as lg
 from calcgrade.solutions.linear_regression import design

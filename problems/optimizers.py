@@ -21,6 +21,7 @@ from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake
                                        ParamSpec, Reject, is_point)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimizers as op
+from calcgrade.solutions.expr import latex_matrix
 
 MAX_STEPS = 10
 WITH_BETA = ("momentum", "nesterov", "rmsprop")
@@ -78,13 +79,8 @@ def _no_lookahead(params):
     return _run(params, _settings(params).but(lookahead=False))
 
 
-def _latex_matrix(rows) -> str:
-    body = r" \\ ".join(" & ".join(_number(v) for v in row) for row in rows)
-    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
-
-
 def _latex_column(values) -> str:
-    return _latex_matrix([[v] for v in values])
+    return latex_matrix([[v] for v in values], _number)
 
 
 def _number(value) -> str:
@@ -243,7 +239,7 @@ class OptimizersFamily(Family):
     def context(self, params):
         n = len(params["A"])
         return {
-            "a_latex": _latex_matrix(params["A"]),
+            "a_latex": latex_matrix(params["A"], _number),
             "b_latex": _latex_column(params["b"]),
             "x0_latex": _latex_column(params["x0"]),
             "n": n,

@@ -23,7 +23,7 @@ import numpy as np
 from calcgrade.grader.errors import ParamsError
 from calcgrade.problems.checks import read_choice, read_number, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
-from calcgrade.problems.linear_regression_gd import read_matrix
+from calcgrade.problems.checks import read_matrix
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import perceptron as pc
 

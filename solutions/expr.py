@@ -667,6 +667,16 @@ def _latex(expr: Expr) -> tuple[str, int]:
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 
+def latex_matrix(rows, number: Callable[[object], str] = str) -> str:
+    """A numeric matrix as a LaTeX ``pmatrix``, each entry written by ``number``.
+
+    >>> latex_matrix([[2, 1], [1, 3]])
+    '\\\\begin{pmatrix} 2 & 1 \\\\\\\\ 1 & 3 \\\\end{pmatrix}'
+    """
+    body = r" \\ ".join(" & ".join(number(v) for v in row) for row in rows)
+    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+
+
 def _lwrap(text_prec: tuple[str, int], min_prec: int) -> str:
     text, prec = text_prec
     return f"\\left({text}\\right)" if prec < min_prec else text
