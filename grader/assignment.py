@@ -8,7 +8,7 @@ are reordered; defaults to its number), ``title``, ``options`` (sampling options
 family), ``params`` (a fixed variant, e.g. a textbook example; not with ``options``) and
 ``tolerance.<answer>`` tables. ``examples/assignment.toml`` documents every key.
 
-Every mistake is a :class:`~calcgrade.grader.errors.UsageError` whose message names the
+Every mistake is a :class:`~calcgrade.core.errors.UsageError` whose message names the
 file, the line where known, the problem and the fix.
 
 >>> text = '''
@@ -25,7 +25,7 @@ file, the line where known, the problem and the fix.
 >>> parse_assignment(text.replace('mode = "z"', 'mood = "z"'), "hw1.toml")
 Traceback (most recent call last):
 ...
-calcgrade.grader.errors.OptionsError: hw1.toml: line 4: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
+calcgrade.core.errors.OptionsError: hw1.toml: line 4: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -256,7 +256,7 @@ class _Reader:
 
     # problems -----------------------------------------------------------------------------------
     def problem(self, number: int, entry: Any, default_tolerance: dict) -> Problem:
-        from calcgrade.grader.errors import UnknownFamilyError
+        from calcgrade.core.errors import UnknownFamilyError
         from calcgrade.problems import get_family
 
         line = self.problem_line(number)

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from calcgrade.grader.errors import CalcgradeError, ParamsError, UsageError
+from calcgrade.core.errors import CalcgradeError, ParamsError, UsageError
 from calcgrade.grader.jsonio import dumps
 
 
@@ -273,7 +273,7 @@ def check(notebook_file: str) -> None:
     """Self-check a notebook: empty answers, wrong types or shapes (never right or wrong)."""
     import nbformat
 
-    from calcgrade.grader.errors import AnswerFormatError
+    from calcgrade.core.errors import AnswerFormatError
     from calcgrade.grader.selfcheck import check_notebook
 
     try:

@@ -19,9 +19,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.errors import ExpressionError
-from calcgrade.solutions import expr as ex
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.errors import ExpressionError
+from calcgrade.core import expr as ex
+from calcgrade.core.parse import parse_expression
 
 SAMPLE_SEED = 20260101
 SAMPLE_POINTS = 24

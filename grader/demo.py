@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.generate import GenerateResult, Progress, generate
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from calcgrade.grader.assignment import Assignment, load_assignment
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.handout import build_handout
 from calcgrade.grader.jsonio import dumps, plain
 from calcgrade.grader.notebook import answer_entry, build_notebook, notebook_text

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from calcgrade.grader.assignment import Assignment, load_assignment
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import mark_problem
 from calcgrade.grader.reports import GRADED, write_reports

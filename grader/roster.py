@@ -12,7 +12,7 @@ Other columns are ignored; a header may be in any case and order.
 >>> read_roster(io.StringIO("id\\nann01\\nann01\\n"), "roster.csv")
 Traceback (most recent call last):
 ...
-calcgrade.grader.errors.UsageError: roster.csv: line 3: duplicate id 'ann01' (first on line 2); ids must be unique
+calcgrade.core.errors.UsageError: roster.csv: line 3: duplicate id 'ann01' (first on line 2); ids must be unique
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TextIO
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from calcgrade.grader.compare import expressions_equivalent, is_number, normalize_label, scalar_close
-from calcgrade.grader.errors import ExpressionError
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.errors import ExpressionError
+from calcgrade.core.parse import parse_expression
 
 CORRECT, PARTIAL, WRONG, FORMAT_ERROR, MISSING, REVIEW = (
     "correct", "partial", "wrong", "format_error", "missing", "review")

@@ -31,7 +31,7 @@ import os
 import secrets
 from pathlib import Path
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 ENV_VAR = "CALCGRADE_SECRET"
 SECRET_BYTES = 32

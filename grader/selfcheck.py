@@ -34,7 +34,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 ROLE_ANSWERS = "answers"
 ROLE_SELFCHECK = "selfcheck"

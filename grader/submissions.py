@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 MAX_ARCHIVE_BYTES = 2 * 1024**3
 MAX_NOTEBOOK_BYTES = 64 * 1024**2

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from calcgrade.grader.assignment import Assignment, Problem, _without_family
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.jsonio import dumps
 from calcgrade.grader.secret import seed_for
 

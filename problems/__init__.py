@@ -6,7 +6,7 @@ True
 >>> get_family("derivatve")
 Traceback (most recent call last):
 ...
-calcgrade.grader.errors.UnknownFamilyError: unknown family 'derivatve' (did you mean 'derivative'?); run 'calcgrade families' for the list
+calcgrade.core.errors.UnknownFamilyError: unknown family 'derivatve' (did you mean 'derivative'?); run 'calcgrade families' for the list
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 
-from calcgrade.grader.errors import UnknownFamilyError
+from calcgrade.core.errors import UnknownFamilyError
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 
 __all__ = ["AnswerSpec", "Family", "Mistake", "OptionSpec", "ParamSpec", "Reject",

@@ -3,7 +3,7 @@
 >>> read_number("newton", {"lr": "0.1"}, "lr")
 Traceback (most recent call last):
 ...
-calcgrade.grader.errors.ParamsError: newton: param 'lr' must be a number, not '0.1'
+calcgrade.core.errors.ParamsError: newton: param 'lr' must be a number, not '0.1'
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import math
 from functools import lru_cache
 from typing import Any, Mapping
 
-from calcgrade.grader.errors import ExpressionError, ParamsError
-from calcgrade.solutions.expr import Expr
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.errors import ExpressionError, ParamsError
+from calcgrade.core.expr import Expr
+from calcgrade.core.parse import parse_expression
 
 VARIABLE_NAMES = ("x", "y", "z", "t", "u", "v", "w")
 

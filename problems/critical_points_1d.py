@@ -18,13 +18,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import read_expression
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import critical_points_1d as cp
 from calcgrade.solutions import hessian as hs
-from calcgrade.solutions.parse import MAX_LENGTH
+from calcgrade.core.parse import MAX_LENGTH
 
 MAX_DEGREE = 8
 SYNONYMS = {

@@ -23,15 +23,15 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.grader.compare import answer_matches, expressions_equivalent
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import (VARIABLE_NAMES, parse_cached, read_expression, read_int,
                                        read_number, read_variable)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject)
 from calcgrade.problems.sampling import pick
 from calcgrade.solutions import derivative as sol
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import Rules
-from calcgrade.solutions.expr import Expr, Sym, exp, fn, log, sqrt
+from calcgrade.core.expr import Expr, Sym, exp, fn, log, sqrt
 
 RULES = ("power", "constant_multiple", "sum", "product", "quotient", "chain", "exp", "log",
          "trig", "inverse")

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from calcgrade.grader.errors import OptionsError, ParamsError, SamplingError
+from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
 
 Params = dict[str, Any]
 Answers = dict[str, Any]

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import (parse_cached, read_expression, read_int, read_number,
                                        read_variables, read_vector)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
@@ -27,7 +27,7 @@ from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, 
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
-from calcgrade.solutions.expr import compile_numeric, to_latex
+from calcgrade.core.expr import compile_numeric, to_latex
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)

@@ -25,13 +25,13 @@ from math import comb
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
-from calcgrade.solutions.parse import MAX_LENGTH
+from calcgrade.core.parse import MAX_LENGTH
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 SYNONYMS = {

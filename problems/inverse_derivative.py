@@ -20,11 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.errors import ExpressionError, ParamsError
+from calcgrade.core.errors import ExpressionError, ParamsError
 from calcgrade.problems.checks import parse_cached, read_choice, read_expression
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import inverse_derivative as sol
 from calcgrade.solutions.partial_derivatives import scalar_value
 

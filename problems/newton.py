@@ -18,13 +18,13 @@ from typing import Callable
 
 import numpy as np
 
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import read_choice, read_expression, read_int, read_variables, read_vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import newton as nt
-from calcgrade.solutions.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
+from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
 
 MAX_STEPS = 20
 X, Y = Sym("x"), Sym("y")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
                                        ParamSpec, Reject, is_point)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimizers as op
-from calcgrade.solutions.expr import latex_matrix
+from calcgrade.core.expr import latex_matrix
 
 MAX_STEPS = 10
 WITH_BETA = ("momentum", "nesterov", "rmsprop")

@@ -20,15 +20,15 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.grader.compare import answer_matches, expressions_equivalent
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as sol
 from calcgrade.solutions.calculus import Rules
 from calcgrade.solutions.derivative import MemoRules, derivative_and_rules
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 EXAMPLES = ("2*x*y + exp(x)", "3*y**2 - sin(x)")  # format examples in the statement

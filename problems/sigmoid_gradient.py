@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import read_choice, read_number, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec
 from calcgrade.problems.sampling import nice, nice_vector, pick

@@ -19,12 +19,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import parse_cached, read_expression, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, ParamSpec, Reject
 from calcgrade.problems.partial_derivatives import partials_of, random_function
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as pd
 from calcgrade.solutions import tangent_plane as sol
 

@@ -5,7 +5,7 @@ catalog can subclass it and break exactly one rule (``(fg)' = f'g'``, a dropped 
 factor, ...). ``used`` records which rules a derivative needed, so a mistake that never
 fires on a given function can be told apart from one that does.
 
->>> from calcgrade.solutions.expr import Sym, exp
+>>> from calcgrade.core.expr import Sym, exp
 >>> x = Sym("x")
 >>> str(diff(x**2 * exp(x), "x"))
 '2*x*exp(x) + x**2*exp(x)'
@@ -19,8 +19,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from calcgrade.solutions import expr as ex
-from calcgrade.solutions.expr import Expr
+from calcgrade.core import expr as ex
+from calcgrade.core.expr import Expr
 
 
 class Rules:

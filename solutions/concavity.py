@@ -7,7 +7,7 @@ bisection: for a polynomial on an interval that holds all its real roots (Cauchy
 bound), else on [−20, 20]. ``concavity`` has one label per interval between consecutive
 inflection points, left to right.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> answers = solve(parse_expression("x^4 - 6x^2", ["x"]))
 >>> answers["second_derivative"], answers["inflection_points"]
 ('12*x**2 - 12', [-1.0, 1.0])
@@ -25,9 +25,9 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions.derivative import MemoRules
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 from calcgrade.solutions.hessian import poly_from_expr
 from calcgrade.solutions.partial_derivatives import scalar_value
 

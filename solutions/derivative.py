@@ -1,12 +1,12 @@
 """The first or second derivative of a one-variable function, its value and concavity.
 
-Pure functions over :mod:`calcgrade.solutions.expr` trees: :func:`solve` differentiates
+Pure functions over :mod:`calcgrade.core.expr` trees: :func:`solve` differentiates
 with :func:`calcgrade.solutions.calculus.diff` (or a buggy :class:`Rules` subclass, for
 the mistake catalog) and evaluates with :func:`expr.compile_numeric`. Right derivatives
 are remembered per subtree (:func:`derivative_and_rules`), so the mistake catalog's buggy
 derivations re-use every part the broken rule does not touch.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("x^2*exp(x)", ["x"])
 >>> answers = solve(f, "x", at=1)
 >>> answers["derivative"], round(answers["value"], 6)
@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import Rules, diff
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 
 CONCAVITY_LABELS = ("concave up", "concave down", "neither")
 FLAT = 1e-9  # |f''(a)| at or below this counts as zero: the test is inconclusive
@@ -46,7 +46,7 @@ def derivative_and_rules(expr: Expr, var: str) -> tuple[Expr, frozenset[str]]:
     rules deterministic); subtrees seen before, in this function or in another variant's,
     are not differentiated again.
 
-    >>> from calcgrade.solutions.expr import Sym, exp
+    >>> from calcgrade.core.expr import Sym, exp
     >>> tree, used = derivative_and_rules(Sym("x") * exp(Sym("x")), "x")
     >>> str(tree), sorted(used)
     ('exp(x) + x*exp(x)', ['exp', 'product'])
@@ -117,7 +117,7 @@ def answers_for(tree: Expr, var: str, at: float | None = None, order: int = 1) -
 def domain_issue(expr: Expr, var: str, at: float) -> str | None:
     """Why ``expr`` has no finite real value at ``var = at`` (a short hint), or None.
 
-    >>> from calcgrade.solutions.parse import parse_expression
+    >>> from calcgrade.core.parse import parse_expression
     >>> domain_issue(parse_expression("ln(x) + 1", ["x"]), "x", -1)
     'log of a negative number?'
     >>> domain_issue(parse_expression("x + 1", ["x"]), "x", -1) is None

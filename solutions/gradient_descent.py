@@ -6,7 +6,7 @@ update rules side by side as rows of one numpy array, so the sampler can try man
 learning rates, and the mistake catalog its buggy rules, for the cost of one run. A point
 where f or ∇f is not a finite real number ends its row with :class:`OutsideDomain`.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("exp(x) - ln(x)", ["x"])
 >>> answers = run(f, ["x"], [0.05], 0.005, 2)
 >>> [[round(v, 6) for v in point] for point in answers["iterates"]]
@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions.expr import Expr, compile_numeric
+from calcgrade.core.expr import Expr, compile_numeric
 
 Point = list[float]
 HUGE = 1e15  # a coordinate beyond this means the steps diverged

@@ -8,7 +8,7 @@ test inconclusive, all positive a minimum, all negative a maximum.
 Polynomials — what the sampler produces — are differentiated exactly as dicts
 ``{exponent tuple: coefficient}``; other functions go through :mod:`calculus`.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("2x^2 + 3y^2 - x*y", ["x", "y"])
 >>> result = analyze(f, ["x", "y"], [0, 0])
 >>> result["hessian"], result["classification"]
@@ -29,8 +29,8 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions import expr as ex
-from calcgrade.solutions.expr import Expr
+from calcgrade.core import expr as ex
+from calcgrade.core.expr import Expr
 
 LABELS = ("minimum", "maximum", "saddle", "inconclusive")
 ZERO_RTOL = 1e-9

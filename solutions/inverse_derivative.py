@@ -4,7 +4,7 @@
 grid and bisecting (f must be one-to-one there: more than one crossing is an error);
 :func:`solve` then differentiates f with the textbook rules.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> solve(parse_expression("x^3 + x", ["x"]), 2)
 {'x': 1.0, 'derivative': 0.25}
 >>> answers = solve(parse_expression("x^2", ["x"]), 9, "negative")
@@ -18,7 +18,7 @@ import math
 
 from calcgrade.solutions import calculus
 from calcgrade.solutions.derivative import MemoRules
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 from calcgrade.solutions.partial_derivatives import scalar_value
 
 DOMAINS = ("real", "positive", "negative")

@@ -2,12 +2,12 @@
 minimization θ − H⁻¹∇f computed by solving H·Δ = ∇f, then θ − Δ.
 
 Derivatives come from :func:`calcgrade.solutions.calculus.diff` and are compiled with
-:func:`~calcgrade.solutions.expr.compile_numeric`, once per function (and, since sampled
+:func:`~calcgrade.core.expr.compile_numeric`, once per function (and, since sampled
 functions share terms such as ``4*x**2``, once per term of a sum). A step that divides by
 a (numerically) zero derivative or singular Hessian, or a point where f is not defined,
 raises :class:`NewtonBreakdown` naming the step.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("x^2 - 2", ["x"])
 >>> [[round(v, 6) for v in p] for p in iterates(f, ["x"], [1], 3, "root")]
 [[1.5], [1.416667], [1.414216]]
@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions.expr import Add, Expr, add, compile_numeric
+from calcgrade.core.expr import Add, Expr, add, compile_numeric
 
 GOALS = ("root", "minimize")
 # A divisor is numerically zero when the step it gives exceeds this many times max(1, |numerator|);
@@ -49,7 +49,7 @@ def partial(f: Expr, var: str) -> Expr:
     The sum rule is what ``calculus.diff`` applies to a sum, so the tree is the same; the
     terms of sampled functions (``4*x**2``, ``exp(x - y)``) recur across variants.
 
-    >>> from calcgrade.solutions.parse import parse_expression
+    >>> from calcgrade.core.parse import parse_expression
     >>> str(partial(parse_expression("x^3 + x*y", ["x", "y"]), "x"))
     '3*x**2 + y'
     """

@@ -4,7 +4,7 @@ Each partial ∂f/∂v is taken by :func:`calcgrade.solutions.calculus.diff` wit
 variables held constant; the gradient is the list of partials evaluated at the point.
 A :class:`~calcgrade.solutions.calculus.Rules` subclass may be passed to model a mistake.
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("x^2*y + exp(x*y)", ["x", "y"])
 >>> answers = solve(f, ["x", "y"], [1, 0])
 >>> answers["f_x"], answers["f_y"], answers["gradient"]
@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 
 from calcgrade.solutions import calculus
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import Rules
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 
 
 def answer_name(var: str) -> str:

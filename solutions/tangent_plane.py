@@ -3,7 +3,7 @@
 The plane is z = f(a, b) + f_x(a, b)(x − a) + f_y(a, b)(y − b); its value at a nearby
 point (x1, y1) approximates f(x1, y1).
 
->>> from calcgrade.solutions.parse import parse_expression
+>>> from calcgrade.core.parse import parse_expression
 >>> f = parse_expression("x^2 + y^2", ["x", "y"])
 >>> answers = solve(f, [1, 2], [1.1, 1.9])
 >>> answers["value"], answers["slope_x"], answers["slope_y"], round(answers["approximation"], 12)
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from calcgrade.solutions import partial_derivatives as pd
-from calcgrade.solutions.expr import Expr
+from calcgrade.core.expr import Expr
 
 VARIABLES = ("x", "y")
 

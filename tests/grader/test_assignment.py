@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calcgrade.grader.assignment import load_assignment, parse_assignment
-from calcgrade.grader.errors import OptionsError, ParamsError, UnknownFamilyError, UsageError
+from calcgrade.core.errors import OptionsError, ParamsError, UnknownFamilyError, UsageError
 from calcgrade.problems import family_names
 
 from .classes import EXAMPLE_ASSIGNMENT, SIGMOID_ASSIGNMENT

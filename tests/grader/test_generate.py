@@ -17,7 +17,7 @@ import pytest
 from calcgrade.grader import generate as gen
 from calcgrade.grader import variants as vr
 from calcgrade.grader.assignment import load_assignment, parse_assignment
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.roster import Student
 from calcgrade.grader.secret import verify_token
 

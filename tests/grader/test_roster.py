@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.roster import load_roster, read_roster
 
 

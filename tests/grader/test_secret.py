@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from calcgrade.grader import secret as sc
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 
 KEY = bytes(range(32))
 

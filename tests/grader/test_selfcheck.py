@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy
 
-from calcgrade.grader.errors import UsageError
+from calcgrade.core.errors import UsageError
 from calcgrade.grader.selfcheck import calcgrade_self_check, cell_source, read_answers
 
 EXPECTED = [

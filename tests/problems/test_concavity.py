@@ -9,7 +9,7 @@ import pytest
 
 from calcgrade.grader.cli import main
 from calcgrade.grader.compare import answer_matches
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.concavity import KINDS
 from calcgrade.problems.variant import generator

@@ -9,12 +9,12 @@ import pytest
 
 from calcgrade.grader import cli
 from calcgrade.grader.compare import answer_matches
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.derivative import _CATALOG, RULES, _buggy_derivative
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import calculus
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("derivative")
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.gradient_descent import LEARNING_RATES
 from calcgrade.problems.variant import generator
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("gradient_descent")
 WORKED = {"f": "exp(x) - ln(x)", "vars": ["x"], "x0": [0.05], "lr": 0.005, "steps": 2}

@@ -11,12 +11,12 @@ import sympy
 
 from calcgrade.grader.cli import main
 from calcgrade.grader.compare import answer_matches
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("hessian")
 LABELS = ("minimum", "maximum", "saddle", "inconclusive")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions.schedules import SCHEDULES

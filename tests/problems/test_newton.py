@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from calcgrade.grader.compare import answer_matches
-from calcgrade.grader.errors import OptionsError, ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.solutions.expr import compile_numeric
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.expr import compile_numeric
+from calcgrade.core.parse import parse_expression
 
 family = get_family("newton")
 WORKED = {"f": "x^4 + 0.8*y^4 + 4*x^2 + 2*y^2 - x*y - 0.2*x^2*y", "vars": ["x", "y"],

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from calcgrade.grader.errors import ParamsError
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 
 FUNCTIONS = ("exp", "log", "sin", "cos", "atan", "tanh")
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import sympy
 
-from calcgrade.solutions import calculus, expr as ex
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core import expr as ex
+from calcgrade.solutions import calculus
+from calcgrade.core.parse import parse_expression
 
 from .random_trees import random_tree
 

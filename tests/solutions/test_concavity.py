@@ -10,7 +10,7 @@ import sympy
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import concavity as sol
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("concavity")
 X = sympy.Symbol("x", real=True)

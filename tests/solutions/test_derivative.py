@@ -13,7 +13,7 @@ from calcgrade.problems.derivative import RULES
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import calculus
 from calcgrade.solutions import derivative as sol
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("derivative")
 SEEDS = range(200)

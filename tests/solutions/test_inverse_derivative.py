@@ -12,7 +12,7 @@ import sympy
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import inverse_derivative as sol
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("inverse_derivative")
 X = sympy.Symbol("x", real=True)

@@ -10,9 +10,9 @@ import sympy
 
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as sol
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 from .random_trees import random_tree
 

@@ -8,9 +8,9 @@ import sympy
 
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.solutions import expr as ex
+from calcgrade.core import expr as ex
 from calcgrade.solutions import tangent_plane as sol
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core.parse import parse_expression
 
 family = get_family("tangent_plane")
 X, Y = sympy.symbols("x y", real=True)

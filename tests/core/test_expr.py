@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sympy
 
-from calcgrade.solutions import expr as ex
-from calcgrade.solutions.parse import parse_expression
+from calcgrade.core import expr as ex
+from calcgrade.core.parse import parse_expression
 
-from .random_trees import random_tree
+from tests.solutions.random_trees import random_tree
 
 x, y = ex.Sym("x"), ex.Sym("y")
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from calcgrade.grader.errors import ExpressionError
-from calcgrade.solutions import expr as ex
-from calcgrade.solutions.parse import MAX_DEPTH, parse_expression
+from calcgrade.core.errors import ExpressionError
+from calcgrade.core import expr as ex
+from calcgrade.core.parse import MAX_DEPTH, parse_expression
 
 x, y = ex.Sym("x"), ex.Sym("y")
 

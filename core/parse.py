@@ -11,7 +11,7 @@ points at the offending character. Length, nesting depth and exponent size are l
 >>> parse_expression("__import__('os')", ["x"])
 Traceback (most recent call last):
 ...
-calcgrade.grader.errors.ExpressionError: unexpected character '_' at column 1: __import__('os')
+calcgrade.core.errors.ExpressionError: unexpected character '_' at column 1: __import__('os')
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import re
 from fractions import Fraction
 from typing import Iterable, NamedTuple
 
-from calcgrade.grader.errors import ExpressionError
-from calcgrade.solutions import expr as ex
+from calcgrade.core.errors import ExpressionError
+from calcgrade.core import expr as ex
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
