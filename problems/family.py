@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec  # noqa: F401 - part of the family contract
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
 
 Params = dict[str, Any]
 Answers = dict[str, Any]
-
-ANSWER_KINDS = ("scalar", "vector", "matrix", "expression", "label", "labels", "iterates", "function")
 
 
 class Reject(Exception):
@@ -100,39 +99,6 @@ def _type_name(kind) -> str:
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
-
-
-@dataclass(frozen=True)
-class AnswerSpec:
-    """How one answer is compared: its kind, tolerance and, for labels, the accepted set.
-
-    Scalars (and each entry of vectors, matrices and iterates) match when
-    ``|s - r| <= atol + rtol * |r|``.
-    """
-
-    kind: str
-    description: str
-    rtol: float = 1e-3
-    atol: float = 1e-6
-    labels: tuple[str, ...] = ()
-    synonyms: Mapping[str, str] = field(default_factory=dict)
-    variables: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if self.kind not in ANSWER_KINDS:
-            raise ValueError(f"unknown answer kind {self.kind!r}")
-
-    def with_variables(self, variables) -> "AnswerSpec":
-        """The same spec for an expression in ``variables``."""
-        return AnswerSpec(self.kind, self.description, self.rtol, self.atol, self.labels,
-                          self.synonyms, tuple(variables))
-
-    def to_json(self) -> dict:
-        out = {"kind": self.kind, "description": self.description, "rtol": self.rtol,
-               "atol": self.atol}
-        if self.labels:
-            out["labels"] = list(self.labels)
-        return out
 
 
 @dataclass(frozen=True)
