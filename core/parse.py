@@ -229,3 +229,17 @@ def parse_expression(text: str, variables: Iterable[str]) -> ex.Expr:
     if not text.strip():
         raise ExpressionError("the expression is empty")
     return _Parser(text, frozenset(variables)).parse()
+
+
+def normalise_notation(text: str) -> str:
+    """Student notation rewritten into the parser's (a placeholder: text as it is)."""
+    return text
+
+
+def expression_problem(text: str, variables) -> str | None:
+    """None when ``text`` parses in ``variables``; else what is wrong."""
+    try:
+        parse_expression(text, variables)
+    except ExpressionError as error:
+        return str(error)
+    return None

@@ -69,7 +69,9 @@ def problem_parts(variant: Variant) -> tuple[dict, dict]:
     family = problem.family_object()
     answers = plain(family.solve(variant.params))
     specs = problem.answer_specs(variant.params)
-    entries = [answer_entry(problem.number, name, spec, answers[name]) for name, spec in specs.items()]
+    entries = [answer_entry(problem.number, name, spec, answers[name],
+                            family.iterates_start(variant.params, name))
+               for name, spec in specs.items()]
     item = {"problem": problem, "statement": family.statement(variant.params), "entries": entries}
     record = {
         "number": problem.number, "slot": problem.slot, "family": problem.family,

@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
-from calcgrade.grader.marking import mark_problem
+from calcgrade.grader.marking import answer_variable, mark_problem
 from calcgrade.grader.reports import GRADED, write_reports
 from calcgrade.grader.roster import load_roster
 from calcgrade.grader.secret import secret_check, verify_token
@@ -60,11 +60,6 @@ class GradeSummary:
     failed: int = 0
     inputs: int = 0
     rows: list[list[str]] = field(default_factory=list)
-
-
-def answer_variable(problem_number: int, answer: str) -> str:
-    """The notebook variable of one answer: ``q<N>_<answer>``."""
-    return f"q{problem_number}_{answer}"
 
 
 def notebook_metadata(data: bytes | None) -> dict:
@@ -155,6 +150,23 @@ def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> 
     return parts
 
 
+def requested_calls(assignment: Assignment, variants: list[Variant]) -> dict:
+    """Variable -> inputs for every answer that a student may write as a function (an
+    expression as a def or lambda of its variables): the sandbox calls it there."""
+    from calcgrade.core.answers import function_inputs
+
+    calls = {}
+    for problem, variant in zip(assignment.problems, variants):
+        specs = problem.answer_specs(variant.params)
+        expressions = {name: spec for name, spec in specs.items() if spec.kind == "expression"}
+        if not expressions:
+            continue
+        reference = variant.solve()
+        for name, spec in expressions.items():
+            calls[answer_variable(problem.number, name)] = function_inputs(spec, reference[name])
+    return calls
+
+
 def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pending,
                     result) -> tuple[SubmissionRecord, list[PartRecord]]:
     """Turn a sandbox result into gradebook rows."""
@@ -174,10 +186,13 @@ def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pe
     parts = []
     for problem, variant in zip(assignment.problems, variants):
         names = problem.answer_specs(variant.params)
-        answers = {name: result.answers.get(answer_variable(problem.number, name),
-                                            {"$marker": "missing"})
-                   for name in names}
-        parts.extend(mark_problem(problem, variant.params, answers, pending.hash))
+        variables = {name: answer_variable(problem.number, name) for name in names}
+        answers = {name: result.answers.get(variable, {"$marker": "missing"})
+                   for name, variable in variables.items()}
+        calls = {name: result.function_results[variable]
+                 for name, variable in variables.items() if variable in result.function_results}
+        parts.extend(mark_problem(problem, variant.params, answers, pending.hash, calls,
+                                  result.cell_errors))
     total = round(sum(p.score for p in parts), 6)
     record = SubmissionRecord(pending.hash, pending.student, pending.input.label, GRADED, "",
                               total, assignment.total_points, "; ".join(flags))
@@ -267,7 +282,7 @@ def _in_background(function: Callable[[], object]) -> Callable[[], None]:
     return wait
 
 
-def _run(sandbox, item: Pending, answers: list[str]):
+def _run(sandbox, item: Pending, answers: list[str], functions: dict):
     """Run one pending submission (an unreadable file never reaches the sandbox)."""
     from calcgrade.grader.sandbox import ExecutionResult
     from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
@@ -279,7 +294,7 @@ def _run(sandbox, item: Pending, answers: list[str]):
         submission = parse_submission(data, item.input.label)
     except InvalidSubmission as error:
         return ExecutionResult.invalid(error.reason)
-    return sandbox.run(submission, answers=answers)
+    return sandbox.run(submission, answers=answers, functions=functions)
 
 
 def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],
@@ -290,10 +305,13 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
         return [answer_variable(p.number, name) for p, v in zip(assignment.problems, variants[student_id])
                 for name in p.answer_specs(v.params)]
 
+    def functions_of(student_id: str) -> dict:
+        return requested_calls(assignment, variants[student_id])
+
     if progress:
         progress(0, len(pending))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run, sandbox, item, answers_of(item.student)): item for item in pending}
+        futures = {pool.submit(_run, sandbox, item, answers_of(item.student), functions_of(item.student)): item for item in pending}
         for done, future in enumerate(as_completed(futures), start=1):
             item = futures.pop(future)
             _record(book, assignment, variants[item.student], item, future.result(), summary)

@@ -6,7 +6,8 @@ answer as ``q<N>_<answer> = ...`` with a comment on its type and shape, and fina
 self-check. Cell ids are fixed (``intro``, ``p1-answers``, …) so that the same inputs
 give the same bytes. ``metadata.calcgrade = {assignment, student, token}``.
 
->>> entry = answer_entry(2, "gradient", _Spec("vector"), [1.0, -2.0])
+>>> from calcgrade.core.answers import AnswerSpec
+>>> entry = answer_entry(2, "gradient", AnswerSpec("vector", "g"), [1.0, -2.0])
 >>> entry["variable"], entry["comment"]
 ('q2_gradient', 'a list of 2 numbers')
 """
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections import namedtuple
 from typing import Any
 
 import nbformat
 
+from calcgrade.core.answers import answer_info, shape_of  # noqa: F401 - shape_of is re-exported
+from calcgrade.grader.marking import answer_variable
 from calcgrade.grader.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
 from calcgrade.templates import environment
 
@@ -27,7 +29,6 @@ NBFORMAT_MINOR = 5
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}
 
-_Spec = namedtuple("_Spec", "kind labels synonyms variables", defaults=((), {}, ()))
 
 
 def points_text(points: float) -> str:
@@ -38,16 +39,6 @@ def points_text(points: float) -> str:
     """
     value = int(points) if float(points).is_integer() else points
     return f"{value} point" + ("" if value == 1 else "s")
-
-
-def shape_of(kind: str, reference: Any) -> list[int]:
-    """The expected shape of an answer, from its reference value (not secret: the
-    statement says how many entries, steps and variables there are)."""
-    if kind in ("vector", "labels"):
-        return [len(reference)]
-    if kind in ("matrix", "iterates"):
-        return [len(reference), len(reference[0]) if reference else 0]
-    return []
 
 
 def _plural(count: int, word: str) -> str:
@@ -61,7 +52,7 @@ _NAME = re.compile(r"[A-Za-z]\w*")
 
 def expression_example(reference: str, variables) -> str:
     """A sample expression to show the syntax, never equivalent to the answer."""
-    from calcgrade.grader.compare import expressions_equivalent
+    from calcgrade.core.answers import expressions_equivalent
     from calcgrade.problems.checks import VARIABLE_NAMES
 
     names = list(variables) or sorted(set(_NAME.findall(reference)) & set(VARIABLE_NAMES)) or ["x"]
@@ -76,41 +67,27 @@ def expression_example(reference: str, variables) -> str:
     return candidates[-1].format(v=names[0], w=names[-1]) + " + 1"
 
 
-def answer_entry(number: int, name: str, spec, reference: Any) -> dict:
-    """What the notebook says and the self-check knows about one answer (never its value)."""
+def answer_entry(number: int, name: str, spec, reference: Any, start=None) -> dict:
+    """What the notebook says and the self-check knows about one answer (never its value):
+    the reader's ``info`` (:func:`calcgrade.core.answers.answer_info`) and a comment."""
+    from calcgrade.core.reading import expected_text
+
+    entry = answer_info(spec, reference, answer_variable(number, name), start=start, notebook=True)
     kind = spec.kind
-    shape = shape_of(kind, reference)
-    entry = {"name": f"q{number}_{name}", "kind": kind}
-    if shape:
-        entry["shape"] = shape
-    if kind == "scalar":
-        comment = "a number"
-    elif kind == "vector":
-        comment = f"a list of {_plural(shape[0], 'number')}"
-    elif kind == "matrix":
-        comment = f"a list of {_plural(shape[0], 'row')}, each a list of {_plural(shape[1], 'number')}"
-    elif kind == "iterates":
-        comment = (f"a list of {_plural(shape[0], 'point')}, each a list of "
-                   f"{_plural(shape[1], 'number')}")
-    elif kind == "expression":
+    if kind == "expression":
         variables = list(spec.variables) or sorted(
             set(_NAME.findall(str(reference))) & {"x", "y", "z", "t", "u", "v", "w"})
         where = f" in {', '.join(variables)}" if variables else ""
         example = expression_example(str(reference), spec.variables)
         comment = f'expression{where} as text, e.g. "{example}"'
-    elif kind == "label":
-        entry["labels"] = list(spec.labels)
-        if spec.synonyms:
-            entry["synonyms"] = sorted(spec.synonyms)
-        comment = "one of " + ", ".join(f'"{label}"' for label in spec.labels)
-    elif kind == "labels":
-        entry["labels"] = list(spec.labels)
-        if spec.synonyms:
-            entry["synonyms"] = sorted(spec.synonyms)
-        comment = (f"a list of {_plural(shape[0], 'label')}, each one of "
-                   + ", ".join(f'"{label}"' for label in spec.labels))
-    else:
+    elif kind in ("label", "labels"):
+        words = ", ".join(f'"{label}"' for label in spec.labels)
+        comment = ("one of " + words if kind == "label"
+                   else f"a list of {_plural(entry['shape'][0], 'label')}, each one of {words}")
+    elif kind == "function":
         comment = "a Python function"
+    else:
+        comment = expected_text(entry)
     return {"variable": entry["name"], "comment": comment, "expected": entry}
 
 

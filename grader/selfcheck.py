@@ -1,256 +1,65 @@
-"""The students' self-check: is every answer filled in, of the right type and shape?
+"""The notebook's self-check cell, and ``calcgrade check`` on a notebook file.
 
-:func:`calcgrade_self_check` is written in plain Python with nothing but the standard
-library, and its source text is copied into the last cell of every notebook, so the cell
-runs where calcgrade is not installed. ``calcgrade check NOTEBOOK`` calls the very same
-function on answers read from the notebook without running it (:func:`read_answers`).
+The check itself is :mod:`calcgrade.core.selfcheck`, standard-library code that reads
+each answer with the grader's own readers (:mod:`calcgrade.core.reading`). The cell
+carries the source text of those modules (and of the expression notation modules they
+use) and runs it in a private module namespace, so it needs nothing but Python and
+leaves the student's names alone. ``calcgrade check NOTEBOOK`` calls the same function
+on the answers written as literals in the notebook, without running it
+(:func:`read_answers`).
 
-The check is told, per answer, only its variable name, kind and expected shape (and, for
-labels, the accepted words, which the statement lists anyway): never a value, so it
-cannot reveal an answer.
-
->>> expected = [{"name": "q1_value", "kind": "scalar"},
-...             {"name": "q1_grad", "kind": "vector", "shape": [2]},
-...             {"name": "q1_f", "kind": "expression"}]
->>> calcgrade_self_check({"q1_value": ..., "q1_grad": [1, 2, 3], "q1_f": "3x² + 1"}, expected)
-Self-check: 0 of 3 answers ready (it checks the format only, not whether an answer is right).
-<BLANKLINE>
-Still empty (replace the ... with your answer):
-  q1_value
-<BLANKLINE>
-Wrong type or shape:
-  q1_grad: expected a list of 2 numbers; got a list of 3 entries
-<BLANKLINE>
-Characters an expression cannot have:
-  q1_f: '²' at position 3 (write powers with ** or ^, e.g. x**2)
+>>> "calcgrade_self_check(globals()" in cell_source([{"name": "q1_v", "kind": "scalar"}])
+True
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
 import json
-import math
 from functools import lru_cache
 from typing import Any
 
+from calcgrade.core import reading, selfcheck
 from calcgrade.core.errors import UsageError
+from calcgrade.core.selfcheck import calcgrade_self_check
 
 ROLE_ANSWERS = "answers"
 ROLE_SELFCHECK = "selfcheck"
 
 
-def calcgrade_self_check(namespace, expected, skip=(), results=None):
-    """Check the format of every answer: filled in, right type and shape, usable characters.
+def selfcheck_modules() -> tuple:
+    """The modules whose source the self-check cell carries, in the order they run."""
+    from calcgrade.core import parse
 
-    This looks only at the format and never at whether an answer is right. It needs
-    nothing but Python. ``expected`` lists each answer's name, kind and shape.
-    """
-    import math
-    import numbers
-    import textwrap
-
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-*/^(). \t\n")
-
-    def plain(value):
-        # numpy arrays and numpy numbers become lists and Python numbers
-        if isinstance(value, (str, bytes)):
-            return value
-        tolist = getattr(value, "tolist", None)
-        if callable(tolist):
-            try:
-                return tolist()
-            except Exception:
-                return value
-        if isinstance(value, tuple):
-            return list(value)
-        return value
-
-    def is_number(value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            return False
-        try:
-            return math.isfinite(float(value))
-        except Exception:
-            return False
-
-    def what(value):
-        if value is None:
-            return "None"
-        if isinstance(value, bool):
-            return f"{value} (true/false is not a number)"
-        if isinstance(value, str):
-            return "text" if value.strip() else "empty text"
-        if isinstance(value, numbers.Real):
-            return "a number" if is_number(value) else "nan or infinity"
-        if isinstance(value, list):
-            return f"a list of {len(value)} entr{'y' if len(value) == 1 else 'ies'}"
-        if callable(value):
-            return "a function"
-        return f"a value of type {type(value).__name__}"
-
-    def plural(count, word):
-        return f"{count} {word}" + ("" if count == 1 else "s")
-
-    def describe(kind, shape):
-        if kind == "scalar":
-            return "a number"
-        if kind == "vector":
-            return f"a list of {plural(shape[0], 'number')}"
-        if kind == "matrix":
-            return f"a list of {plural(shape[0], 'row')}, each a list of {plural(shape[1], 'number')}"
-        if kind == "iterates":
-            return f"a list of {plural(shape[0], 'point')}, each a list of {plural(shape[1], 'number')}"
-        if kind == "expression":
-            return "an expression as text in quotes"
-        if kind == "function":
-            return "a Python function"
-        if kind == "labels":
-            return f"a list of {plural(shape[0], 'label')}"
-        return "text"
-
-    def numbers_problem(value, shape, kind):
-        # None when ``value`` is a (nested) list of numbers of ``shape``
-        if not shape:
-            return None if is_number(value) else "got " + what(value)
-        if not isinstance(value, list):
-            if kind == "iterates" and is_number(value):
-                return "got a single number"
-            return "got " + what(value)
-        if len(value) != shape[0]:
-            return "got " + what(value)
-        for index, item in enumerate(value, start=1):
-            item = plain(item)
-            inner = numbers_problem(item, shape[1:], kind)
-            if inner:
-                if kind == "iterates" and len(shape) == 2 and is_number(item):
-                    return f"point {index} is a number: write each point as a list, also in 1-D, e.g. [3]"
-                label = "point" if kind == "iterates" and len(shape) == 2 else ("row" if len(shape) == 2 else "entry")
-                return f"{label} {index}: {inner}"
-        return None
-
-    def expression_problem(text):
-        for position, char in enumerate(text):
-            if char not in allowed:
-                hint = ""
-                if char in "²³":
-                    hint = " (write powers with ** or ^, e.g. x**2)"
-                elif char == "=":
-                    hint = " (write only the expression, without 'f(x) =')"
-                elif char in "·×":
-                    hint = " (write products with *)"
-                elif char == "_":
-                    hint = " (use only the variables of the problem)"
-                return f"{char!r} at position {position + 1}{hint}"
-        depth = 0
-        for char in text:
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth < 0:
-                return "a ')' without its '('"
-        if depth:
-            return "an unclosed '('" if depth == 1 else f"{depth} unclosed '('"
-        return None
-
-    def fold(text):
-        return " ".join(text.strip().lower().replace("_", " ").replace("-", " ").split())
-
-    empty, undefined, wrong, characters, ready, not_here = [], [], [], [], [], []
-    for answer in expected:
-        name, kind, shape = answer["name"], answer["kind"], answer.get("shape", [])
-        if name in skip:
-            not_here.append(name)
-            continue
-        if name not in namespace:
-            undefined.append(name)
-            continue
-        try:
-            value = plain(namespace[name])
-            if value is Ellipsis:
-                empty.append(name)
-                continue
-            problem = None
-            if kind in ("scalar", "vector", "matrix", "iterates"):
-                problem = numbers_problem(value, shape, kind)
-            elif kind == "expression":
-                if not isinstance(value, str) and hasattr(value, "free_symbols"):
-                    value = str(value)  # a sympy expression
-                if isinstance(value, str) and not value.strip():
-                    empty.append(name)
-                    continue
-                if isinstance(value, str):
-                    bad = expression_problem(value)
-                    if bad:
-                        characters.append((name, bad))
-                        continue
-                elif is_number(value):
-                    problem = "got a number: write the expression as text in quotes, e.g. \"2\""
-                else:
-                    problem = "got " + what(value)
-            elif kind == "label":
-                accepted = [fold(word) for word in answer.get("labels", []) + answer.get("synonyms", [])]
-                if isinstance(value, str) and not value.strip():
-                    empty.append(name)
-                    continue
-                if not isinstance(value, str):
-                    problem = "got " + what(value)
-                elif fold(value) not in accepted:
-                    choices = ", ".join(repr(word) for word in answer.get("labels", []))
-                    problem = f"{value.strip()[:40]!r} is not one of: {choices}"
-            elif kind == "labels":
-                accepted = [fold(word) for word in answer.get("labels", []) + answer.get("synonyms", [])]
-                if not isinstance(value, list) or len(value) != shape[0]:
-                    problem = "got " + what(value)
-                else:
-                    for index, item in enumerate(value, start=1):
-                        if not isinstance(item, str) or fold(item) not in accepted:
-                            choices = ", ".join(repr(word) for word in answer.get("labels", []))
-                            problem = f"entry {index} is not one of: {choices}"
-                            break
-            elif kind == "function":
-                if not callable(value):
-                    problem = "got " + what(value)
-            if problem:
-                if kind == "label" and "is not one of" in problem:
-                    wrong.append((name, problem))
-                else:
-                    wrong.append((name, f"expected {describe(kind, shape)}; {problem}"))
-            else:
-                ready.append(name)
-        except Exception as error:  # a value whose methods fail: report, never crash
-            wrong.append((name, f"cannot be checked ({type(error).__name__})"))
-
-    lines = [f"Self-check: {len(ready)} of {plural(len(expected), 'answer')} ready "
-             "(it checks the format only, not whether an answer is right)."]
-
-    def names(title, items):
-        if items:
-            lines.extend(["", title])
-            lines.extend(textwrap.wrap(", ".join(items), 88, initial_indent="  ", subsequent_indent="  "))
-
-    def details(title, items):
-        if items:
-            lines.extend(["", title])
-            lines.extend(f"  {name}: {message}" for name, message in items)
-
-    names("Still empty (replace the ... with your answer):", empty)
-    names("Not defined (run the problem cells above first, and keep the variable names):", undefined)
-    details("Wrong type or shape:", wrong)
-    details("Characters an expression cannot have:", characters)
-    names("Computed by code, so not checked here (run the self-check cell in the notebook):", not_here)
-    if len(ready) == len(expected):
-        lines.extend(["", "Every answer is filled in with the expected type and shape."])
-    print("\n".join(lines))
-    if results is not None:
-        results.extend([("empty", name) for name in empty] + [("undefined", name) for name in undefined]
-                       + [("wrong", name) for name, _ in wrong]
-                       + [("characters", name) for name, _ in characters]
-                       + [("computed", name) for name in not_here])
+    return (*getattr(parse, "SELFCHECK_MODULES", ()), reading, selfcheck)
 
 
 @lru_cache(maxsize=1)
-def function_source() -> str:
-    """The source text of :func:`calcgrade_self_check`, as copied into notebooks."""
-    return inspect.getsource(calcgrade_self_check)
+def embedded_source() -> str:
+    """The self-check's code: the modules' sources, one after the other, without their
+    docstrings (their examples hold numbers that could look like a student's answers)."""
+    import inspect
+
+    return "\n\n".join(_without_docstrings(inspect.getsource(module))
+                        for module in selfcheck_modules())
+
+
+def _without_docstrings(source: str) -> str:
+    """``source`` re-printed from its syntax tree with every docstring left out."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree).rstrip() + "\n"
+
+
+def _source_literal(source: str) -> str:
+    """``source`` as a parenthesised run of string literals, one per line."""
+    rows = [f"    {line!r}" for line in source.splitlines(keepends=True)]
+    return "(\n" + "\n".join(rows) + "\n)"
 
 
 def expected_literal(expected: list[dict]) -> str:
@@ -264,7 +73,7 @@ def cell_source(expected: list[dict]) -> str:
     from calcgrade.templates import environment
 
     template = environment().get_template("notebook/selfcheck.py.j2")
-    return template.render(function=function_source().rstrip(),
+    return template.render(source=_source_literal(embedded_source()),
                            expected=expected_literal(expected)).rstrip() + "\n"
 
 
@@ -378,4 +187,4 @@ def check_notebook(notebook) -> list[tuple[str, str]]:
     values, computed = read_answers(notebook, {entry["name"] for entry in expected})
     results: list[tuple[str, str]] = []
     calcgrade_self_check(values, expected, skip=tuple(sorted(computed)), results=results)
-    return results
+    return [(status, name) for status, name in results if status != selfcheck.READY]

@@ -2,9 +2,9 @@
 
 :func:`fill_answers` replaces the ``q<N>_<answer> = ...`` lines of a generated notebook
 with values (Python literals). :func:`simulated_answers` makes the values of one kind of
-student from the key: ``correct``, ``mistake`` (one part answered with a catalogued
-mistake) or ``slip`` (an arithmetic slip in step 1 of an iterates answer, later steps
-done right from there).
+student from the key: ``correct``, ``mistake`` (one problem answered with a catalogued
+mistake, in every part it changes) or ``slip`` (an arithmetic slip in step 1 of an
+iterates answer, later steps done right from there).
 
 >>> text = '{"cells": [{"cell_type": "code", "source": "q1_value = ...  # a number"}]}'
 >>> fill_answers(text, {"q1_value": 0.5})
@@ -63,9 +63,9 @@ def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
         if not changed and kind == "mistake":
             diagnosed = family.diagnose(problem["params"])
             for mistake in family.mistakes():
-                if mistake.id in diagnosed:
-                    name, value = next(iter(diagnosed[mistake.id].items()))
-                    answers[name] = value
+                if mistake.id in diagnosed:  # a student who makes it makes it in every part
+                    answers.update({name: value for name, value in diagnosed[mistake.id].items()
+                                    if name in answers})
                     changed = True
                     break
         if not changed and kind == "slip" and "iterates" in answers and len(answers["iterates"]) >= 3 \

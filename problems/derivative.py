@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from calcgrade.grader.compare import answer_matches, expressions_equivalent
+from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import (VARIABLE_NAMES, parse_cached, read_expression, read_int,
                                        read_number, read_variable)

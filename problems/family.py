@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec  # noqa: F401 - part of the family contract
+from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec, CarriedSteps  # noqa: F401 - the family contract
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
 
 Params = dict[str, Any]
@@ -158,6 +158,18 @@ class Family:
         point (error carried forward), or None when the family does not carry forward."""
         return None
 
+    def iterates_start(self, params: Params, name: str) -> list[float] | None:
+        """The given start point of an iterates answer (a student may list it first):
+        ``x0``, or ``[*w, b]`` for the regression families; None when there is none."""
+        if self.answers.get(name) is None or self.answers[name].kind != "iterates":
+            return None
+        if "x0" in params:
+            start = params["x0"]
+            return [float(v) for v in (start if isinstance(start, list) else [start])]
+        if "w" in params and "b" in params and isinstance(params["w"], list):
+            return [*(float(v) for v in params["w"]), float(params["b"])]
+        return None
+
     # shared machinery -----------------------------------------------------------------------
     @property
     def template(self) -> str:
@@ -223,7 +235,7 @@ class Family:
 
     def require_distinguishable(self, params: Params) -> None:
         """Reject params for which some catalogued mistake looks right within tolerance."""
-        from calcgrade.grader.compare import answer_matches
+        from calcgrade.core.answers import answer_matches
 
         reference = self.solve(params)
         specs = self.answer_specs(params)
@@ -259,19 +271,6 @@ def require_finite(name: str, family: str, *values: float) -> None:
     for value in values:
         if not math.isfinite(value):
             raise ParamsError(f"{family}: {name} is not defined there (the value is {value})")
-
-
-@dataclass(frozen=True)
-class CarriedSteps:
-    """What each step of an iterates answer should be, starting from the student's points.
-
-    ``expected[k]`` is the reference step applied to the student's point k−1 (the given
-    start for k = 0), or None where it cannot be computed; ``stationary[k]`` says that
-    point was already stationary, so step k earns no carried-forward credit.
-    """
-
-    expected: list
-    stationary: list[bool]
 
 
 def is_point(value: Any, length: int) -> bool:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.grader.compare import answer_matches, expressions_equivalent
+from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject

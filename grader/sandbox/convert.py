@@ -19,9 +19,11 @@ Values JSON cannot hold come back as *markers*: a dict with the reserved key
     {"$marker": "too_large", "type": "ndarray"}
     {"$marker": "error", "error": "ZeroDivisionError", "message": "..."}   (a call failed)
     {"$marker": "timeout"}                    (a call or conversion ran out of time)
+    {"$marker": "function", "type": "function"}  a function (the grader may call it)
 
-Sympy expressions become ``str(expr)`` (Python/sympy syntax); sympy numbers become
-numbers; numpy arrays become nested lists.
+Sympy expressions with free symbols become ``str(expr)`` (Python/sympy syntax); sympy
+numbers and exact constants (``2*E``, ``sqrt(2)/2``) become floats, evaluated here;
+numpy arrays and sympy matrices become nested lists.
 
 >>> import numpy as np
 >>> to_plain({"v": np.array([1.0, np.nan]), "n": np.int64(3), "e": ...})
@@ -41,8 +43,10 @@ numbers; numpy arrays become nested lists.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+import types
 from decimal import Decimal
 from fractions import Fraction
 
@@ -61,8 +65,10 @@ TOO_LARGE = "too_large"
 ERROR = "error"
 TIMEOUT = "timeout"
 
+FUNCTION = "function"
+
 MARKER_KINDS = frozenset({UNANSWERED, MISSING, NAN, INF, NEG_INF, COMPLEX, UNCONVERTIBLE,
-                          TOO_LARGE, ERROR, TIMEOUT})
+                          TOO_LARGE, ERROR, TIMEOUT, FUNCTION})
 
 MAX_ITEMS = 100_000
 MAX_DEPTH = 32
@@ -90,6 +96,8 @@ _NP_FLOAT = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.floa
 _NP_COMPLEX = frozenset(t for t in np.sctypeDict.values()
                         if issubclass(t, np.complexfloating))
 _INT_BITS = 63
+_FUNCTION_TYPES = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                             functools.partial, np.ufunc, np.vectorize})
 
 _sympy = None  # filled by prepare_sympy()
 
@@ -103,6 +111,7 @@ class _Sympy:
         from sympy.printing.str import sstr
 
         self.basic = sympy.Basic
+        self.expr = sympy.Expr
         self.types = frozenset(_all_subclasses(sympy.Basic))
         self.matrix_types = frozenset(_all_subclasses(MatrixBase))
         self.undefined_function = UndefinedFunction
@@ -303,6 +312,8 @@ def _convert(value, depth: int, budget: list, max_depth: int, max_chars: int):
             return _number(_float(value))
         except OverflowError:
             return marker(TOO_LARGE, type=type_name(value))
+    if cls in _FUNCTION_TYPES:
+        return marker(FUNCTION, type=type_name(value))
     if "sympy" in sys.modules:
         prepare_sympy()
         converted = _sympy_value(value, cls, depth, budget, max_depth, max_chars)
@@ -372,6 +383,9 @@ def _sympy_value(value, cls, depth, budget, max_depth, max_chars):
     if (cls in s.types or _type(cls) is s.undefined_function
             or (issubclass(cls, s.basic) and str(_module_of(cls)).startswith("sympy."))):
         _spend(budget, 1)
+        constant = _sympy_constant(value)
+        if constant is not None:
+            return constant
         text = s.sstr(value)
         if _type(text) is not _str:
             return marker(UNCONVERTIBLE, type=type_name(value))
@@ -379,3 +393,17 @@ def _sympy_value(value, cls, depth, budget, max_depth, max_chars):
             raise _TooLarge
         return clean_text(text, max_chars)
     return NotImplemented
+
+
+def _sympy_constant(value):
+    """A sympy expression without free symbols (``2*E``, ``sqrt(2)/2``) as a number or a
+    complex/too-large marker; None for anything else (it is then printed as text)."""
+    try:
+        if not isinstance(value, _sympy.expr) or value.free_symbols:
+            return None
+        number = complex(value.evalf(30))
+    except Exception:  # noqa: BLE001 - not a number after all
+        return None
+    if number.imag != 0:
+        return _complex(number.real, number.imag)
+    return _number(number.real)

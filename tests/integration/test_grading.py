@@ -102,11 +102,11 @@ def test_correct_mistake_and_slip(course, tmp_path):
     correct = simulated_answers(key["s0001"], "correct")
     mistaken = simulated_answers(key["s0001"], "mistake")
     changed = [name for name in correct if mistaken[name] != correct[name]]
-    assert len(changed) == 1
+    assert changed and len({name.split("_")[0] for name in changed}) == 1  # one problem
     parts = parts_of(out, "s0001")
     lost = [name for name, part in parts.items() if part.score < part.max]
     assert lost == changed
-    assert parts[changed[0]].mistake is not None
+    assert all(parts[name].mistake is not None for name in changed)
     feedback = (out / "feedback" / "s0001.md").read_text(encoding="utf-8")
     assert parts[changed[0]].mistake in feedback and "Likely mistake:" in feedback
 
@@ -136,7 +136,7 @@ class Liar:
     __rsub__ = __sub__
     def __float__(self): return 1.0
 try:
-    import calcgrade.grader.compare as compare
+    import calcgrade.core.answers as compare
     compare.answer_matches = lambda *a, **k: True
     compare.scalar_close = lambda *a, **k: True
 except Exception:

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from calcgrade.grader import cli
-from calcgrade.grader.compare import answer_matches
+from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.derivative import _CATALOG, RULES, _buggy_derivative

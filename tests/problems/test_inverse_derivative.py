@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from calcgrade.grader.cli import main
-from calcgrade.grader.compare import answer_matches
+from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.inverse_derivative import KINDS

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from calcgrade.grader.compare import answer_matches
+from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calcgrade.grader.compare import answer_matches
+from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from calcgrade.grader.cli import main
-from calcgrade.grader.compare import answer_matches
+from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator

@@ -78,7 +78,7 @@ def test_largest_probability_only_when_the_label_is_not_the_top_class():
 
 
 def test_every_part_a_mistake_changes_is_wrong_on_the_hand_example():
-    from calcgrade.grader.compare import answer_matches
+    from calcgrade.core.answers import answer_matches
     params = family.validate(HAND)
     reference = family.solve(params)
     for mistake_id, buggy in family.diagnose(params).items():

@@ -43,12 +43,24 @@ def test_plain_values_come_back_as_data(value, expected):
 def test_sympy_expressions_become_python_syntax_text():
     x, y = sympy.symbols("x y")
     assert to_plain(sympy.diff(x**3 * sympy.exp(x), x)) == "x**3*exp(x) + 3*x**2*exp(x)"
-    assert to_plain(sympy.sqrt(2)) == "sqrt(2)"
+    assert to_plain(sympy.sqrt(2)) == pytest.approx(2 ** 0.5)  # exact constants: evaluated here
+    assert to_plain([2 * sympy.E, sympy.Rational(7, 3)]) == pytest.approx([2 * np.e, 7 / 3])
+    assert to_plain(sympy.Matrix([[1, sympy.sqrt(2) / 2]]))[0] == pytest.approx([1, 2 ** -0.5])
+    assert to_plain(sympy.sqrt(-2)) == {MARKER: COMPLEX, "real": 0.0, "imag": pytest.approx(2 ** 0.5)}
     assert to_plain(sympy.log(x) + y) == "y + log(x)"
     assert to_plain([x**2, 2 * x]) == ["x**2", "2*x"]
     assert to_plain(np.array([x, 2 * x], dtype=object)) == ["x", "2*x"]
     f = sympy.Function("f")
     assert to_plain(f(x)) == "f(x)"
+
+
+def test_functions_become_function_markers():
+    assert to_plain(lambda z: z)[MARKER] == "function"
+    assert to_plain(np.sin)[MARKER] == "function"
+
+    def f(z):
+        return z
+    assert to_plain([f])[0] == {MARKER: "function", "type": "function"}
 
 
 def test_non_finite_and_complex_values_become_markers():
@@ -113,7 +125,7 @@ class NumpyFloatChild(np.float64):
 
 @pytest.mark.parametrize("value", [
     Liar(), FloatChild(2.0), ListChild([1.0]), DictChild(a=1), NumpyFloatChild(1.0),
-    {1, 2}, frozenset(), b"bytes", lambda z: z, np, object(), type, np.datetime64("2024-01-01"),
+    {1, 2}, frozenset(), b"bytes", np, object(), type, np.datetime64("2024-01-01"),
     np.array([np.datetime64("2024-01-01")]),
 ])
 def test_objects_of_unknown_types_never_become_numbers(value):

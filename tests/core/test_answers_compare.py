@@ -6,15 +6,16 @@ import math
 
 import pytest
 
-from calcgrade.grader.compare import answer_matches, expressions_equivalent, normalize_label
+from calcgrade.core.answers import answer_matches, expressions_equivalent
+from calcgrade.core.reading import Unreadable, read_label
 from calcgrade.problems.family import AnswerSpec
 
 SCALAR = AnswerSpec("scalar", "a value")
 
 
 @pytest.mark.parametrize("value, ok", [
-    (1.0005, True), (1.002, False), (1, True), (True, False), ("1.0", False),
-    (math.nan, False), (math.inf, False), (None, False), ([1.0], False),
+    (1.0005, True), (1.002, False), (1, True), (True, False), ("1.0", True), ("one", False),
+    (math.nan, False), (math.inf, False), (None, False), ([1.0], True), ([1.0, 1.0], False),
 ])
 def test_scalar(value, ok):
     assert answer_matches(SCALAR, value, 1.0) is ok
@@ -29,18 +30,22 @@ def test_vectors_matrices_and_iterates_need_the_shape():
     vector = AnswerSpec("vector", "v")
     assert answer_matches(vector, [1, 2.0005], [1.0, 2.0])
     assert not answer_matches(vector, [1, 2, 3], [1.0, 2.0])
-    assert not answer_matches(vector, [[1, 2]], [1.0, 2.0])
+    assert answer_matches(vector, [[1, 2]], [1.0, 2.0])  # a row vector
+    assert answer_matches(vector, [[1], [2]], [1.0, 2.0])  # a column vector
+    assert not answer_matches(vector, [[1, 2], [3, 4]], [1.0, 2.0])
     iterates = AnswerSpec("iterates", "path")
     assert answer_matches(iterates, [[0.1447], [0.1735]], [[0.144744], [0.173509]])
-    assert not answer_matches(iterates, [0.1447, 0.1735], [[0.144744], [0.173509]])
+    assert answer_matches(iterates, [0.1447, 0.1735], [[0.144744], [0.173509]])  # 1-D: flat is fine
+    assert not answer_matches(iterates, [0.1447, 0.1745], [[0.144744], [0.173509]])
 
 
 def test_labels_fold_case_spaces_and_synonyms():
     spec = AnswerSpec("label", "kind", labels=("minimum", "saddle"), synonyms={"min": "minimum"})
-    assert normalize_label("  Minimum ", spec) == "minimum"
+    assert read_label("  Minimum ", {"kind": "label", "labels": spec.labels}) == "minimum"
     assert answer_matches(spec, "MIN", "minimum")
     assert not answer_matches(spec, "maximum", "minimum")
-    assert normalize_label(3, spec) is None
+    with pytest.raises(Unreadable):
+        read_label(3, {"kind": "label", "labels": spec.labels})
 
 
 @pytest.mark.parametrize("student, reference, expected", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calcgrade.grader.scoring import FORMAT_ERROR, MISSING, REVIEW, score_value
+from calcgrade.core.answers import FORMAT_ERROR, MISSING, REVIEW, CarriedSteps, score_value
 from calcgrade.problems.family import AnswerSpec
 
 SCALAR = AnswerSpec("scalar", "v")
@@ -16,7 +16,7 @@ EXPRESSION = AnswerSpec("expression", "f'", variables=("x",))
 
 @pytest.mark.parametrize("value, status", [
     ({"$marker": "unanswered"}, MISSING), ({"$marker": "missing"}, MISSING),
-    (None, FORMAT_ERROR), ("2.0", FORMAT_ERROR), (True, FORMAT_ERROR),
+    (None, FORMAT_ERROR), ("two", FORMAT_ERROR), (True, FORMAT_ERROR), ("1e999", FORMAT_ERROR),
     ({"$marker": "unconvertible", "type": "Foo"}, FORMAT_ERROR), ({"$marker": "nan"}, FORMAT_ERROR),
 ])
 def test_scalar_format_errors(value, status):
@@ -43,7 +43,7 @@ def test_iterates_carry_the_error_forward():
     carried = [[2.0], [3.5], [4.5]]  # the reference step applied to the student's own points
     without = score_value(ITERATES, student, reference)
     assert without.fraction == 0
-    slip = score_value(ITERATES, student, reference, carried=carried)
+    slip = score_value(ITERATES, student, reference, carried=CarriedSteps(carried, [False] * 3))
     assert slip.fraction == pytest.approx(2 / 3) and slip.first_wrong == 0
     assert "step 1" in slip.detail
 
@@ -51,7 +51,7 @@ def test_iterates_carry_the_error_forward():
 def test_no_carried_credit_from_a_stationary_point():
     reference = [[2.0], [3.0], [4.0]]
     verdict = score_value(ITERATES, [[9.0], [9.0], [9.0]], reference,
-                          carried=[[2.0], [9.0], [9.0]], stationary=[False, True, True])
+                          carried=CarriedSteps([[2.0], [9.0], [9.0]], [False, True, True]))
     assert verdict.fraction == 0
 
 
@@ -60,7 +60,8 @@ def test_labels_and_expressions():
     assert score_value(LABEL, "bowl", "minimum").status == FORMAT_ERROR
     assert score_value(EXPRESSION, "x*e^x + e^x", "(x + 1)*exp(x)").fraction == 1
     assert score_value(EXPRESSION, "x^2 +", "x").status == FORMAT_ERROR
-    assert score_value(EXPRESSION, 3, "x").status == FORMAT_ERROR
+    assert score_value(EXPRESSION, 3, "3").fraction == 1  # a number is a constant expression
+    assert score_value(EXPRESSION, [3], "x").status == FORMAT_ERROR
     assert score_value(EXPRESSION, "2*log(x - x)", "log(x - x)").status == REVIEW
 
 
@@ -73,7 +74,7 @@ def test_label_lists_earn_credit_per_entry():
     assert half.fraction == 0.5 and half.first_wrong == 1
     assert score_value(LABELS, ["corner"], ["corner", "cusp"]).status == FORMAT_ERROR
     assert score_value(LABELS, ["corner", "bump"], ["corner", "cusp"]).status == FORMAT_ERROR
-    assert score_value(LABELS, "corner", ["corner"]).status == FORMAT_ERROR
+    assert score_value(LABELS, "corner", ["corner"]).fraction == 1  # one label for a list of one
 
 
 def test_an_answer_expected_empty_is_right_only_when_empty():
