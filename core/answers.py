@@ -288,13 +288,23 @@ def function_inputs(spec: AnswerSpec, reference: Any) -> list[dict]:
             for point in equivalence.sample_points(tree, tuple(spec.variables))]
 
 
+@dataclass(frozen=True)
+class Calls:
+    """An answer written as a function, called in the sandbox: the inputs the grader
+    chose (:func:`function_inputs` of the right answer) and what came back for each."""
+
+    inputs: list
+    outputs: list
+
+
 def _expression_same(spec: AnswerSpec, answer: Reading, reference: Any, calls: Any) -> bool | None:
     truth = expression_tree(reference, spec.variables)
     if answer.form == "function":
-        if not isinstance(calls, list):
+        if not isinstance(calls, Calls) or not isinstance(calls.outputs, list) \
+                or len(calls.outputs) != len(calls.inputs):
             return False
-        points = equivalence.sample_points(truth, tuple(spec.variables))
-        return equivalence.values_equivalent(calls, truth, points, spec.rtol, spec.atol)
+        points = [dict(zip(spec.variables, case["args"])) for case in calls.inputs]
+        return equivalence.values_equivalent(calls.outputs, truth, points, spec.rtol, spec.atol)
     student = expression_tree(answer.value, spec.variables)
     return equivalence.expressions_equivalent(student, truth, tuple(spec.variables),
                                               spec.rtol, spec.atol)
@@ -331,7 +341,8 @@ def score(spec: AnswerSpec, answer: Reading, reference: Any, *, carried=None,
                            note=answer.note)
         verdict = Verdict(1.0 if same else 0.0, CORRECT if same else WRONG)
     elif kind == "function":
-        verdict = _score_function(spec, calls, reference)
+        verdict = _score_function(spec, calls.outputs if isinstance(calls, Calls) else calls,
+                                  reference)
     else:
         raise ValueError(f"cannot score answers of kind {kind!r}")
     notes = "; ".join(n for n in (answer.note, verdict.note) if n)

@@ -142,6 +142,9 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
         else:
             read_as[name] = answer
 
+    calls = {name: kinds.Calls(kinds.function_inputs(specs[name], reference[name]), outputs)
+             if specs[name].kind == "expression" else outputs
+             for name, outputs in calls.items() if name in specs}
     canonical = {name: answer.value for name, answer in read_as.items()}
     pairings = _pairings(specs, read_as, reference)
     for name, answer in read_as.items():
