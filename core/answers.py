@@ -51,6 +51,10 @@ class AnswerSpec:
                "atol": self.atol}
         if self.labels:
             out["labels"] = list(self.labels)
+        if self.unordered:
+            out["unordered"] = True
+        if self.pairs_with:
+            out["pairs_with"] = self.pairs_with
         return out
 
 
@@ -60,7 +64,8 @@ class CarriedSteps:
 
     ``expected[k]`` is the reference step applied to the student's point k−1 (the given
     start for k = 0), or None where it cannot be computed; ``stationary[k]`` says that
-    point was already stationary, so step k earns no carried-forward credit.
+    point was already stationary (its gradient zero within tolerance) and the student did
+    not reach it by a correct step, so step k earns no carried-forward credit.
     """
 
     expected: list
@@ -213,8 +218,11 @@ ORDER_NOTE = "the order of the entries does not matter here"
 
 def _score_entries(spec: AnswerSpec, values: list, reference: list,
                    same: Callable[[Any, Any], bool], pairing: list | None = None) -> Verdict:
-    """Credit per entry, positionally or (``unordered`` / a pairing) as a matching."""
-    if pairing is None and spec.unordered:
+    """Credit per entry, positionally or (``unordered`` / a pairing) as a matching.
+
+    The labels of a pair are never matched among themselves (swapped labels would pass):
+    they follow the pairing found on the numbers' side, or their positions."""
+    if pairing is None and spec.unordered and not (spec.pairs_with and spec.kind == "labels"):
         pairing = match_unordered(values, reference, same)
     if pairing is not None:
         flags = [j is not None and same(v, reference[j]) for v, j in zip(values, pairing)]

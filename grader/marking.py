@@ -178,7 +178,7 @@ def _pairings(specs, read_as, reference) -> dict[str, list]:
     pairings: dict[str, list] = {}
     for name, spec in specs.items():
         partner = spec.pairs_with
-        if not (spec.unordered and partner and name in read_as):
+        if not (spec.unordered and partner and name in read_as) or spec.kind == "labels":
             continue
         pairing = kinds.match_unordered(
             _entries(read_as[name].value), _entries(reference[name]),

@@ -165,9 +165,14 @@ class ConcavityFamily(Family):
     options = (
         OptionSpec("kind", "any", "the function: " + ", ".join(KINDS), choices=("any",) + KINDS),
     )
+    # The inflection points are a set, listed ascending by convention. The concavity labels
+    # are not: the k-th label is the concavity on the k-th interval from the left, so its
+    # position is what says where f is concave up or down (n points make n + 1 intervals,
+    # nothing to pair them with).
     answers = {
         "second_derivative": AnswerSpec("expression", "f″(x)", variables=("x",)),
-        "inflection_points": AnswerSpec("vector", "the x where f″ changes sign, ascending"),
+        "inflection_points": AnswerSpec("vector", "the x where f″ changes sign, ascending",
+                                        unordered=True),
         "concavity": AnswerSpec("labels", "one label per interval between consecutive inflection "
                                 "points, left to right", labels=sol.LABELS, synonyms=SYNONYMS),
     }

@@ -99,10 +99,13 @@ class CriticalPoints1DFamily(Family):
     options = (
         OptionSpec("degree", "any", "the degree of f (3, 4, 5 or 'any')", choices=("any", 3, 4, 5)),
     )
+    # The points are a set, listed ascending by convention, and each label belongs to its
+    # point: what is graded is the set of (point, label) pairs, in any order.
     answers = {
-        "points": AnswerSpec("vector", "the stationary points (f′(x) = 0), ascending"),
+        "points": AnswerSpec("vector", "the stationary points (f′(x) = 0), ascending",
+                             unordered=True, pairs_with="labels"),
         "labels": AnswerSpec("labels", "the classification of each stationary point, in the same order",
-                             labels=cp.LABELS, synonyms=SYNONYMS),
+                             labels=cp.LABELS, synonyms=SYNONYMS, unordered=True, pairs_with="points"),
     }
 
     def mistakes(self):

@@ -273,47 +273,126 @@ def require_finite(name: str, family: str, *values: float) -> None:
             raise ParamsError(f"{family}: {name} is not defined there (the value is {value})")
 
 
-def is_point(value: Any, length: int) -> bool:
-    """A list of ``length`` finite numbers."""
-    return (isinstance(value, list) and len(value) == length and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+def as_point(value: Any, length: int) -> list[float] | None:
+    """``value`` as a list of ``length`` finite numbers, or None; in 1-D a bare number is a point.
+
+    >>> as_point([1, 2.5], 2), as_point(3, 1), as_point([1, "x"], 2)
+    ([1.0, 2.5], [3.0], None)
+    """
+    if length == 1 and _is_number(value):
+        value = [value]
+    if not (isinstance(value, list) and len(value) == length and all(_is_number(v) for v in value)):
+        return None
+    return [float(v) for v in value]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _largest(values) -> float:
+    """max |v| over ``values`` (the ∞-norm); nan when some entry is not finite."""
+    values = [abs(float(v)) for v in values]
+    return max(values) if all(math.isfinite(v) for v in values) else math.nan
+
+
+def stationary_test(start: list, gradient: Callable[[list], Any],
+                    spec: AnswerSpec) -> Callable[[list], bool]:
+    """Whether a point is stationary: its ``gradient`` is zero within tolerance.
+
+    ``gradient`` is the quantity whose vanishing makes a point stationary (∇f when
+    minimising f, f itself for Newton's root finding, the cost gradient for a regression).
+    It counts as zero when every entry is at most ``spec.rtol · g0`` in size, g0 being the
+    largest entry of ``gradient(start)`` in size: the answer's relative tolerance on the
+    problem's own scale, so that scaling f changes nothing. With the default rtol = 1e-3 a
+    point is stationary once its gradient has shrunk a thousandfold from the start (for a
+    quadratic: once it is a thousand times closer to the minimiser than the start was).
+    Only when the start itself is stationary (g0 = 0) is the bound ``spec.atol``. A
+    gradient that cannot be computed is not zero.
+
+    >>> spec = AnswerSpec("iterates", "x")
+    >>> stationary = stationary_test([3.0], lambda p: [2 * p[0] - 4], spec)   # f = (x − 2)², g0 = 2
+    >>> stationary([2.0]), stationary([2.0009]), stationary([2.0011])
+    (True, True, False)
+    """
+    try:
+        with np.errstate(all="ignore"):
+            scale = _largest(gradient(list(start)))
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+        scale = math.nan
+    bound = spec.rtol * scale if math.isfinite(scale) and scale > 0 else spec.atol
+
+    def stationary(point: list) -> bool:
+        try:
+            with np.errstate(all="ignore"):
+                size = _largest(gradient(list(point)))
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+            return False
+        return size <= bound  # False for nan
+    return stationary
+
+
+def close_to(value: Any, expected: list | None, spec: AnswerSpec) -> bool:
+    """Whether the point ``value`` matches ``expected`` entry by entry within the spec's tolerance.
+
+    >>> close_to([1.0004], [1.0], AnswerSpec("iterates", "x")), close_to(None, [1.0], AnswerSpec("iterates", "x"))
+    (True, False)
+    """
+    return (value is not None and expected is not None and len(value) == len(expected) and all(
+        abs(v - e) <= spec.atol + spec.rtol * abs(e) for v, e in zip(value, expected)))
 
 
 def carry_steps(start: list, points: Any, step: Callable[[list], list], spec: AnswerSpec,
+                gradient: Callable[[list], Any],
                 value_at: Callable[[list], list] | None = None) -> CarriedSteps | None:
     """Apply ``step`` to ``start`` and to each of the student's ``points`` but the last.
 
-    A point is stationary when ``step`` leaves it unchanged within the answer's tolerance.
-    With ``value_at``, ``expected[k]`` is ``value_at(input k)`` instead of the next point
-    (e.g. the gradient at each iterate before its step).
+    Carried-forward credit is refused at step k when the student's point k−1 is
+    stationary — ``gradient`` vanishes there within tolerance (:func:`stationary_test`:
+    every entry at most ``rtol`` times the largest entry of the gradient at the start) —
+    and the student did not reach that point by a correct step (the step from
+    the previous point, itself not refused). So a student who types the minimiser
+    collects nothing from it, while one who slipped and then converges keeps every
+    correct step; a point merely close to convergence, whose step is small, is not
+    stationary. With ``value_at``, ``expected[k]`` is ``value_at(input k)`` instead of
+    the next point (e.g. the gradient at each iterate before its step).
 
     >>> spec = AnswerSpec("iterates", "x")
-    >>> carried = carry_steps([1.0], [[0.5], [0.0]], lambda p: [p[0] / 2], spec)
+    >>> halve, g = (lambda p: [p[0] / 2]), (lambda p: [p[0]])      # f = x²/2, α = 1/2
+    >>> carried = carry_steps([1.0], [[0.5], [0.0]], halve, spec, gradient=g)
     >>> carried.expected, carried.stationary
     ([[0.5], [0.25]], [False, False])
+    >>> carry_steps([1.0], [[0.0], [0.0]], halve, spec, gradient=g).stationary   # typed the minimiser
+    [False, True]
+    >>> carry_steps([1.0], [[0.0], [0.0]], lambda p: [0.0], spec, gradient=g).stationary  # reached it
+    [False, False]
     """
     if not isinstance(points, list) or not points:
         return None
-    inputs = [list(start)] + list(points[:-1])
+    n = len(start)
+    stationary_at = stationary_test(start, gradient, spec)
     expected, stationary = [], []
-    for k, point in enumerate(inputs):
-        if k and not is_point(point, len(start)):
+    reached = True  # the start is given
+    for k, given in enumerate([list(start)] + list(points[:-1])):
+        point = as_point(given, n)
+        if point is None:
             expected.append(None)
             stationary.append(False)
+            reached = False
             continue
-        try:
-            with np.errstate(all="ignore"):
-                after = [float(v) for v in step(point)]
-                wanted = [float(v) for v in value_at(point)] if value_at else after
-        except (ArithmeticError, ValueError, np.linalg.LinAlgError):
-            expected.append(None)
-            stationary.append(False)
-            continue
-        if not all(math.isfinite(v) for v in wanted):
-            expected.append(None)
-            stationary.append(False)
-            continue
-        expected.append(wanted)
-        stationary.append(k > 0 and all(
-            abs(a - b) <= spec.atol + spec.rtol * abs(b) for a, b in zip(after, point)))
+        after = _finite_values(step, point)
+        expected.append(_finite_values(value_at, point) if value_at else after)
+        refused = k > 0 and not reached and stationary_at(point)
+        stationary.append(refused)
+        reached = not refused and close_to(as_point(points[k], n), after, spec)
     return CarriedSteps(expected, stationary)
+
+
+def _finite_values(function: Callable[[list], Any], point: list) -> list[float] | None:
+    """``function(point)`` as a list of floats, or None when it fails or is not finite."""
+    try:
+        with np.errstate(all="ignore"):
+            values = [float(v) for v in function(point)]
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+        return None
+    return values if all(math.isfinite(v) for v in values) else None

@@ -57,10 +57,6 @@ def _diagonal_as_eigenvalues(params):
     return st.from_eigenvalues(sorted(float(matrix[i][i]) for i in range(n)))
 
 
-def _descending(params):
-    return {"eigenvalues": _solved(params)["eigenvalues"][::-1]}
-
-
 class GDStabilityFamily(Family):
     name = "gd_stability"
     topic = "gradient descent: step size and conditioning"
@@ -77,7 +73,8 @@ class GDStabilityFamily(Family):
         "max_rate": AnswerSpec("scalar", "the largest stable learning rate 2/λmax (GD converges for α below it)"),
         "best_rate": AnswerSpec("scalar", "the learning rate 2/(λmax + λmin) that minimizes the convergence factor"),
         "factor": AnswerSpec("scalar", "the convergence factor (κ − 1)/(κ + 1) at the best rate, κ = λmax/λmin"),
-        "eigenvalues": AnswerSpec("vector", "the eigenvalues of A, ascending"),
+        # a multiset, listed ascending by convention
+        "eigenvalues": AnswerSpec("vector", "the eigenvalues of A, ascending", unordered=True),
     }
 
     def mistakes(self):
@@ -97,8 +94,6 @@ class GDStabilityFamily(Family):
             Mistake("gd_stability.diagonal_as_eigenvalues",
                     "the diagonal entries of A are its eigenvalues only when A is diagonal: "
                     "solve det(A − λI) = 0", _diagonal_as_eigenvalues),
-            Mistake("gd_stability.eigenvalues_descending",
-                    "list the eigenvalues in ascending order, smallest first", _descending),
         )
 
     def check(self, params):

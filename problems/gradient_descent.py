@@ -338,14 +338,16 @@ class GradientDescentFamily(Family):
 
     def carry_forward(self, params, name, answers, spec):
         """Both answers follow the student's own iterates: the gradient at, and the step
-        from, each of them."""
+        from, each of them. A point of the student's is stationary when ∇f vanishes there
+        within tolerance (:func:`~calcgrade.problems.family.stationary_test`), whatever
+        the size of the step."""
         gradient = _gradient_function(params["f"], tuple(params["vars"]))
         lr = params["lr"]
 
         def step(point):
             return [p - lr * g for p, g in zip(point, gradient(point))]
 
-        return carry_steps(params["x0"], answers.get("iterates"), step, spec,
+        return carry_steps(params["x0"], answers.get("iterates"), step, spec, gradient=gradient,
                            value_at=gradient if name == "gradients" else None)
 
     def context(self, params):

@@ -199,14 +199,17 @@ class LinearRegressionGDFamily(Family):
         return copy_answers(_SOLVED[key])
 
     def carry_forward(self, params, name, answers, spec):
-        """Each step from the student's own previous [w..., b]."""
+        """Each step from the student's own previous [w..., b]; a point is stationary when
+        the gradient of J vanishes there within tolerance."""
         A, y = lr_solver.design(params["X"]), np.asarray(params["y"], dtype=float)
 
-        def step(point):
-            theta = np.asarray(point, dtype=float)
-            return (theta - params["lr"] * lr_solver.theta_gradient(A, y, theta, params["scaling"])).tolist()
+        def gradient(point):
+            return lr_solver.theta_gradient(A, y, np.asarray(point, dtype=float), params["scaling"])
 
-        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec)
+        def step(point):
+            return (np.asarray(point, dtype=float) - params["lr"] * gradient(point)).tolist()
+
+        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec, gradient=gradient)
 
     def context(self, params):
         n = len(params["X"][0])

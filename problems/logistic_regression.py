@@ -227,13 +227,17 @@ class LogisticRegressionFamily(Family):
         return copy_answers(_SOLVED[key])
 
     def carry_forward(self, params, name, answers, spec):
-        """Each gradient step from the student's own previous [w..., b]."""
+        """Each gradient step from the student's own previous [w..., b]; a point is
+        stationary when the gradient of J vanishes there within tolerance."""
         rows, y, _ = _start(params)
 
-        def step(point):
-            return [t - params["lr"] * g for t, g in zip(point, lg.theta_gradient(rows, y, point))]
+        def gradient(point):
+            return lg.theta_gradient(rows, y, point)
 
-        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec)
+        def step(point):
+            return [t - params["lr"] * g for t, g in zip(point, gradient(point))]
+
+        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec, gradient=gradient)
 
     def context(self, params):
         n = len(params["X"][0])

@@ -331,14 +331,28 @@ class NewtonFamily(Family):
                                         params["steps"], params["goal"])}
 
     def carry_forward(self, params, name, answers, spec):
+        """Each Newton step from the student's own previous point. A point is stationary
+        when what Newton drives to zero vanishes there: f itself for a root (or f′, where
+        the step x − f/f′ is undefined), ∇f for a minimum."""
         d = nt.derivatives(_expr(params), tuple(params["vars"]))
-        step = nt.STEPS[params["goal"]]
+        goal = params["goal"]
+        step = nt.STEPS[goal]
 
         def after(point):
             here = np.asarray(point, dtype=float)
             return here - step(d, here)
 
-        return carry_steps(params["x0"], answers.get(name), after, spec)
+        def residual(point):
+            here = np.asarray(point, dtype=float)
+            if goal == "minimize":
+                return d.gradient(here)
+            try:
+                nt.root_step(d, here)
+            except nt.Singular:
+                return [0.0]  # f′(x) = 0: no Newton step leads on from here
+            return [d.value(here)]
+
+        return carry_steps(params["x0"], answers.get(name), after, spec, gradient=residual)
 
     def context(self, params):
         variables = params["vars"]

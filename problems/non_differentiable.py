@@ -172,11 +172,16 @@ class NonDifferentiableFamily(Family):
         OptionSpec("function", "any", "the kind of function: " + ", ".join(SHAPES),
                    choices=("any",) + SHAPES),
     )
+    # The points are a set, listed ascending by convention, and each kind belongs to its point:
+    # what is graded is the set of (point, kind) pairs, in any order. The subdifferential is
+    # an interval, a set too: its ends low ≤ high name it whichever comes first.
     answers = {
-        "points": AnswerSpec("vector", "the points where f is not differentiable, ascending"),
+        "points": AnswerSpec("vector", "the points where f is not differentiable, ascending",
+                             unordered=True, pairs_with="kinds"),
         "kinds": AnswerSpec("labels", "what happens at each point, in the same order", labels=nd.KINDS,
-                            synonyms=SYNONYMS),
-        "subgradient": AnswerSpec("vector", "[low, high]: the subdifferential at the ReLU's kink"),
+                            synonyms=SYNONYMS, unordered=True, pairs_with="points"),
+        "subgradient": AnswerSpec("vector", "[low, high]: the subdifferential at the ReLU's kink",
+                                  unordered=True),
     }
 
     def answer_names(self, params):

@@ -18,7 +18,7 @@ import numpy as np
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
-                                       ParamSpec, Reject, is_point)
+                                       ParamSpec, Reject, as_point, close_to, stationary_test)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimizers as op
 from calcgrade.core.expr import latex_matrix
@@ -215,25 +215,29 @@ class OptimizersFamily(Family):
 
     def carry_forward(self, params, name, answers, spec):
         """Each step from the student's previous point, with the state rebuilt along the
-        student's own points (the state depends only on the points it has visited)."""
+        student's own points (the state depends only on the points it has visited). A
+        point is stationary when ∇f = Aθ − b vanishes there within tolerance."""
         points = answers.get("iterates")
         if name != "iterates" or not isinstance(points, list) or not points:
             return None
         settings = _settings(params)
         start = [float(v) for v in params["x0"]]
+        stationary_at = stationary_test(start, lambda theta: op.gradient(params["A"], params["b"], theta), spec)
         state = op.initial_state(settings, len(start))
         expected, stationary = [], []
-        lost = False
-        for k, point in enumerate([start] + list(points[:-1])):
-            if lost or (k and not is_point(point, len(start))):
+        lost, reached = False, True
+        for k, given in enumerate([start] + list(points[:-1])):
+            point = as_point(given, len(start))
+            if lost or point is None:
                 lost = True
                 expected.append(None)
                 stationary.append(False)
                 continue
-            after, state = op.step(settings, params["A"], params["b"], [float(v) for v in point], state, k + 1)
+            after, state = op.step(settings, params["A"], params["b"], point, state, k + 1)
             expected.append(after)
-            stationary.append(k > 0 and all(
-                abs(a - b) <= spec.atol + spec.rtol * abs(b) for a, b in zip(after, point)))
+            refused = k > 0 and not reached and stationary_at(point)  # as carry_steps decides
+            stationary.append(refused)
+            reached = not refused and close_to(as_point(points[k], len(start)), after, spec)
         return CarriedSteps(expected, stationary)
 
     def context(self, params):

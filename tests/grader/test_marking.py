@@ -86,3 +86,26 @@ def test_a_format_error_says_what_was_found_and_how_to_write_it():
     assert marks["value"].status == "format_error"
     assert "expected a number, found a list of 2 numbers" in feedback.lower()
     assert "write it like q1_value = " in feedback
+
+
+CRITICAL = problem_of("critical_points_1d", '{ f = "x^3 - 3*x" }')  # -1: maximum, 1: minimum
+
+
+def test_points_and_their_labels_are_matched_as_pairs_in_any_order():
+    marks = marks_of(CRITICAL, {"points": [1, -1], "labels": ["local minimum", "local maximum"]})
+    assert [m.status for m in marks.values()] == ["correct", "correct"]
+    assert "order" in marks["points"].feedback
+    swapped = marks_of(CRITICAL, {"points": [1, -1], "labels": ["local maximum", "local minimum"]})
+    assert swapped["points"].status == "correct" and swapped["labels"].status == "wrong"
+    alone = marks_of(CRITICAL, {"points": "?", "labels": ["local minimum", "local maximum"]})
+    assert alone["labels"].status == "wrong"  # without points, labels are read in the stated order
+
+
+def test_eigenvalues_in_another_order_earn_full_credit():
+    hessian = problem_of("hessian", '{ f = "x^2 + 3*y^2 + x*y", vars = ["x", "y"], point = [0, 0] }')
+    specs = hessian.answer_specs(hessian.params)
+    reference = hessian.family_object().solve(hessian.params)
+    answers = {name: reference[name] for name in specs}
+    answers["eigenvalues"] = list(reversed(reference["eigenvalues"]))
+    marks = marks_of(hessian, answers)
+    assert all(m.status == "correct" for m in marks.values())

@@ -89,3 +89,74 @@ def test_describe_lists_params_answers_and_mistakes(family):
 
 def test_every_family_is_registered():
     assert [f.name for f in all_families()] == family_names()
+
+
+# order that carries no meaning ------------------------------------------------------------
+# Every answer whose order is a convention (a set listed ascending), with its partner when its
+# entries pair with another answer's. Every answer not listed keeps its order: iterates,
+# components in the order of the variables or parameters, values per example, class, node or
+# step, and concavity labels per interval from left to right. Change this table deliberately.
+ORDER_FREE = {
+    "concavity": {"inflection_points": ""},
+    "critical_points_1d": {"points": "labels", "labels": "points"},
+    "gd_stability": {"eigenvalues": ""},
+    "hessian": {"eigenvalues": ""},
+    "non_differentiable": {"points": "kinds", "kinds": "points", "subgradient": ""},
+}
+
+
+def test_order_free_answers_are_exactly_the_listed_ones(family):
+    declared = {name: spec.pairs_with for name, spec in family.answers.items() if spec.unordered}
+    assert declared == ORDER_FREE.get(family.name, {})
+    stray = {name: spec.pairs_with for name, spec in family.answers.items()
+             if spec.pairs_with and not spec.unordered}
+    assert not stray, "an answer that pairs with another is matched as pairs in any order"
+
+
+def test_paired_answers_name_each_other_and_have_the_same_length(family, variants):
+    for name, spec in family.answers.items():
+        if spec.pairs_with:
+            partner = family.answers[spec.pairs_with]
+            assert partner.pairs_with == name and {spec.kind, partner.kind} == {"vector", "labels"}
+    for params in variants[:50]:
+        answers = family.solve(params)
+        for name, spec in family.answer_specs(params).items():
+            if spec.pairs_with:
+                assert len(answers[name]) == len(answers[spec.pairs_with])
+
+
+def test_order_free_references_are_listed_ascending_as_the_statements_say(family, variants):
+    for params in variants:
+        answers = family.solve(params)
+        for name, spec in family.answer_specs(params).items():
+            if spec.unordered and spec.kind == "vector":
+                assert answers[name] == sorted(answers[name]), (params, name)
+
+
+def _in_any_order(specs: dict, name: str, given: dict, reference: dict) -> bool:
+    """Whether answer ``name`` of ``given`` matches the reference once order is ignored: sorted
+    numbers, or (point, label) pairs sorted by point; written here apart from the grader."""
+    spec = specs[name]
+    if not spec.unordered:
+        return answer_matches(spec, given[name], reference[name])
+    if not spec.pairs_with:
+        return len(given[name]) == len(reference[name]) and answer_matches(
+            spec, sorted(given[name]), sorted(reference[name]))
+    points, labels = (name, spec.pairs_with) if spec.kind == "vector" else (spec.pairs_with, name)
+    mine = sorted(zip(given[points], given[labels]))
+    truth = sorted(zip(reference[points], reference[labels]))
+    return len(mine) == len(truth) and answer_matches(
+        specs[points], [p for p, _ in mine], [p for p, _ in truth]) and [
+        label for _, label in mine] == [label for _, label in truth]
+
+
+def test_every_mistake_stays_distinguishable_when_order_is_ignored(family, variants):
+    """A mistake that only reorders an order-free answer would be right: none may."""
+    if family.name not in ORDER_FREE:
+        pytest.skip("no order-free answers")
+    for params in variants:
+        reference = json.loads(dumps(family.solve(params)))
+        specs = family.answer_specs(params)
+        for mistake_id, buggy in family.diagnose(params).items():
+            given = {**reference, **json.loads(dumps(buggy))}
+            assert any(not _in_any_order(specs, n, given, reference) for n in buggy), (mistake_id, params)
