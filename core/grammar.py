@@ -186,6 +186,7 @@ def split_word(word, variables):
     """
     if word in variables or word in FUNCTION_NAMES or word in CONSTANT_NAMES:
         return [word]
+    longest = max(map(len, (*variables, *FUNCTION_NAMES, *CONSTANT_NAMES)))
     best = {0: []}  # index -> fewest pieces reaching it
     for start in range(len(word)):
         if start not in best:
@@ -199,7 +200,7 @@ def split_word(word, variables):
             if after_function and (end not in best or len(best[end]) > len(pieces) + 1):
                 best[end] = pieces + [word[start:end]]
             continue
-        for end in range(len(word), start, -1):
+        for end in range(min(len(word), start + longest), start, -1):
             piece = word[start:end]
             if piece in variables or piece in FUNCTION_NAMES or piece in CONSTANT_NAMES:
                 if end not in best or len(best[end]) > len(pieces) + 1:
@@ -395,6 +396,8 @@ class _Parser:
         return inner
 
     def absolute(self, opening):
+        if self.tok.kind == "end":
+            raise self.error("a lone '|': write an absolute value as |x|", opening)
         self.open_bars += 1
         self.enter()
         inner = self.sum()
@@ -506,7 +509,9 @@ def read_with(text, variables, builder):
         raise GrammarError("the expression is empty")
     normalised, origins = normalise_with_origins(text)
     try:
-        return parse_with(normalised, variables, builder)
+        if not normalised.strip():
+            raise GrammarError("the expression is empty")
+        return _Parser(normalised, frozenset(variables), builder).parse()
     except GrammarError as error:
         if error.position is not None:
             error.position = origins[min(error.position, len(origins) - 1)]

@@ -141,8 +141,11 @@ def _map_characters(s, origins):
 class _Latex:
     """Read LaTeX math into plain notation; braces and brackets become parentheses."""
 
+    MAX_DEPTH = 80  # deeper groups are copied flat: the parser refuses such nesting anyway
+
     def __init__(self, s, origins, strict):
         self.s, self.origins, self.strict = s, origins, strict
+        self.depth = 0
 
     def convert(self):
         out, src, _ = self.span(0, None)
@@ -152,7 +155,15 @@ class _Latex:
         return self.origins[min(i, len(self.origins) - 1)] if self.origins else 0
 
     def span(self, i, closer):
+        self.depth += 1
+        try:
+            return self._span(i, closer)
+        finally:
+            self.depth -= 1
+
+    def _span(self, i, closer):
         s, out, src = self.s, [], []
+        flat = self.depth > self.MAX_DEPTH
 
         def emit(text, at):
             out.extend(text)
@@ -162,7 +173,10 @@ class _Latex:
             c = s[i]
             if closer is not None and c == closer:
                 return out, src, i + 1
-            if c in "{[":
+            if flat and c in "{[\\":
+                emit("(" if c in "{[" else c, i)
+                i += 1
+            elif c in "{[":
                 inner, inner_src, end = self.span(i + 1, "}" if c == "{" else "]")
                 emit("(", i)
                 out.extend(inner)
@@ -208,9 +222,18 @@ class _Latex:
 
     def argument(self, i):
         """A command's argument at ``i``: a braced group, a command or one character."""
+        self.depth += 1
+        try:
+            return self._argument(i)
+        finally:
+            self.depth -= 1
+
+    def _argument(self, i):
         i = self.skip_spaces(i)
-        if i < len(self.s) and self.s[i] == "{":
+        if i < len(self.s) and self.s[i] == "{" and self.depth <= self.MAX_DEPTH:
             return self.span(i + 1, "}")
+        if self.depth > self.MAX_DEPTH:
+            return [], [], i
         out, src = [], []
         if i < len(self.s) and self.s[i] == "\\":
 
