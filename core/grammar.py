@@ -75,7 +75,7 @@ class GrammarError(ValueError):
 
 
 class Token(NamedTuple):
-    kind: str  # num, name, op, lpar, rpar, bar, end
+    kind: str  # num, name, op, lpar, rpar, bar, comma, end
     text: str
     pos: int
 
@@ -89,7 +89,7 @@ class Operand(NamedTuple):
 
 _TOKEN = re.compile(
     r"(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(?P<name>[A-Za-z][A-Za-z0-9]*)"
-    r"|(?P<op>\*\*|[-+*/^])|(?P<lpar>\()|(?P<rpar>\))|(?P<bar>\|)"
+    r"|(?P<op>\*\*|[-+*/^])|(?P<lpar>\()|(?P<rpar>\))|(?P<bar>\|)|(?P<comma>,)"
 )
 _NUMBER = re.compile(r"([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?")
 

@@ -99,9 +99,12 @@ def _substitute(pattern, s, origins, replacement):
 
 
 def _strip_math_delimiters(s, origins):
+    if "$" in s:  # math mode delimiters, wherever they are
+        kept = [i for i, ch in enumerate(s) if ch != "$"]
+        return "".join(s[i] for i in kept), [origins[i] for i in kept], True
     stripped = s.strip()
     start = len(s) - len(s.lstrip())
-    for opening, closing in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+    for opening, closing in (("\\(", "\\)"), ("\\[", "\\]")):
         if (len(stripped) >= len(opening) + len(closing) and stripped.startswith(opening)
                 and stripped.endswith(closing)):
             begin, end = start + len(opening), start + len(stripped) - len(closing)

@@ -44,6 +44,9 @@ VARIABLES = ["x", "y"]
     ("f′(x) = 2x", "2x"),
     (r"f^{\prime}(x) = 2x", "2x"),
     (r"\frac{df}{dx} = 2x", "2x"),
+    ("d/dx f(x) = 2x", "2x"),
+    ("d²y/dx² = 2", "2"),
+    ("$x$ + 1", "x + 1"),
     # Unicode
     ("x − 1", "x - 1"),
     ("x – 1 — y", "x - 1 - y"),

@@ -118,6 +118,8 @@ def test_accepted_notation(text, expected):
     ("٣x", "unexpected character '٣'"),
     ("x" * 3000, "longer than 2000"),
     ("x & y", "unexpected character '&'"),
+    ("log(x, 2)", "log(...) takes one argument"),
+    ("x, y", "unexpected ','"),
     ("f(x)", "unknown name 'f'"),
 ])
 def test_refused_text_names_the_problem(text, fragment):
