@@ -108,6 +108,10 @@ def tokenize(text):
             break
         match = _TOKEN.match(text, pos)
         if not match:
+            command = re.match(r"\\[A-Za-z]+", text[pos:])
+            if command:
+                raise GrammarError(f"the LaTeX command {command.group()} is not understood here "
+                                   "(write the expression in plain notation, e.g. 3*x**2 + exp(x))", pos)
             raise GrammarError(f"unexpected character {text[pos]!r}", pos)
         kind = match.lastgroup
         token_text = match.group(kind)
@@ -254,8 +258,6 @@ class _Parser:
         if self.tok.kind == "end":
             raise self.error("the expression is empty")
         result = self.sum()
-        if self.tok.kind == "bar":
-            raise self.error("a '|' without its opening '|'")
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self.tok.text!r}")
         return result.node

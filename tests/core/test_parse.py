@@ -120,6 +120,7 @@ def test_accepted_notation(text, expected):
     ("x & y", "unexpected character '&'"),
     ("log(x, 2)", "log(...) takes one argument"),
     ("x, y", "unexpected ','"),
+    (r"x + \infty", r"the LaTeX command \infty is not understood"),
     ("f(x)", "unknown name 'f'"),
 ])
 def test_refused_text_names_the_problem(text, fragment):
