@@ -223,7 +223,7 @@ FUNCTIONS: dict[str, Callable] = {
     "Abs": np.abs,
 }
 
-MAX_INTEGER_POWER = 1000
+MAX_POWER_BITS = 4096  # the largest exact power of a number, in bits
 
 
 def as_expr(value) -> Expr:
@@ -347,8 +347,9 @@ def _is_integer(expr: Expr) -> bool:
 def power(base: Expr, exponent: Expr) -> Expr:
     """``base ** exponent`` with numbers folded where exact and cheap.
 
-    Integer powers of numbers are computed only up to ``MAX_INTEGER_POWER`` so that a
-    tower of exponents cannot exhaust memory; larger ones raise ``OverflowError``.
+    Integer powers of numbers are computed only while the result has at most
+    ``MAX_POWER_BITS`` bits, so that a tower of exponents cannot exhaust memory; larger
+    ones raise ``OverflowError``. A symbolic base takes any exponent (``(x - 1)**6000``).
 
     >>> str(power(Num(4), Num(Fraction(1, 2)))), str(power(E, Sym("x")))
     ('2', 'exp(x)')
@@ -363,8 +364,6 @@ def power(base: Expr, exponent: Expr) -> Expr:
         return fn("exp", exponent)
     if isinstance(base, Num) and isinstance(exponent, Num):
         return _power_numbers(base.value, exponent.value)
-    if isinstance(exponent, Num) and abs(exponent.value) > MAX_INTEGER_POWER:
-        raise OverflowError(f"exponent {exponent} is larger than {MAX_INTEGER_POWER}")
     if isinstance(base, Pow) and _is_integer(exponent):
         return power(base.base, mul(base.exp, exponent))
     if isinstance(base, Fn) and base.name == "exp" and _is_integer(exponent):
@@ -375,15 +374,14 @@ def power(base: Expr, exponent: Expr) -> Expr:
 
 
 def _power_numbers(base: Fraction, exponent: Fraction) -> Expr:
-    if abs(exponent) > MAX_INTEGER_POWER:
-        raise OverflowError(f"exponent {exponent} is larger than {MAX_INTEGER_POWER}")
     if base == 0 and exponent < 0:
         raise ZeroDivisionError("0 raised to a negative power")
     if exponent.denominator == 1:
-        if max(abs(base.numerator), base.denominator) > 1 and abs(exponent) > 64:
-            bits = abs(exponent) * max(abs(base.numerator), base.denominator).bit_length()
-            if bits > 4096:
-                raise OverflowError("the number is too large")
+        largest = max(abs(base.numerator), base.denominator)
+        if largest > 1 and abs(exponent) * (largest.bit_length() - 1) > MAX_POWER_BITS:
+            raise OverflowError("the number is too large")
+        if base in (0, 1, -1):
+            return Num(base if exponent.numerator % 2 or base != -1 else 1)
         return Num(Fraction(base) ** int(exponent))
     if base > 0:
         root = _exact_root(base, exponent.denominator)
@@ -696,7 +694,7 @@ def compile_numeric(expr: Expr) -> Callable[[dict], object]:
     1.0
     """
     if isinstance(expr, Num):
-        value = float(expr.value)
+        value = _to_float(expr.value)
         return lambda env: value
     if isinstance(expr, Const):
         value = Const.VALUES[expr.name]
@@ -727,7 +725,9 @@ def compile_numeric(expr: Expr) -> Callable[[dict], object]:
         if isinstance(expr.exp, Num):
             exponent = expr.exp.value
             if exponent.denominator == 1:
-                n = float(exponent)
+                n = _to_float(exponent)
+                if abs(n) > 2**53:  # the parity of so large an exponent is lost in a float
+                    n = math.copysign(math.inf, n)
                 return lambda env: np.power(np.asarray(base(env), dtype=_dtype(env)), n)
             if exponent.denominator % 2 == 1:  # odd roots are real for negative bases
                 p, q = exponent.numerator, exponent.denominator
@@ -751,9 +751,22 @@ def _dtype(env: dict):
 def _odd_root_power(value, p: int, q: int, env: dict):
     """``value ** (p/q)`` for odd ``q``: the real root for real inputs, as in calculus."""
     if _dtype(env) is complex:
-        return np.power(np.asarray(value, dtype=complex), p / q)
+        return np.power(np.asarray(value, dtype=complex), _to_float(Fraction(p, q)))
     value = np.asarray(value, dtype=float)
-    return np.power(np.sign(value) * np.abs(value) ** (1.0 / q), p)
+    root = np.sign(value) * np.abs(value) ** _to_float(Fraction(1, q))
+    return np.power(root, _to_float(p) if abs(p) > 2**53 else p)
+
+
+def _to_float(value: Number) -> float:
+    """``float(value)``, or an infinity of its sign when it is beyond the float range.
+
+    >>> _to_float(10**400), _to_float(Fraction(1, 3))
+    (inf, 0.3333333333333333)
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def evaluate(expr: Expr, env: dict) -> float:

@@ -1,13 +1,20 @@
 """Parse untrusted math text into an expression tree, never with ``eval``.
 
-A hand-written tokenizer and recursive-descent parser accept the notation students and
-textbooks use: ``+ - * / ^ **``, implicit multiplication (``3x^2``, ``2(x+1)``,
-``x y``), ``e^x``, ``ln``/``log`` (natural), ``sqrt`` and the functions the core knows.
-Only the given variables are allowed; anything else is an :class:`ExpressionError` that
-points at the offending character. Length, nesting depth and exponent size are limited.
+The notation is rewritten first (:mod:`calcgrade.core.notation`: LaTeX, Unicode, ``np.``
+prefixes, a left-hand side such as ``f'(x) =``), then read by the standard-library
+grammar in :mod:`calcgrade.core.grammar` (``+ - * / ^ **``, implicit multiplication,
+``|x|``, ``e^x``, ``ln``/``log`` (natural), ``sqrt``, ``cbrt``, functions with or without
+parentheses: ``sin 2x``, ``sin^2 x``), whose :class:`TreeBuilder` here makes the trees.
+The notebook's self-check runs the same grammar with a builder that builds nothing
+(:func:`expression_problem`), so both agree on what is readable: the tree builder never
+refuses anything the grammar accepted. Only the given variables are allowed; anything
+else is an :class:`ExpressionError` that points at the offending character of the text
+as typed. Length, nesting depth and the size of exact numbers are limited.
 
 >>> str(parse_expression("3x^2 + e^x", ["x"]))
 '3*x**2 + exp(x)'
+>>> str(parse_expression(r"f'(x) = \\frac{\\sin x}{2} + |x|", ["x"]))
+'0.5*sin(x) + Abs(x)'
 >>> parse_expression("__import__('os')", ["x"])
 Traceback (most recent call last):
 ...
@@ -16,230 +23,86 @@ calcgrade.core.errors.ExpressionError: unexpected character '_' at column 1: __i
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
-from calcgrade.core.errors import ExpressionError
 from calcgrade.core import expr as ex
-
-MAX_LENGTH = 2000
-MAX_DEPTH = 60
-
-FUNCTION_NAMES = {
-    "exp": "exp", "ln": "log", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan",
-    "asin": "asin", "arcsin": "asin", "acos": "acos", "arccos": "acos", "atan": "atan",
-    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "abs": "Abs",
-    "Abs": "Abs", "sqrt": "sqrt",
-}
-CONSTANT_NAMES = {"e": ex.E, "E": ex.E, "pi": ex.PI}
-ALLOWED_HELP = "numbers, + - * / ^, parentheses, exp ln log sqrt sin cos tan asin acos atan sinh cosh tanh abs, e, pi"
-
-
-class Token(NamedTuple):
-    kind: str  # num, name, op, lpar, rpar, end
-    text: str
-    pos: int
-
-
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z][A-Za-z0-9]*)"
-    r"|(?P<op>\*\*|[-+*/^])|(?P<lpar>\()|(?P<rpar>\)))"
+from calcgrade.core import grammar, notation
+from calcgrade.core.errors import ExpressionError
+from calcgrade.core.grammar import (  # noqa: F401  (re-exported)
+    CONSTANT_NAMES, FUNCTION_NAMES, MAX_DEPTH, MAX_LENGTH, MAX_NUMBER_BITS, expression_problem,
 )
 
+# the modules whose source, concatenated in this order, gives a notebook
+# ``normalise_notation`` and ``expression_problem`` without calcgrade
+SELFCHECK_MODULES = (notation, grammar)
 
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens; raise on any character outside the grammar."""
-    tokens, pos = [], 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            break
-        match = _TOKEN.match(text, pos)
-        if not match or match.end() == pos:
-            raise ExpressionError(f"unexpected character {text[pos]!r}", text, pos)
-        kind = match.lastgroup
-        start = match.start(kind)
-        token_text = match.group(kind)
-        tokens.append(Token(kind, "**" if token_text == "^" else token_text, start))
-        pos = match.end()
-    tokens.append(Token("end", "", len(text)))
-    return tokens
+_THIRD = ex.Num(Fraction(1, 3))
 
 
-class _Parser:
-    def __init__(self, text: str, variables: frozenset[str]):
-        self.text = text
-        self.variables = variables
-        self.tokens = self._split_names(tokenize(text))
-        self.i = 0
-        self.depth = 0
+class TreeBuilder:
+    """Builds :mod:`calcgrade.core.expr` trees for the grammar; never refuses.
 
-    # tokens --------------------------------------------------------------------------
-    def _split_names(self, tokens: list[Token]) -> list[Token]:
-        """``xy`` -> ``x y`` when every letter is a variable and the word is not a name."""
-        out = []
-        for token in tokens:
-            if (token.kind == "name" and token.text not in self.variables
-                    and token.text not in FUNCTION_NAMES and token.text not in CONSTANT_NAMES
-                    and len(token.text) > 1
-                    and all(ch in self.variables or ch in CONSTANT_NAMES for ch in token.text)):
-                out.extend(Token("name", ch, token.pos + k) for k, ch in enumerate(token.text))
-            else:
-                out.append(token)
-        return out
+    Simplification can meet a value it cannot fold (a division by an expression that
+    simplifies to 0, a power of a number too large to compute exactly); the node is then
+    kept as written, so it evaluates to inf or nan instead of stopping the parse.
+    """
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+    def number(self, value):
+        return ex.Num(value)
 
-    def error(self, message: str, token: Token | None = None) -> ExpressionError:
-        token = token or self.tok
-        return ExpressionError(message, self.text, token.pos)
+    def variable(self, name):
+        return ex.Sym(name)
 
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"the expression is nested more than {MAX_DEPTH} deep")
+    def constant(self, name):
+        return ex.E if name == "E" else ex.PI
 
-    # grammar -------------------------------------------------------------------------
-    #   sum     := product (('+'|'-') product)*
-    #   product := unary (('*'|'/')? unary)*          (juxtaposition multiplies)
-    #   unary   := ('+'|'-') unary | power
-    #   power   := atom ('**' unary)?                 (right associative)
-    #   atom    := number | name | name '(' sum ')' | '(' sum ')'
-    def parse(self) -> ex.Expr:
-        if self.tok.kind == "end":
-            raise self.error("the expression is empty")
-        result = self.sum()
-        if self.tok.kind != "end":
-            raise self.error(f"unexpected {self.tok.text!r}")
-        return result
+    def function(self, name, arg):
+        if name == "sqrt":
+            return self.power(arg, ex.HALF)
+        if name == "cbrt":
+            return self.power(arg, _THIRD)
+        return ex.fn(name, arg)
 
-    def sum(self) -> ex.Expr:
-        self.enter()
-        terms = [self.product()]
-        while self.tok.kind == "op" and self.tok.text in "+-":
-            sign = self.tok.text
-            self.i += 1
-            term = self.product()
-            terms.append(ex.neg(term) if sign == "-" else term)
-        self.depth -= 1
+    def add(self, terms):
         return ex.add(*terms)
 
-    def _starts_atom(self) -> bool:
-        return self.tok.kind in ("num", "name", "lpar")
+    def negate(self, a):
+        return self.multiply(ex.MINUS_ONE, a)
 
-    def product(self) -> ex.Expr:
-        result = self.unary()
-        while True:
-            if self.tok.kind == "op" and self.tok.text in ("*", "/"):
-                op = self.tok
-                self.i += 1
-                right = self.unary()
-                if op.text == "*":
-                    result = ex.mul(result, right)
-                else:
-                    if right == ex.ZERO:
-                        raise self.error("division by zero", op)
-                    result = self._safe(lambda: ex.mul(result, ex.power(right, ex.MINUS_ONE)), op)
-            elif self._starts_atom():
-                result = ex.mul(result, self.power())
-            else:
-                return result
-
-    def unary(self) -> ex.Expr:
-        if self.tok.kind == "op" and self.tok.text in "+-":
-            sign = self.tok.text
-            self.i += 1
-            self.enter()
-            operand = self.unary()
-            self.depth -= 1
-            return ex.neg(operand) if sign == "-" else operand
-        return self.power()
-
-    def power(self) -> ex.Expr:
-        base = self.atom()
-        if self.tok.kind == "op" and self.tok.text == "**":
-            op = self.tok
-            self.i += 1
-            self.enter()
-            exponent = self.unary()
-            self.depth -= 1
-            return self._safe(lambda: ex.power(base, exponent), op)
-        return base
-
-    def _safe(self, build, token: Token) -> ex.Expr:
+    def multiply(self, a, b):
         try:
-            return build()
-        except OverflowError:
-            raise self.error(f"the exponent is too large (at most {ex.MAX_INTEGER_POWER})", token) from None
-        except ZeroDivisionError:
-            raise self.error("division by zero", token) from None
+            return ex.mul(a, b)
+        except (ZeroDivisionError, OverflowError):
+            return ex.Mul((a, b))
 
-    def atom(self) -> ex.Expr:
-        token = self.tok
-        if token.kind == "num":
-            self.i += 1
-            return ex.Num(Fraction(token.text))
-        if token.kind == "lpar":
-            self.i += 1
-            inner = self.sum()
-            if self.tok.kind != "rpar":
-                raise self.error("missing ')'" if self.tok.kind == "end" else f"expected ')' but found {self.tok.text!r}")
-            self.i += 1
-            return inner
-        if token.kind == "name":
-            self.i += 1
-            name = token.text
-            if name in self.variables:
-                return ex.Sym(name)
-            if name in FUNCTION_NAMES:
-                return self.call(FUNCTION_NAMES[name], token)
-            if name in CONSTANT_NAMES:
-                return CONSTANT_NAMES[name]
-            allowed = ", ".join(sorted(self.variables)) or "none"
-            raise self.error(f"unknown name {name!r} (variables: {allowed}; allowed: {ALLOWED_HELP})", token)
-        if token.kind == "end":
-            raise self.error("the expression ends too early")
-        raise self.error(f"unexpected {token.text!r}")
+    def divide(self, a, b):
+        return self.multiply(a, self.power(b, ex.MINUS_ONE))
 
-    def call(self, name: str, token: Token) -> ex.Expr:
-        if self.tok.kind != "lpar":
-            raise self.error(f"{token.text} needs parentheses, e.g. {token.text}(x)")
-        self.i += 1
-        self.enter()
-        arg = self.sum()
-        self.depth -= 1
-        if self.tok.kind != "rpar":
-            raise self.error(f"{token.text}(...) takes one argument" if self.tok.text == "," else "missing ')'")
-        self.i += 1
-        if name == "sqrt":
-            return ex.sqrt(arg)
-        return ex.fn(name, arg)
+    def power(self, base, exponent):
+        try:
+            return ex.power(base, exponent)
+        except (ZeroDivisionError, OverflowError):
+            return ex.Pow(base, exponent)
+
+
+def read_expression(text: str, variables: Iterable[str]) -> ex.Expr:
+    """:func:`parse_expression` (the notation is normalised either way)."""
+    return parse_expression(text, variables)
 
 
 def parse_expression(text: str, variables: Iterable[str]) -> ex.Expr:
     """Parse ``text`` allowing only ``variables`` as free symbols."""
-    if not isinstance(text, str):
-        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
-    if not text.strip():
-        raise ExpressionError("the expression is empty")
-    return _Parser(text, frozenset(variables)).parse()
-
-
-def normalise_notation(text: str) -> str:
-    """Student notation rewritten into the parser's (a placeholder: text as it is)."""
-    return text
-
-
-def expression_problem(text: str, variables) -> str | None:
-    """None when ``text`` parses in ``variables``; else what is wrong."""
     try:
-        parse_expression(text, variables)
-    except ExpressionError as error:
-        return str(error)
-    return None
+        return grammar.read_with(text, list(variables), TreeBuilder())
+    except grammar.GrammarError as error:
+        shown = text if isinstance(text, str) else ""
+        raise ExpressionError(error.reason, shown, error.position) from None
+
+
+def tokenize(text: str) -> list[grammar.Token]:
+    """The grammar's tokens of ``text`` (already normalised)."""
+    try:
+        return grammar.tokenize(text)
+    except grammar.GrammarError as error:
+        raise ExpressionError(error.reason, text, error.position) from None

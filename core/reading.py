@@ -36,10 +36,11 @@ MAX_EXPRESSION_TEXT = 2000
 MAX_UNWRAP = 3
 MAX_ENTRIES = 100_000
 
-try:  # in the grader; in a notebook these names come from the sources embedded before this one
-    from calcgrade.core.parse import expression_problem, normalise_notation
-except ImportError:  # pragma: no cover - exercised by the notebook self-check
-    pass
+try:  # in a notebook, given by the modules embedded before this one
+    normalise_notation, expression_problem
+except NameError:  # imported as part of calcgrade
+    from calcgrade.core.grammar import expression_problem
+    from calcgrade.core.notation import normalise_notation
 
 
 class Unreadable(Exception):

@@ -31,17 +31,17 @@ def selfcheck_modules() -> tuple:
     """The modules whose source the self-check cell carries, in the order they run."""
     from calcgrade.core import parse
 
-    return (*getattr(parse, "SELFCHECK_MODULES", ()), reading, selfcheck)
+    return (*parse.SELFCHECK_MODULES, reading, selfcheck)
 
 
 @lru_cache(maxsize=1)
-def embedded_source() -> str:
-    """The self-check's code: the modules' sources, one after the other, without their
-    docstrings (their examples hold numbers that could look like a student's answers)."""
+def embedded_sources() -> tuple[tuple[str, str], ...]:
+    """``(name, code)`` of each module the cell carries, without docstrings (their
+    examples hold numbers that could look like a student's answers)."""
     import inspect
 
-    return "\n\n".join(_without_docstrings(inspect.getsource(module))
-                        for module in selfcheck_modules())
+    return tuple((module.__name__.rsplit(".", 1)[-1], _without_docstrings(inspect.getsource(module)))
+                 for module in selfcheck_modules())
 
 
 def _without_docstrings(source: str) -> str:
@@ -56,10 +56,14 @@ def _without_docstrings(source: str) -> str:
     return ast.unparse(tree).rstrip() + "\n"
 
 
-def _source_literal(source: str) -> str:
-    """``source`` as a parenthesised run of string literals, one per line."""
-    rows = [f"    {line!r}" for line in source.splitlines(keepends=True)]
-    return "(\n" + "\n".join(rows) + "\n)"
+def sources_literal() -> str:
+    """The modules' code as Python source: a list of ``(name, code)``, the code as a
+    parenthesised run of string literals, one per line."""
+    parts = []
+    for name, code in embedded_sources():
+        rows = "\n".join(f"        {line!r}" for line in code.splitlines(keepends=True))
+        parts.append(f"    ({name!r}, (\n{rows}\n    )),\n")
+    return "[\n" + "".join(parts) + "]"
 
 
 def expected_literal(expected: list[dict]) -> str:
@@ -73,7 +77,7 @@ def cell_source(expected: list[dict]) -> str:
     from calcgrade.templates import environment
 
     template = environment().get_template("notebook/selfcheck.py.j2")
-    return template.render(source=_source_literal(embedded_source()),
+    return template.render(sources=sources_literal(),
                            expected=expected_literal(expected)).rstrip() + "\n"
 
 

@@ -34,7 +34,12 @@ def test_huge_number_powers_are_refused():
     with pytest.raises(OverflowError):
         ex.power(ex.Num(3), ex.Num(5000))
     with pytest.raises(OverflowError):
-        ex.power(x, ex.Num(10**6))
+        ex.power(ex.Num(Fraction(1, 3)), ex.Num(-10**6))
+
+
+def test_a_symbolic_base_takes_any_exponent():
+    assert ex.power(x - 1, ex.Num(10**6)) == ex.Pow(x - 1, ex.Num(10**6))
+    assert ex.power(ex.Num(-1), ex.Num(10**9 + 1)) == ex.MINUS_ONE
 
 
 @pytest.mark.parametrize("tree, text, latex", [

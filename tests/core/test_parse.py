@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 
 import pytest
 
@@ -37,6 +39,41 @@ x, y = ex.Sym("x"), ex.Sym("y")
     ("arctan(x)", ex.fn("atan", x)),
     ("abs(x)", ex.fn("Abs", x)),
     ("pi*x", ex.PI * x),
+    ("|x|", ex.fn("Abs", x)),
+    ("|x| + |y|", ex.fn("Abs", x) + ex.fn("Abs", y)),
+    ("||x| - 1|", ex.fn("Abs", ex.fn("Abs", x) - 1)),
+    ("2|x - y|x", 2 * ex.fn("Abs", x - y) * x),
+    ("|x|y|y|", ex.fn("Abs", x) * y * ex.fn("Abs", y)),
+    ("|(x |y|)|", ex.fn("Abs", x * ex.fn("Abs", y))),
+    ("ln|x| + 1", ex.log(ex.fn("Abs", x)) + 1),
+    ("sin 2x", ex.fn("sin", 2 * x)),
+    ("ln x", ex.log(x)),
+    ("sin^2 x", ex.fn("sin", x) ** 2),
+    ("sin^2(x)", ex.fn("sin", x) ** 2),
+    ("sin x cos x", ex.fn("sin", x) * ex.fn("cos", x)),
+    ("ln x + 1", ex.log(x) + 1),
+    ("sin x/2", ex.fn("sin", x) / 2),
+    ("sin x*y", ex.fn("sin", x) * y),
+    ("sin x y", ex.fn("sin", x * y)),
+    ("sin x^2", ex.fn("sin", x ** 2)),
+    ("sin -x", ex.fn("sin", -x)),
+    ("2 sin 3x y + 1", 2 * ex.fn("sin", 3 * x * y) + 1),
+    ("x sin x", x * ex.fn("sin", x)),
+    ("e^sin x", ex.exp(ex.fn("sin", x))),
+    ("sqrt x + 1", ex.sqrt(x) + 1),
+    ("sqrt sqrt x", ex.sqrt(ex.sqrt(x))),
+    ("sin(x) y", ex.fn("sin", x) * y),
+    ("sinx", ex.fn("sin", x)),
+    ("sin2x", ex.fn("sin", 2 * x)),
+    ("xsinx", x * ex.fn("sin", x)),
+    ("sinhx", ex.fn("sinh", x)),
+    ("cbrt(x)", ex.power(x, ex.Num(Fraction(1, 3)))),
+    ("(x - y)^6000", ex.Pow(x - y, ex.Num(6000))),
+    ("x^100000", ex.Pow(x, ex.Num(100000))),
+    ("2^1023", ex.Num(2 ** 1023)),
+    ("1e-400", ex.Num(Fraction(1, 10 ** 400))),
+    ("0e999999999999", ex.ZERO),
+    ("(-1)^(10^300)", ex.ONE),
 ])
 def test_accepted_notation(text, expected):
     assert parse_expression(text, ["x", "y"]) == expected
@@ -52,14 +89,38 @@ def test_accepted_notation(text, expected):
     ("x + 1)", "unexpected ')'"),
     ("", "empty"),
     ("   ", "empty"),
-    ("sin x", "sin needs parentheses"),
+    ("sin", "sin needs an argument, e.g. sin(x)"),
+    ("x + sin * x", "sin needs an argument"),
+    ("sin^-1 x", "sin^-1 is ambiguous"),
+    ("sin^x x", "after sin^ write a whole number"),
+    ("|x", "missing the closing '|'"),
+    ("x|", "a lone '|'"),
+    ("|x| + |", "a lone '|'"),
+    ("|x + 1) + 2", "expected a closing '|' but found ')'"),
+    ("x2", "unknown name 'x2'"),
+    ("sinz", "unknown name 'sinz'"),
     ("x ; 1", "unexpected character ';'"),
     ("lambda: 1", "unexpected character ':'"),
-    ("9^9^9", "exponent is too large"),
-    ("x^100000", "exponent is too large"),
+    ("9^9^9", "too large to evaluate"),
+    ("1e999999999", "too large to evaluate"),
+    ("1e4000", "too large to evaluate"),
+    ("1e400", "too large to evaluate"),
+    ("1e-999999999", "too many digits to evaluate"),
+    ("(((((9**64)**64)**64)**64)**64)", "too large to evaluate"),
+    ("x^(2^1000 * 2^1000)", "too large to evaluate"),
+    ("2^1024", "too large to evaluate"),
+    ("(1/3)^-5000", "too large to evaluate"),
+    ("9" * 400, "too large to evaluate"),
     ("1/0", "division by zero"),
+    ("x/(3 - 1.5*2)", "division by zero"),
+    ("0^-1", "division by zero"),
+    ("x*(0^(-1/2))", "division by zero"),
+    ("٣x", "unexpected character '٣'"),
     ("x" * 3000, "longer than 2000"),
-    ("[x]", "unexpected character '['"),
+    ("x & y", "unexpected character '&'"),
+    ("log(x, 2)", "log(...) takes one argument"),
+    ("x, y", "unexpected ','"),
+    (r"x + \infty", r"the LaTeX command \infty is not understood"),
     ("f(x)", "unknown name 'f'"),
 ])
 def test_refused_text_names_the_problem(text, fragment):
@@ -87,3 +148,29 @@ def test_error_points_at_the_column():
     with pytest.raises(ExpressionError) as caught:
         parse_expression("x + foo", ["x"])
     assert caught.value.position == 4
+
+
+def test_error_points_at_the_column_as_typed():
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression("f(x) = x² + foo", ["x"])
+    assert caught.value.position == 12 and caught.value.text == "f(x) = x² + foo"
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression(r"$\frac{x}{2} + \infty$", ["x"])
+    assert caught.value.position == 15
+
+
+def test_a_quotient_that_simplifies_to_zero_still_reads():
+    """Only a divisor made of numbers alone is refused; x - x is read and is infinite."""
+    tree = parse_expression("1/(x - x) + 1", ["x"])
+    assert math.isinf(ex.evaluate(tree, {"x": 0.5}))
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2^1000 x 2^1000", math.inf),
+    ("(2x)^6000", 1.0),
+    ("-(2x)^6001", -1.0),
+    ("x^(10^300)", 0.0),
+])
+def test_values_beyond_a_float_evaluate_to_inf_not_an_error(text, value):
+    tree = parse_expression(text, ["x"])
+    assert ex.evaluate(tree, {"x": 0.5}) == value

@@ -84,10 +84,10 @@ def notebook_text_content(path: Path) -> str:
     """Every cell source and the metadata of a notebook, as decoded text — less the code
     that the self-check cell carries, the same in every notebook whatever the answers
     (its list of expected answers is kept)."""
-    from calcgrade.grader.selfcheck import _source_literal, embedded_source
+    from calcgrade.grader.selfcheck import sources_literal
 
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    constant = _source_literal(embedded_source())
+    constant = sources_literal()
     parts = ["".join(cell["source"]).replace(constant, "") for cell in notebook["cells"]]
     parts += [json.dumps(cell["metadata"]) for cell in notebook["cells"]]
     parts.append(json.dumps(notebook["metadata"]))
