@@ -65,8 +65,9 @@ class Claim:
 
     input: Input
     student: str | None
-    how: str                        # "--student", "file name", "folder name", "archive name",
-    flags: list[str]                # "signed metadata", or "" when unidentified
+    how: str            # "--student", "file name", "folder name", "archive name",
+                        # "signed metadata", or "" when unidentified
+    flags: list[str]    # what identification noticed (a token that does not verify …)
     reason: str = ""                # why it is not identified
     hash: str = ""
     extra: list[str] = field(default_factory=list)   # flags of this run's selection
@@ -76,9 +77,6 @@ class Claim:
     def by_path(self) -> bool:
         """Named by --student or by its path (stronger than notebook metadata)."""
         return self.how not in ("", BY_METADATA)
-
-
-Pending = Claim  # a claim on its way through the sandbox
 
 
 @dataclass
@@ -275,7 +273,7 @@ def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> 
     return parts
 
 
-def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pending,
+def mark_submission(assignment: Assignment, variants: list[Variant], pending: Claim,
                     result) -> tuple[SubmissionRecord, list[PartRecord]]:
     """Turn a sandbox result into gradebook rows."""
     flags = list(pending.flags)
@@ -409,7 +407,7 @@ def _report_rows(book: Gradebook, claims: list[Claim], assignment: Assignment) -
             claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
             "calcgrade lost track of this submission; please report it", 0.0,
             assignment.total_points)
-        flags = [f for f in record.flags.split("; ") if f] + claim.extra
+        flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
         rows.append(ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
                               claim.input.sha256, claim.counted))
     return rows
@@ -435,7 +433,7 @@ def _in_background(function: Callable[[], object]) -> Callable[[], None]:
     return wait
 
 
-def _run(sandbox, item: Pending, answers: list[str]):
+def _run(sandbox, item: Claim, answers: list[str]):
     """Run one pending submission (an unreadable file never reaches the sandbox)."""
     from calcgrade.grader.sandbox import ExecutionResult
     from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
@@ -450,7 +448,7 @@ def _run(sandbox, item: Pending, answers: list[str]):
 
 
 def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],
-             pending: list[Pending], workers: int, summary: GradeSummary,
+             pending: list[Claim], workers: int, summary: GradeSummary,
              progress: Callable[[int, int], None] | None) -> None:
     """Keep every worker busy; mark and record each submission as soon as it is back."""
     def answers_of(student_id: str) -> list[str]:
@@ -468,7 +466,7 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
                 progress(done, len(pending))
 
 
-def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Pending,
+def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Claim,
             result, summary: GradeSummary) -> None:
     """Mark one result and commit it; a bug of ours becomes a row, never a stopped batch."""
     try:

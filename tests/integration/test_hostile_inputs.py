@@ -197,3 +197,22 @@ def test_injection_in_answers_roster_names_and_file_names(course, tmp_path, monk
     page = (out / "feedback" / "s0004.html").read_text(encoding="utf-8")
     assert "<script" not in page and "<b>Bold" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;Bold&lt;/b&gt;" in page
+
+
+def test_a_pick_that_names_no_submission_is_a_one_line_usage_error(course, tmp_path):
+    import subprocess
+    import sys
+
+    from ..grader.classes import SECRET_HEX
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s0001.ipynb").write_bytes(filled(course, "s0001"))
+    env = dict(os.environ, CALCGRADE_SECRET=SECRET_HEX)
+    result = subprocess.run([sys.executable, "-m", "calcgrade.grader.cli", "grade", str(subs),
+                             "--assignment", str(EXAMPLE_ASSIGNMENT), "--roster", str(course["roster"]),
+                             "--out", str(tmp_path / "out"), "--pick", "newest", "--pick", "nope.ipynb"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "calcgrade: error: --pick nope.ipynb: not one of the submissions given"
+    assert not (tmp_path / "out" / "grades.csv").exists()
