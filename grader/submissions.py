@@ -29,6 +29,8 @@ nearest folder named ``<id>``, and for an archive member, the archive's own name
 ('bob', 'folder name')
 >>> identify_from_path("lms/cy.zip!answers.ipynb", {"cy"})
 ('cy', 'archive name')
+>>> identify_from_path("lms/all.zip!wow!/bob.ipynb", {"bob", "wow"})
+('bob', 'file name')
 >>> unsafe_member_name("../../etc/passwd"), unsafe_member_name("s1/answers.ipynb")
 ('its path climbs out of the archive with ..', '')
 """
@@ -54,6 +56,7 @@ _SEPARATORS = re.compile(r"[_\-. ]")
 _CHUNK = 1 << 16
 _JUNK_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MEMBER = re.compile(r"(?is)^(.*?\.zip)!(.*)$")   # "archive.zip!member/path"
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def _open_regular(path: Path) -> BinaryIO:
 
 def identify_from_path(name: str, roster_ids: set[str]) -> tuple[str | None, str]:
     """The roster id named by a submission's file or folder name, and how it was found."""
-    outer, _, inner = name.rpartition("!") if "!" in name else ("", "", name)
+    member = _MEMBER.match(name)
+    outer, inner = (member.group(1), member.group(2)) if member else ("", name)
     found = _identify_one(inner, roster_ids)
     if found[0] is None and outer:
         student, how = _identify_one(outer, roster_ids, archive=True)
@@ -309,10 +313,11 @@ def _from_archive(path: Path, label: str, limits: InputLimits, spool: Path) -> l
                              "(too many members); not read")]
     try:
         with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
-            return _members(archive, label, limits, spool)
+            members = _members(archive, label, limits, spool)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             NotImplementedError, InputError):
         return [Input(label, SKIPPED, reason="not a readable zip archive", name=label)]
+    return members or [Input(label, SKIPPED, reason="an empty zip archive (no files in it)", name=label)]
 
 
 def _members(archive: zipfile.ZipFile, label: str, limits: InputLimits, spool: Path) -> list[Input]:

@@ -176,6 +176,14 @@ def test_links_encryption_and_other_compressions_inside_archives_are_not_read(tm
         assert items[f"{path}!{name}"].kind == SKIPPED and "only stored and deflated" in items[f"{path}!{name}"].reason
 
 
+def test_an_empty_archive_is_one_row_for_its_student(tmp_path, spool):
+    archive = write_zip(tmp_path / "s0001.zip", [])
+    with zipfile.ZipFile(archive, "a") as handle:
+        handle.writestr(zipfile.ZipInfo("only/a/folder/"), b"")
+    items = collect([archive], spool)
+    assert list(items) == [str(archive)] and items[str(archive)].reason == "an empty zip archive (no files in it)"
+
+
 def test_a_damaged_archive_is_one_row_whose_reason_quotes_nothing(tmp_path, spool):
     path = tmp_path / "broken.zip"
     path.write_bytes(b"PK\x03\x04 SECRET-CONTENT " * 10)
