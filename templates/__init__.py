@@ -10,8 +10,8 @@ Markdown-and-MathML converter does. Markdown and Python templates are not escape
 'statements/sigmoid_gradient.md.j2'
 >>> environment().from_string("{{ x }}").render(x="<b>")  # not an HTML template
 '<b>'
->>> environment().get_template("feedback.html.j2").environment.autoescape("feedback.html.j2")
-True
+>>> environment().autoescape("feedback.html.j2"), environment().autoescape("notebook/answers.py.j2")
+(True, False)
 """
 
 from __future__ import annotations
