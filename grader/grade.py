@@ -364,7 +364,8 @@ def _not_graded(claim: Claim) -> tuple[str, str]:
     """(status, reason) of an input that does not go to the sandbox, or ("", "")."""
     item = claim.input
     if item.kind == OTHER:
-        return NOT_NOTEBOOK, f"handed in {item.reason}"
+        shown = item.label.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+        return NOT_NOTEBOOK, f"handed in {shown}: {item.reason}"
     if item.kind != NOTEBOOK:
         return SKIPPED, item.reason
     if claim.student is None:

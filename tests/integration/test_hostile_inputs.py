@@ -98,7 +98,8 @@ def test_hostile_archives_links_and_foreign_files(course, tmp_path):
     assert len(rows) == 4 + 6 + 1 + 1 + 10_000 + 1
     grades = read_grades(out)
     assert grades["s0000"]["status"] == "graded" and grades["s0000"]["total"] == "15"
-    assert grades["s0001"]["status"] == "not_notebook" and ".pdf" in grades["s0001"]["reason"]
+    assert grades["s0001"]["status"] == "not_notebook"
+    assert grades["s0001"]["reason"] == "handed in s0001.pdf: a .pdf file, not a notebook"
     assert grades["s0002"]["status"] == "skipped" and "out of the submissions folder" in grades["s0002"]["reason"]
     assert grades["s0003"]["total"] == "15" and grades["s0010"]["total"] == "15"
     assert grades["s0004"]["status"] == "skipped" and ".." in grades["s0004"]["reason"]
