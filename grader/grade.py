@@ -7,24 +7,13 @@ sandbox pool, mark each one in this process and commit it to the gradebook as so
 is marked, then write the reports. Every input ends up exactly once in ``submissions.csv``;
 one bad submission never stops the batch.
 
-Whose a file is: ``--student``, else the file, folder or archive name, else (notebooks
-only) the notebook's signed metadata. Which file counts when a student has several
-(:func:`choose_counted`): a file chosen with ``--pick FILE``; else files named by
-``--student`` or by their path beat files identified only by metadata, so a notebook
-carrying a classmate's metadata never replaces that classmate's own file; then notebooks
-beat other files, which beat files not read; then the rule, ``--pick last-path`` (the
-default: the last in path order) or ``--pick newest`` (the latest modification time). Every
-file of a student with several is flagged.
-
->>> choose_rule(["newest", "hw/ada.ipynb"])
-('newest', ['hw/ada.ipynb'])
+Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -39,17 +28,15 @@ from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import mark_problem
 from calcgrade.grader.reports import GRADED, ReportRow, write_reports
 from calcgrade.grader.roster import load_roster
-from calcgrade.grader.secret import secret_check, verify_token
+from calcgrade.grader.secret import secret_check
+from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
 from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
-                                          InputLimits, collect_inputs, identify_from_path)
+                                          InputLimits, collect_inputs)
 from calcgrade.grader.variants import Variant, iter_class_variants
 
 GRADEBOOK = "gradebook.sqlite"
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
 NOT_NOTEBOOK, SKIPPED = "not_notebook", "skipped"
-LAST_PATH, NEWEST = "last-path", "newest"
-PICK_RULES = (LAST_PATH, NEWEST)
-BY_METADATA = "signed metadata"
 
 
 def _calcgrade_version() -> str:
@@ -57,26 +44,6 @@ def _calcgrade_version() -> str:
         return version("calcgrade")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "source"
-
-
-@dataclass
-class Claim:
-    """One input, whose it is and how that was found; ``hash`` keys its gradebook row."""
-
-    input: Input
-    student: str | None
-    how: str            # "--student", "file name", "folder name", "archive name",
-                        # "signed metadata", or "" when unidentified
-    flags: list[str]    # what identification noticed (a token that does not verify …)
-    reason: str = ""                # why it is not identified
-    hash: str = ""
-    extra: list[str] = field(default_factory=list)   # flags of this run's selection
-    counted: bool = False           # the file that counts for its student
-
-    @property
-    def by_path(self) -> bool:
-        """Named by --student or by its path (stronger than notebook metadata)."""
-        return self.how not in ("", BY_METADATA)
 
 
 @dataclass
@@ -95,130 +62,6 @@ class GradeSummary:
 def answer_variable(problem_number: int, answer: str) -> str:
     """The notebook variable of one answer: ``q<N>_<answer>``."""
     return f"q{problem_number}_{answer}"
-
-
-def notebook_metadata(data: bytes | None) -> dict:
-    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run)."""
-    try:
-        meta = json.loads(data or b"").get("metadata", {}).get("calcgrade", {})
-    except (ValueError, AttributeError, RecursionError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: bytes,
-             forced: str | None) -> Claim:
-    """Whose ``item`` is: ``forced`` (--student), its path, else its verified metadata."""
-    student, how = (forced, "--student") if forced else identify_from_path(item.name or item.label,
-                                                                            roster_ids)
-    if item.kind != NOTEBOOK:
-        reason = "" if student else "no roster id in the file or folder name"
-        return Claim(item, student, how if student else "", [], reason)
-    try:
-        data = item.read()
-    except InputError:
-        data = None
-    meta = notebook_metadata(data)
-    claimed, token = meta.get("student"), meta.get("token")
-    token_ok = isinstance(claimed, str) and isinstance(token, str) and \
-        meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
-    if student is None and token_ok and claimed in roster_ids:
-        return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata"])
-    if student is None:
-        return Claim(item, None, "", [], "no roster id in the file or folder name and no valid signed "
-                     "metadata; rename the file to <id>.ipynb or grade it with --student")
-    flags = []
-    if data is not None and meta:
-        if not token_ok:
-            flags.append("the notebook's calcgrade token does not verify (edited metadata, "
-                         "another assignment or another course)")
-        elif claimed != student:
-            flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
-                         f"graded as {student!r}'s variant")
-    elif data is not None and not meta:
-        flags.append("the notebook has no calcgrade metadata")
-    return Claim(item, student, how, flags)
-
-
-def choose_rule(pick: list[str] | tuple[str, ...]) -> tuple[str, list[str]]:
-    """(rule, explicit files) from the ``--pick`` values; the last rule named wins."""
-    rules = [value for value in pick if value in PICK_RULES]
-    return (rules[-1] if rules else LAST_PATH), [value for value in pick if value not in PICK_RULES]
-
-
-def _matches(claim: Claim, wanted: str) -> bool:
-    label = claim.input.label
-    if label == wanted:
-        return True
-    if "!" in wanted or "!" in label:
-        return False
-    return os.path.realpath(label) == os.path.realpath(wanted)
-
-
-def _explicit_choices(claims: list[Claim], files: list[str]) -> dict[str, Claim]:
-    chosen: dict[str, Claim] = {}
-    for wanted in files:
-        found = [claim for claim in claims if _matches(claim, wanted)]
-        if not found:
-            raise UsageError(f"--pick {wanted}: not one of the submissions given")
-        claim = found[0]
-        if claim.student is None:
-            raise UsageError(f"--pick {wanted}: no student is identified for this file; rename it "
-                             "to <id>.ipynb or grade it alone with --student")
-        if claim.student in chosen and chosen[claim.student] is not claim:
-            raise UsageError(f"--pick {wanted}: {chosen[claim.student].input.label} is already "
-                             f"picked for {claim.student}")
-        chosen[claim.student] = claim
-    return chosen
-
-
-_KIND_RANK = {NOTEBOOK: 0, OTHER: 1}
-
-
-def _why(winner: Claim, others: list[Claim], rule: str, explicit: bool) -> str:
-    if explicit:
-        return "chosen with --pick"
-    if winner.by_path and any(not c.by_path for c in others):
-        return "named by its file or folder; a notebook's metadata never replaces that"
-    if any(_KIND_RANK.get(c.input.kind, 2) > _KIND_RANK.get(winner.input.kind, 2) for c in others):
-        return "a notebook" if winner.input.kind == NOTEBOOK else "the only file that could be read"
-    return "the newest" if rule == NEWEST else "the last by path"
-
-
-def choose_counted(claims: list[Claim], rule: str = LAST_PATH,
-                   files: list[str] | tuple[str, ...] = ()) -> dict[str, Claim]:
-    """Student -> the claim that counts (see the module docstring); flags every claim of a
-    student with several files in ``claim.extra``."""
-    explicit = _explicit_choices(claims, list(files))
-    by_student: dict[str, list[Claim]] = {}
-    for claim in claims:
-        if claim.student is not None:
-            by_student.setdefault(claim.student, []).append(claim)
-
-    def rank(claim: Claim) -> tuple:
-        order = (claim.input.mtime, claim.input.label) if rule == NEWEST else (claim.input.label,)
-        return (claim.by_path, -_KIND_RANK.get(claim.input.kind, 2), *order)
-
-    chosen = {}
-    for student, mine in by_student.items():
-        winner = explicit.get(student) or max(mine, key=rank)
-        chosen[student] = winner
-        winner.counted = True
-        if len(mine) == 1:
-            continue
-        others = [c for c in mine if c is not winner]
-        why = _why(winner, others, rule, student in explicit)
-        shown = ", ".join(c.input.label for c in others[:3]) + (", …" if len(others) > 3 else "")
-        winner.extra.append(f"{len(mine)} files for {student}: this one counts ({why}); "
-                            f"not counted: {shown}")
-        for claim in others:
-            note = f"not counted: {len(mine)} files for {student}, {winner.input.label} counts ({why})"
-            if claim.how == BY_METADATA and winner.by_path:
-                note = (f"not counted: its signed metadata names {student}, whose own file "
-                        f"{winner.input.label} counts (metadata never replaces a file named by "
-                        f"its file or folder name)")
-            claim.extra.append(note)
-    return chosen
 
 
 def submission_hash(item: Input, student: str, assignment: Assignment, secret: bytes) -> str:

@@ -9,8 +9,8 @@ import pytest
 
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.assignment import parse_assignment
-from calcgrade.grader.grade import (BY_METADATA, LAST_PATH, NEWEST, choose_counted, choose_rule,
-                                    identify)
+from calcgrade.grader.identity import (BY_METADATA, LAST_PATH, NEWEST, choose_counted, choose_rule,
+                                       identify)
 from calcgrade.grader.secret import token_for
 from calcgrade.grader.submissions import collect_inputs
 

@@ -9,7 +9,6 @@ import html
 import json
 import os
 import re
-import zipfile
 
 import pytest
 from markdown_it import MarkdownIt
