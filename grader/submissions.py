@@ -221,6 +221,16 @@ def _read_file(path: Path, label: str, limits: InputLimits) -> Input:
                  name, limits.file_bytes)
 
 
+def shown_path(path: os.PathLike | str) -> str:
+    """A path as text that can be written anywhere: bytes that are not UTF-8 in a file
+    name are shown as ``\\xNN``.
+
+    >>> shown_path(os.fsdecode(b"s1\\xff.ipynb"))
+    's1\\\\xff.ipynb'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _link_reason(found: Path, root: Path) -> str:
     try:
         target = found.resolve(strict=True)
@@ -243,12 +253,12 @@ def _walk(root_text: str, limits: InputLimits, spool: Path) -> list[Input]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as error:
-            inputs.append(Input(str(folder), SKIPPED, reason=f"cannot list the folder ({error.strerror})",
-                                name=str(folder)))
+            inputs.append(Input(shown_path(folder), SKIPPED, name=shown_path(folder),
+                                reason=f"cannot list the folder ({error.strerror})"))
             continue
         for entry in entries:
             found = Path(entry.path)
-            label = str(found)
+            label = shown_path(found)
             relative = found.relative_to(root_text).as_posix()
             if entry.is_symlink():
                 inputs.append(Input(label, SKIPPED, reason=_link_reason(found, root), name=label))
@@ -412,9 +422,9 @@ def collect_inputs(paths: list[str], spool: str | os.PathLike,
         if path.is_dir():
             inputs.extend(_walk(given, limits, spool))
         elif path.name.lower().endswith(".zip"):
-            inputs.extend(_from_archive(path.resolve(), given, limits, spool))
+            inputs.extend(_from_archive(path.resolve(), shown_path(given), limits, spool))
         else:
-            item = _read_file(path.resolve(), given, limits)
+            item = _read_file(path.resolve(), shown_path(given), limits)
             inputs.append(item)
     seen, unique = set(), []
     for item in inputs:

@@ -261,6 +261,17 @@ def test_files_that_are_not_notebooks_are_listed_with_their_hash(tmp_path, spool
     assert items[str(root / ".DS_Store")].kind == SKIPPED
 
 
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_escapes(tmp_path, spool):
+    root = tmp_path / "subs"
+    root.mkdir()
+    with open(os.path.join(os.fsencode(root), b"s0001\xff.ipynb"), "wb") as handle:
+        handle.write(NOTEBOOK_BYTES)
+    items = collect([root], spool)
+    label = f"{root}/s0001\\xff.ipynb"
+    assert list(items) == [label] and items[label].read() == NOTEBOOK_BYTES
+    label.encode("utf-8")  # writable to any report
+
+
 def test_the_bytes_read_are_the_bytes_hashed(tmp_path, spool):
     path = tmp_path / "s0001.ipynb"
     path.write_bytes(NOTEBOOK_BYTES)
