@@ -20,7 +20,8 @@ escaped (:mod:`calcgrade.grader.markdown_safe`) and the HTML template is auto-es
 
 ``results/<id>.json``: Gradescope's results format — ``score``, ``output``,
 ``tests`` (one per answer part: ``name``, ``number``, ``score``, ``max_score``, ``output``,
-``visibility``) — and ``feedback/<id>.md`` / ``.html`` for the student.
+``visibility``), every text marked ``"output_format": "text"`` — and
+``feedback/<id>.md`` / ``.html`` for the student.
 """
 
 from __future__ import annotations
@@ -170,10 +171,12 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
             output += f"\nReference: {part.reference}"
         tests.append({"name": part_name(assignment, part), "number": str(number_),
                       "score": part.score, "max_score": part.max, "output": output,
-                      "visibility": "visible"})
+                      "output_format": "text", "visibility": "visible"})
     output = "Graded by calcgrade." if record.status == GRADED else \
         f"Your notebook could not be graded: {record.reason}"
-    return {"score": record.total, "output": output, "visibility": "visible",
+    # plain text: Gradescope shows student text as written, never as Markdown or HTML
+    return {"score": record.total, "output": output, "output_format": "text",
+            "test_output_format": "text", "test_name_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 

@@ -149,3 +149,12 @@ def test_the_handout_shows_markup_from_the_assignment_as_text(tmp_path):
     assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt; &amp; Co" in page
     assert "&lt;i&gt;Ann&lt;/i&gt;" in page and "&amp;amp;" not in page
     assert "&lt;b&gt;every&lt;/b&gt;" in page and "<math" in page  # MathML is the HTML we make
+
+
+def test_gradescope_results_show_student_text_as_plain_text():
+    from calcgrade.grader.reports import gradescope_results
+
+    results = gradescope_results(_assignment(), _record(), [_part(HOSTILE)], reveal=False)
+    assert results["output_format"] == results["test_output_format"] == results["test_name_format"] == "text"
+    assert all(test["output_format"] == "text" for test in results["tests"])
+    assert HOSTILE in results["tests"][0]["output"]  # shown as written, as text
