@@ -9,7 +9,8 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade init [--secret-file FILE] [--force]
     calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
     calcgrade preview ASSIGNMENT --student ID [--roster ROSTER] [--secret-file FILE]
-    calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID] [...]
+    calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
+                    [--pick newest|last-path|FILE ...] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
 """
@@ -333,7 +334,11 @@ def demo(out_dir: str | None) -> None:
               help="The assignment file the notebooks were generated from.")
 @click.option("--roster", "roster_file", required=True, metavar="ROSTER", help="The class roster (CSV).")
 @click.option("--out", "out_dir", required=True, metavar="OUT", help="Where grades and reports go.")
-@click.option("--student", metavar="ID", help="Whose submission a single file is.")
+@click.option("--student", metavar="ID", help="Whose submission a single notebook is.")
+@click.option("--pick", multiple=True, metavar="newest|last-path|FILE",
+              help="Which file counts when a student has several: 'last-path' (default, the "
+                   "last in path order), 'newest' (latest modification time), or a FILE that "
+                   "counts for its student (repeat for several students).")
 @click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds each notebook may run.")
@@ -343,8 +348,8 @@ def demo(out_dir: str | None) -> None:
               help="Sandbox worker processes.")
 @click.option("--reveal", is_flag=True, help="Show the reference answers in the feedback.")
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
-          student: str | None, secret_file: str | None, timeout: float, memory_mib: int,
-          workers: int, reveal: bool) -> None:
+          student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
+          memory_mib: int, workers: int, reveal: bool) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
     from calcgrade.grader.grade import grade as grade_batch
     from calcgrade.grader.secret import load_secret
@@ -353,7 +358,7 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
     with _ProgressBar("Grading") as bar:
         summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
                               student=student, timeout=timeout, memory_mib=memory_mib,
-                              workers=workers, reveal=reveal, progress=bar.update)
+                              workers=workers, reveal=reveal, pick=pick, progress=bar.update)
     _report_graded(summary)
 
 
@@ -366,8 +371,9 @@ def _report_graded(summary) -> None:
     for row in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     out = summary.out
+    ignored = f", {summary.ignored} not notebooks or not read" if summary.ignored else ""
     click.echo(f"\n{summary.inputs} submission(s): {summary.graded} graded now, "
-               f"{summary.skipped} already graded, {summary.failed} with errors.")
+               f"{summary.skipped} already graded, {summary.failed} with errors{ignored}.")
     click.echo(f"  grades       {out / 'grades.csv'}")
     click.echo(f"  submissions  {out / 'submissions.csv'}")
     click.echo(f"  feedback     {out / 'feedback'}")

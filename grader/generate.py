@@ -25,9 +25,7 @@ Layout of ``DIR``::
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 from calcgrade.grader.assignment import Assignment, load_assignment
+from calcgrade.grader.csvsafe import csv_text
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.handout import build_handout
 from calcgrade.grader.jsonio import dumps, plain
@@ -100,18 +99,15 @@ def student_files(assignment: Assignment, student: Student, variants: list[Varia
 
 def key_csv(records: list[dict]) -> str:
     """The key as a table, one row per answer."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "name", "problem", "family", "points", "variable", "answer",
-                     "value", "params"])
+    rows = [["student", "name", "problem", "family", "points", "variable", "answer", "value", "params"]]
     for student in records:
         for problem in student["problems"]:
             params = _compact(problem["params"])
             for name, value in problem["answers"].items():
                 shown = value if isinstance(value, str) else _compact(value)
-                writer.writerow([student["id"], student["name"], problem["number"], problem["family"],
-                                 problem["points"], f"q{problem['number']}_{name}", name, shown, params])
-    return buffer.getvalue()
+                rows.append([student["id"], student["name"], problem["number"], problem["family"],
+                             problem["points"], f"q{problem['number']}_{name}", name, shown, params])
+    return csv_text(rows)
 
 
 def _compact(value) -> str:

@@ -1,20 +1,23 @@
 """``calcgrade grade``: run submissions in the sandbox, mark them, keep the gradebook.
 
-The flow (DESIGN §3, §7): collect the inputs, identify each student, regenerate every
-variant from the secret, skip submissions already in the gradebook (same content, same
-assignment, same secret), run the rest in the sandbox pool, mark each one in this process
-and commit it to the gradebook as soon as it is marked, then write the reports from the
-gradebook. Every input ends up exactly once in ``submissions.csv``; one bad submission
-never stops the batch.
+The flow (DESIGN §3, §7): collect the inputs, identify each student, choose the file
+that counts for each student, regenerate every variant from the secret, skip submissions
+already in the gradebook (same content, same assignment, same secret), run the rest in the
+sandbox pool, mark each one in this process and commit it to the gradebook as soon as it
+is marked, then write the reports. Every input ends up exactly once in ``submissions.csv``;
+one bad submission never stops the batch.
+
+Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,14 +26,17 @@ from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import answer_variable, mark_problem
-from calcgrade.grader.reports import GRADED, write_reports
+from calcgrade.grader.reports import GRADED, ReportRow, write_reports
 from calcgrade.grader.roster import load_roster
-from calcgrade.grader.secret import secret_check, verify_token
-from calcgrade.grader.submissions import Input, collect_inputs, identify_from_path
+from calcgrade.grader.secret import secret_check
+from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
+from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
+                                          InputLimits, collect_inputs)
 from calcgrade.grader.variants import Variant, iter_class_variants
 
 GRADEBOOK = "gradebook.sqlite"
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
+NOT_NOTEBOOK, SKIPPED = "not_notebook", "skipped"
 
 
 def _calcgrade_version() -> str:
@@ -41,16 +47,6 @@ def _calcgrade_version() -> str:
 
 
 @dataclass
-class Pending:
-    """An input on its way through the batch."""
-
-    input: Input
-    student: str
-    hash: str
-    flags: list[str] = field(default_factory=list)
-
-
-@dataclass
 class GradeSummary:
     """What a batch did, for the command line to report."""
 
@@ -58,51 +54,18 @@ class GradeSummary:
     graded: int = 0
     skipped: int = 0
     failed: int = 0
+    ignored: int = 0      # files that are not notebooks, or were not read
     inputs: int = 0
     rows: list[list[str]] = field(default_factory=list)
 
 
-def notebook_metadata(data: bytes | None) -> dict:
-    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run)."""
-    try:
-        meta = json.loads(data or b"").get("metadata", {}).get("calcgrade", {})
-    except (ValueError, AttributeError, RecursionError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: bytes,
-             forced: str | None) -> tuple[str | None, list[str], str]:
-    """(student id or None, flags, reason when unidentified)."""
-    data = item.read()
-    meta = notebook_metadata(data)
-    claimed, token = meta.get("student"), meta.get("token")
-    token_ok = isinstance(claimed, str) and isinstance(token, str) and \
-        meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
-    flags = []
-    student, how = (forced, "--student") if forced else identify_from_path(item.label, roster_ids)
-    if student is None and token_ok and claimed in roster_ids:
-        return claimed, ["identified by the notebook's signed metadata"], ""
-    if student is None:
-        return None, [], ("no roster id in the file or folder name and no valid signed metadata; "
-                          "rename the file to <id>.ipynb or grade it with --student")
-    if data is not None and meta:
-        if not token_ok:
-            flags.append("the notebook's calcgrade token does not verify (edited metadata, "
-                         "another assignment or another course)")
-        elif claimed != student:
-            flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
-                         f"graded as {student!r}'s variant")
-    elif data is not None and not meta:
-        flags.append("the notebook has no calcgrade metadata")
-    return student, flags, ""
 
 
 def submission_hash(item: Input, student: str, assignment: Assignment, secret: bytes) -> str:
     """What a grading depends on: content, student, assignment, secret and calcgrade version."""
     digest = hashlib.sha256()
     for part in (assignment.sha256, secret_check(secret), student, _calcgrade_version(),
-                 item.sha256 or item.error):
+                 item.sha256 or item.reason):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()
 
@@ -167,7 +130,7 @@ def requested_calls(assignment: Assignment, variants: list[Variant]) -> dict:
     return calls
 
 
-def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pending,
+def mark_submission(assignment: Assignment, variants: list[Variant], pending: Claim,
                     result) -> tuple[SubmissionRecord, list[PartRecord]]:
     """Turn a sandbox result into gradebook rows."""
     flags = list(pending.flags)
@@ -201,30 +164,44 @@ def mark_submission(assignment: Assignment, variants: list[Variant], pending: Pe
 
 def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, secret: bytes, *,
           student: str | None = None, timeout: float = 60.0, memory_mib: int = 2048,
-          workers: int = 2, reveal: bool = False,
+          workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
+          limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None) -> GradeSummary:
-    """Grade ``paths`` into ``out``; see the module docstring."""
-    from calcgrade.grader.sandbox import Limits, SandboxExecutor
-
+    """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
+    ``--pick``: ``last-path``, ``newest`` or files that count for their students."""
     assignment = load_assignment(assignment_path)
     roster = load_roster(roster_path)
     roster_ids = [s.id for s in roster]
-    inputs = collect_inputs(paths)
-    if student is not None:
-        if len(inputs) != 1:
-            raise UsageError(f"--student names one student, but {len(inputs)} submissions were given")
-        if student not in roster_ids:
-            raise UsageError(f"--student {student!r} is not in the roster {roster_path}")
-    out_dir = Path(out)
+    if student is not None and student not in roster_ids:
+        raise UsageError(f"--student {student!r} is not in the roster {roster_path}")
+    rule, files = choose_rule(pick)
+    with tempfile.TemporaryDirectory(prefix="calcgrade-inputs-") as spool:
+        inputs = collect_inputs(paths, spool, limits)
+        if student is not None:
+            notebooks = [item for item in inputs if item.kind == NOTEBOOK]
+            if len(notebooks) > 1:
+                raise UsageError(f"--student names one student, but {len(notebooks)} notebooks "
+                                 "were given")
+        claims = [identify(item, set(roster_ids), assignment, secret, student) for item in inputs]
+        choose_counted(claims, rule, files)
+        return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
+                             memory_mib, workers, reveal, progress)
+
+
+def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
+                  out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
+                  reveal: bool, progress) -> GradeSummary:
+    from calcgrade.grader.sandbox import Limits, SandboxExecutor
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = GradeSummary(out_dir, inputs=len(inputs))
+    summary = GradeSummary(out_dir, inputs=len(claims))
     with Gradebook(out_dir / GRADEBOOK) as book:
         owner = book.get_meta("assignment")
         if owner is not None and owner != assignment.id:
             raise UsageError(f"{out_dir} holds the grades of assignment {owner!r}, not "
                              f"{assignment.id!r}; choose another --out")
         book.set_meta("assignment", assignment.id)
-        pending = _pending(book, inputs, roster_ids, assignment, secret, student, summary)
+        pending = _pending(book, claims, assignment, secret, summary)
         if pending:
             limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
             sandbox = SandboxExecutor(workers=workers, limits=limits)
@@ -237,29 +214,64 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
                 _run_all(book, sandbox, assignment, variants, pending, workers, summary, progress)
             finally:
                 sandbox.close()
-        write_reports(out_dir, assignment, roster, book.submissions(), book.parts, reveal)
+        write_reports(out_dir, assignment, roster, _report_rows(book, claims, assignment),
+                      book.parts, reveal)
     summary.rows = _table(out_dir)
     return summary
 
 
-def _pending(book: Gradebook, inputs: list[Input], roster_ids: list[str], assignment: Assignment,
-             secret: bytes, student: str | None, summary: GradeSummary) -> list[Pending]:
-    """Identify every input; record the unidentified ones; skip those already graded."""
-    pending: list[Pending] = []
-    for item in inputs:
-        who, flags, reason = identify(item, set(roster_ids), assignment, secret, student)
-        if who is None:
-            hash_ = "unidentified:" + (item.sha256 or hashlib.sha256(item.label.encode()).hexdigest())
-            book.record(SubmissionRecord(hash_, "", item.label, UNIDENTIFIED, reason, 0.0,
-                                         assignment.total_points), [])
-            summary.failed += 1
+def _not_graded(claim: Claim) -> tuple[str, str]:
+    """(status, reason) of an input that does not go to the sandbox, or ("", "")."""
+    item = claim.input
+    if item.kind == OTHER:
+        shown = item.label.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+        return NOT_NOTEBOOK, f"handed in {shown}: {item.reason}"
+    if item.kind != NOTEBOOK:
+        return SKIPPED, item.reason
+    if claim.student is None:
+        return UNIDENTIFIED, claim.reason
+    return "", ""
+
+
+def _pending(book: Gradebook, claims: list[Claim], assignment: Assignment, secret: bytes,
+             summary: GradeSummary) -> list[Claim]:
+    """Hash every claim; record those that need no sandbox; skip those already graded."""
+    pending: list[Claim] = []
+    records = []
+    for claim in claims:
+        status, reason = _not_graded(claim)
+        if status:
+            item = claim.input
+            key = "\0".join((status, item.label, item.sha256, reason, claim.student or ""))
+            claim.hash = f"{status}:" + hashlib.sha256(key.encode()).hexdigest()
+            records.append(SubmissionRecord(claim.hash, claim.student or "", item.label, status, reason,
+                                            0.0, assignment.total_points, "; ".join(claim.flags)))
+            if status == UNIDENTIFIED:
+                summary.failed += 1
+            else:
+                summary.ignored += 1
             continue
-        hash_ = submission_hash(item, who, assignment, secret)
-        if book.has(hash_):
+        claim.hash = submission_hash(claim.input, claim.student, assignment, secret)
+        if book.has(claim.hash):
             summary.skipped += 1
             continue
-        pending.append(Pending(item, who, hash_, flags))
+        pending.append(claim)
+    book.record_many(records)
     return pending
+
+
+def _report_rows(book: Gradebook, claims: list[Claim], assignment: Assignment) -> list[ReportRow]:
+    """One row per input of this run: its stored record with this run's path and flags."""
+    rows = []
+    for claim in claims:
+        record = book.submission(claim.hash) or SubmissionRecord(
+            claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
+            "calcgrade lost track of this submission; please report it", 0.0,
+            assignment.total_points)
+        flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
+        rows.append(ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
+                              claim.input.sha256, claim.counted))
+    return rows
 
 
 def _in_background(function: Callable[[], object]) -> Callable[[], None]:
@@ -282,23 +294,22 @@ def _in_background(function: Callable[[], object]) -> Callable[[], None]:
     return wait
 
 
-def _run(sandbox, item: Pending, answers: list[str], functions: dict):
+def _run(sandbox, item: Claim, answers: list[str], functions: dict):
     """Run one pending submission (an unreadable file never reaches the sandbox)."""
     from calcgrade.grader.sandbox import ExecutionResult
     from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
 
-    data = item.input.read()
     try:
-        if data is None:
-            raise InvalidSubmission(item.input.error or "the file cannot be read")
-        submission = parse_submission(data, item.input.label)
+        submission = parse_submission(item.input.read(), item.input.label)
+    except InputError as error:
+        return ExecutionResult.invalid(error.reason)
     except InvalidSubmission as error:
         return ExecutionResult.invalid(error.reason)
     return sandbox.run(submission, answers=answers, functions=functions)
 
 
 def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],
-             pending: list[Pending], workers: int, summary: GradeSummary,
+             pending: list[Claim], workers: int, summary: GradeSummary,
              progress: Callable[[int, int], None] | None) -> None:
     """Keep every worker busy; mark and record each submission as soon as it is back."""
     def answers_of(student_id: str) -> list[str]:
@@ -311,7 +322,8 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
     if progress:
         progress(0, len(pending))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run, sandbox, item, answers_of(item.student), functions_of(item.student)): item for item in pending}
+        futures = {pool.submit(_run, sandbox, item, answers_of(item.student),
+                               functions_of(item.student)): item for item in pending}
         for done, future in enumerate(as_completed(futures), start=1):
             item = futures.pop(future)
             _record(book, assignment, variants[item.student], item, future.result(), summary)
@@ -319,7 +331,7 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[st
                 progress(done, len(pending))
 
 
-def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Pending,
+def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Claim,
             result, summary: GradeSummary) -> None:
     """Mark one result and commit it; a bug of ours becomes a row, never a stopped batch."""
     try:
@@ -327,7 +339,7 @@ def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], it
     except Exception as error:
         record = SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
                                   f"calcgrade could not mark this submission "
-                                  f"({type(error).__name__}: {error}); please report it",
+                                  f"({type(error).__name__}); please report it",
                                   0.0, assignment.total_points, "; ".join(item.flags))
         parts = []
     book.record(record, parts)

@@ -134,6 +134,15 @@ class Gradebook:
                 f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
                 [astuple(p) for p in parts])
 
+    def record_many(self, submissions: list[SubmissionRecord]) -> None:
+        """Write submissions without parts (files that were not graded) in one transaction."""
+        with self.connection:
+            self.connection.executemany("DELETE FROM submissions WHERE hash = ?",
+                                        [(s.hash,) for s in submissions])
+            self.connection.executemany(
+                f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})",
+                [astuple(s) for s in submissions])
+
     def submission(self, submission_hash: str) -> SubmissionRecord | None:
         """The stored record of one submission."""
         row = self.connection.execute("SELECT * FROM submissions WHERE hash = ?",

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from calcgrade.templates import environment
@@ -59,14 +60,15 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-def markdown_to_html(text: str) -> str:
-    """HTML for Markdown ``text`` with its LaTeX as MathML."""
-    return _markdown().render(text)
+def markdown_to_html(text: str) -> Markup:
+    """HTML for Markdown ``text`` with its LaTeX as MathML (raw HTML in ``text`` is shown as
+    text), marked safe for the auto-escaping handout template."""
+    return Markup(_markdown().render(text))
 
 
 @lru_cache(maxsize=16)
-def _instructions_html(text: str) -> str:
-    return markdown_to_html(text) if text.strip() else ""
+def _instructions_html(text: str) -> Markup:
+    return markdown_to_html(text) if text.strip() else Markup("")
 
 
 def build_handout(assignment, student, problems: list[dict]) -> str:
@@ -81,6 +83,5 @@ def build_handout(assignment, student, problems: list[dict]) -> str:
     return environment().get_template("handout.html.j2").render(
         assignment=assignment, student=student, problems=rendered, points=points_text,
         instructions=_instructions_html(assignment.instructions),
-        due=html.escape(assignment.due), title=html.escape(assignment.title),
-        student_name=html.escape(student.display_name),
+        due=assignment.due, title=assignment.title, student_name=student.display_name,
     ).strip() + "\n"

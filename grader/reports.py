@@ -5,28 +5,36 @@ assignment, so an interrupted and resumed batch writes the same files as an
 uninterrupted one. Files are written atomically (a temporary file, then a rename).
 
 ``grades.csv``: one row per roster student, in roster order: ``student``, ``name``,
-``status`` (``graded``, ``missing``, or the error: ``timeout``, ``crashed``, ``memory``,
-``output_limit``, ``invalid``), ``reason``, ``total``, ``max``, ``q1`` … ``qN`` (points per
+``status`` (``graded``, ``missing``, the error: ``timeout``, ``crashed``, ``memory``,
+``output_limit``, ``invalid``, or what was handed in instead of a notebook:
+``not_notebook``, ``skipped``), ``reason``, ``total``, ``max``, ``q1`` … ``qN`` (points per
 problem), ``flags``.
 
 ``submissions.csv``: one row per input file, counted or not: ``path``, ``student``,
-``status``, ``reason``, ``total``, ``max``, ``counted``, ``flags``, ``sha256``.
+``status``, ``reason``, ``total``, ``max``, ``counted``, ``flags``, ``sha256`` (of the
+bytes read, empty when the file was not read).
+
+Outputs are safe to open: every CSV cell of text that a spreadsheet would run as a formula
+is neutralised (:mod:`calcgrade.grader.csvsafe`), student text in Markdown feedback is
+escaped (:mod:`calcgrade.grader.markdown_safe`) and the HTML template is auto-escaped.
 
 ``results/<id>.json``: Gradescope's results format — ``score``, ``output``,
 ``tests`` (one per answer part: ``name``, ``number``, ``score``, ``max_score``, ``output``,
-``visibility``) — and ``feedback/<id>.md`` / ``.html`` for the student.
+``visibility``), every text marked ``"output_format": "text"`` — and
+``feedback/<id>.md`` / ``.html`` for the student.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from calcgrade.grader import markdown_safe as md
+from calcgrade.grader.csvsafe import csv_text
 from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
 from calcgrade.grader.jsonio import dumps
 
@@ -52,20 +60,19 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def counted_submissions(submissions: list[SubmissionRecord]) -> dict[str, SubmissionRecord]:
-    """Student -> the submission that counts: the last by path when there are several."""
-    chosen: dict[str, SubmissionRecord] = {}
-    for record in sorted(submissions, key=lambda r: r.path):
-        if record.student:
-            chosen[record.student] = record
-    return chosen
+@dataclass(frozen=True)
+class ReportRow:
+    """One input file of this run: its gradebook record (``path`` and ``flags`` as of this
+    run), the hash of its bytes, and whether it is the one that counts for its student."""
+
+    record: SubmissionRecord
+    sha256: str = ""
+    counted: bool = False
 
 
-def _csv(rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
-    return buffer.getvalue()
+def counted_records(rows: list[ReportRow]) -> dict[str, SubmissionRecord]:
+    """Student -> the record that counts (the selection is made by the caller)."""
+    return {row.record.student: row.record for row in rows if row.counted and row.record.student}
 
 
 def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
@@ -85,19 +92,18 @@ def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
             per_problem[part.problem] += part.score
         rows.append([student.id, student.name, record.status, record.reason, number(record.total),
                      number(record.max), *[number(per_problem[n]) for n in numbers], record.flags])
-    return _csv(rows)
+    return csv_text(rows)
 
 
-def submissions_csv(submissions: list[SubmissionRecord], counted: dict[str, SubmissionRecord]) -> str:
+def submissions_csv(report_rows: list[ReportRow]) -> str:
     """Every input file once, with what became of it."""
     rows = [["path", "student", "status", "reason", "total", "max", "counted", "flags", "sha256"]]
-    chosen = {record.hash for record in counted.values()}
-    for record in sorted(submissions, key=lambda r: (r.path, r.hash)):
+    for row in sorted(report_rows, key=lambda r: (r.record.path, r.record.hash)):
+        record = row.record
         rows.append([record.path, record.student, record.status, record.reason,
-                     number(record.total), number(record.max),
-                     "yes" if record.hash in chosen else "no", record.flags,
-                     record.hash.split(":")[-1]])
-    return _csv(rows)
+                     number(record.total), number(record.max), "yes" if row.counted else "no",
+                     record.flags, row.sha256])
+    return csv_text(rows)
 
 
 def part_name(assignment, part: PartRecord) -> str:
@@ -108,37 +114,43 @@ def part_name(assignment, part: PartRecord) -> str:
 
 def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list[PartRecord],
                       reveal: bool) -> str:
-    """Per-part feedback for one student, as Markdown (no reference values unless ``reveal``)."""
+    """Per-part feedback for one student, as Markdown (no reference values unless ``reveal``).
+
+    Every piece of text that is not calcgrade's own (names, reasons, flags, feedback that
+    quotes an answer, the answer itself) is escaped, so it shows as written and cannot add
+    links, HTML or formatting.
+    """
     name = f"{student.name} ({student.id})" if student is not None and student.name else record.student
-    lines = [f"# {assignment.title}", "", f"**Student:** {name}  ",
+    lines = [f"# {md.text(assignment.title)}", "", f"**Student:** {md.text(name)}  ",
              f"**Score:** {number(record.total)} / {number(record.max)}", ""]
     if record.status != GRADED:
-        lines += [f"**Your notebook could not be graded:** {record.reason}", ""]
+        lines += [f"**Your notebook could not be graded:** {md.text(record.reason)}", ""]
     if record.flags:
-        lines += [f"*Note:* {record.flags}", ""]
+        lines += [f"*Note:* {md.text(record.flags)}", ""]
     current = None
     for part in parts:
         if part.problem != current:
             current = part.problem
             problem = assignment.problems[part.problem - 1]
-            title = f": {problem.title}" if problem.title else ""
+            title = f": {md.text(problem.title)}" if problem.title else ""
             lines += [f"## Problem {part.problem}{title}", ""]
-        lines += [f"### `q{part.problem}_{part.answer}` — {number(part.score)} / {number(part.max)}", "",
-                  part.feedback, "",
-                  f"- Expected: {part.expected}",
-                  f"- Found: `{part.found}`" if part.found and part.found != "(no answer)"
+        lines += [f"### {md.code(f'q{part.problem}_{part.answer}')} — "
+                  f"{number(part.score)} / {number(part.max)}", "",
+                  md.text(part.feedback), "",
+                  f"- Expected: {md.text(part.expected)}",
+                  f"- Found: {md.code(part.found)}" if part.found and part.found != "(no answer)"
                   else "- Found: no answer"]
         if part.mistake:
-            lines.append(f"- Diagnosed mistake: `{part.mistake}`")
+            lines.append(f"- Diagnosed mistake: {md.code(part.mistake)}")
         if reveal:
-            lines.append(f"- Reference: `{part.reference}`")
+            lines.append(f"- Reference: {md.code(part.reference)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def feedback_html(assignment, student, record: SubmissionRecord, parts: list[PartRecord],
                   reveal: bool) -> str:
-    """The same feedback as a standalone HTML page (escaped; no script, no network)."""
+    """The same feedback as a standalone HTML page (auto-escaped; no script, no network)."""
     from calcgrade.templates import environment
 
     template = environment().get_template("feedback.html.j2")
@@ -159,19 +171,22 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
             output += f"\nReference: {part.reference}"
         tests.append({"name": part_name(assignment, part), "number": str(number_),
                       "score": part.score, "max_score": part.max, "output": output,
-                      "visibility": "visible"})
+                      "output_format": "text", "visibility": "visible"})
     output = "Graded by calcgrade." if record.status == GRADED else \
         f"Your notebook could not be graded: {record.reason}"
-    return {"score": record.total, "output": output, "visibility": "visible",
+    # plain text: Gradescope shows student text as written, never as Markdown or HTML
+    return {"score": record.total, "output": output, "output_format": "text",
+            "test_output_format": "text", "test_name_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_reports(out: Path, assignment, roster, submissions: list[SubmissionRecord],
+def write_reports(out: Path, assignment, roster, rows: list[ReportRow],
                   parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
-    """Write every report under ``out`` from the gradebook's rows (``parts_of(hash)``)."""
-    counted = counted_submissions(submissions)
+    """Write every report under ``out``: ``rows`` are this run's inputs, one each, with
+    their gradebook records; ``parts_of(hash)`` gives a submission's parts."""
+    counted = counted_records(rows)
     write_atomic(out / "grades.csv", grades_csv(assignment, roster, counted, parts_of))
-    write_atomic(out / "submissions.csv", submissions_csv(submissions, counted))
+    write_atomic(out / "submissions.csv", submissions_csv(rows))
     students = {s.id: s for s in roster}
     for student_id, record in counted.items():
         student = students.get(student_id)

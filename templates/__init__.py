@@ -1,9 +1,17 @@
-"""jinja2 templates: problem statements (``statements/<family>.md.j2``) and, later,
-notebook cells, feedback and reports.
+"""jinja2 templates: problem statements (``statements/<family>.md.j2``), notebook cells,
+feedback pages and handouts.
+
+HTML templates (``*.html.j2``) are auto-escaped: every value is escaped unless the code
+that passes it marks it as HTML with :class:`markupsafe.Markup`, which only the handout's
+Markdown-and-MathML converter does. Markdown and Python templates are not escaped.
 
 >>> from calcgrade.templates import environment
 >>> environment().get_template("statements/sigmoid_gradient.md.j2").name
 'statements/sigmoid_gradient.md.j2'
+>>> environment().from_string("{{ x }}").render(x="<b>")  # not an HTML template
+'<b>'
+>>> environment().autoescape("feedback.html.j2"), environment().autoescape("notebook/answers.py.j2")
+(True, False)
 """
 
 from __future__ import annotations
@@ -22,5 +30,6 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"),
+                                            default_for_string=False, default=False),
     )

@@ -230,8 +230,12 @@ def test_identification_from_names_folders_zip_and_tokens(course, tmp_path):
     assert "generated for 's0002'" in grades["s0003"]["flags"]
     assert float(grades["s0003"]["total"]) < 15  # graded as s0003's own variant
     with open(out / "submissions.csv", encoding="utf-8", newline="") as handle:
-        labels = [row["path"] for row in csv.DictReader(handle)]
-    assert len(labels) == 4 and any("!export/Homework 3 (1).ipynb" in label for label in labels)
+        rows = {row["path"][len(str(subs)) + 1:]: row for row in csv.DictReader(handle)}
+    assert len(rows) == 6  # every file, the junk and the text file too
+    assert rows["lms-export.zip!export/Homework 3 (1).ipynb"]["status"] == "graded"
+    junk = rows["lms-export.zip!__MACOSX/._junk.ipynb"]
+    assert junk["status"] == "skipped" and junk["counted"] == "no"
+    assert rows["notes.txt"]["status"] == "not_notebook" and rows["notes.txt"]["student"] == ""
 
 
 def test_gradescope_results_have_the_documented_fields(course, tmp_path):
