@@ -642,7 +642,9 @@ def _latex(expr: Expr) -> tuple[str, int]:
             p, q = expr.exp.value.numerator, expr.exp.value.denominator
             inner = expr.base if p == 1 else Pow(expr.base, Num(p))
             return f"\\sqrt[{q}]{{{_latex(inner)[0]}}}", _PREC_ATOM
-        base = _lwrap(_latex(expr.base), _PREC_POW + 1)
+        # (ln(x))^2, never ln(x)^2: a power of a function value wraps the whole value
+        wrap = isinstance(expr.base, Fn) and expr.base.name != "Abs"
+        base = _lwrap(_latex(expr.base), _PREC_ATOM + 1 if wrap else _PREC_POW + 1)
         return f"{base}^{{{_latex(expr.exp)[0]}}}", _PREC_POW
     if isinstance(expr, Mul):
         coeff, numer, denom = _numer_denom(expr)

@@ -53,8 +53,10 @@ def _is_mo(element: ET.Element | None, texts=None) -> bool:
 
 
 def _opens_with_fence(element: ET.Element | None) -> bool:
-    """Whether ``element`` is an opening bracket or a row that starts with one."""
-    if element is not None and _tag(element) == "mrow" and len(element):
+    """Whether ``element`` is an opening bracket, or a row (or the base of a power) that
+    starts with one."""
+    while element is not None and _tag(element) in ("mrow", "msup", "msub", "msubsup") \
+            and len(element):
         element = element[0]
     return _is_mo(element, _OPENING) and element.get("form") != "postfix"
 
@@ -88,17 +90,29 @@ def _unscript_primes(parent: ET.Element) -> None:
 
 
 def _space_names(parent: ET.Element) -> None:
-    """A thin space after ``ln`` in ``ln x`` (as TeX sets it), none before ``(`` in
-    ``max(0, x)``."""
+    """Function and operator names spaced as TeX spaces them: a thin space between ``k`` and
+    ``ln`` in ``k ln p`` and between ``ln`` and ``x`` in ``ln x``, none before the bracket
+    in ``ln(x)`` or ``max(0, x)``."""
     children = []
-    for index, child in enumerate(parent):
-        after = parent[index + 1] if index + 1 < len(parent) else None
-        children.append(child)
-        if after is None or not _is_name(child):
+    elements = list(parent)
+    for index, child in enumerate(elements):
+        before = elements[index - 1] if index > 0 else None
+        after = elements[index + 1] if index + 1 < len(elements) else None
+        if not _is_name(child):
+            children.append(child)
             continue
-        if _tag(child) == "mo" and _opens_with_fence(after):
-            child.set("rspace", "0")
-        elif _tag(child) == "mi" and not _opens_with_fence(after) and _tag(after) != "mo":
+        spaced_before = before is not None and _tag(before) not in ("mo", "mspace") or \
+            _is_mo(before, _CLOSING) and before.get("form") != "prefix"
+        spaced_after = after is not None and not _opens_with_fence(after) and _tag(after) != "mo"
+        if _tag(child) == "mo":
+            child.set("lspace", _THIN_SPACE if spaced_before else "0")
+            child.set("rspace", _THIN_SPACE if spaced_after else "0")
+            children.append(child)
+            continue
+        if spaced_before:
+            children.append(ET.Element("mspace", width=_THIN_SPACE))
+        children.append(child)
+        if spaced_after:
             children.append(ET.Element("mspace", width=_THIN_SPACE))
     parent[:] = children
 

@@ -264,7 +264,7 @@ def test_printed_products_never_put_two_numbers_side_by_side(terms):
     assert adjacent_numbers(parse_page(math_html(latex, False))) == [], latex
 
 
-def test_every_familys_statements_put_a_dot_between_numbers():
+def test_the_reported_derivative_variant_puts_a_dot_between_numbers():
     statement = get_family("derivative").statement(
         get_family("derivative").sample(generator(12018), rules=["exp"]))
     assert r"3 \cdot 3^{x}" in statement
