@@ -636,7 +636,13 @@ def _latex(expr: Expr) -> tuple[str, int]:
             return f"\\sqrt{{{_latex(expr.base)[0]}}}", _PREC_ATOM
         if isinstance(expr.exp, Num) and expr.exp.value < 0:
             return _latex(Mul((ONE, expr)))
-        base = _lwrap(_latex(expr.base), _PREC_POW + 1)
+        if _odd_root(expr.exp):  # the real root, as the solvers take it: never a principal power
+            p, q = expr.exp.value.numerator, expr.exp.value.denominator
+            inner = expr.base if p == 1 else Pow(expr.base, Num(p))
+            return f"\\sqrt[{q}]{{{_latex(inner)[0]}}}", _PREC_ATOM
+        # (ln(x))^2, never ln(x)^2: a power of a function value wraps the whole value
+        wrap = isinstance(expr.base, Fn) and expr.base.name != "Abs"
+        base = _lwrap(_latex(expr.base), _PREC_ATOM + 1 if wrap else _PREC_POW + 1)
         return f"{base}^{{{_latex(expr.exp)[0]}}}", _PREC_POW
     if isinstance(expr, Mul):
         coeff, numer, denom = _numer_denom(expr)
@@ -655,14 +661,33 @@ def _latex(expr: Expr) -> tuple[str, int]:
 
         def join(items):
             alone = len(items) == 1 and in_fraction
-            return " ".join(i if isinstance(i, str) else _lwrap(i, 0 if alone else _PREC_MUL)
-                            for i in items)
+            return _latex_product([i if isinstance(i, str) else _lwrap(i, 0 if alone else _PREC_MUL)
+                                   for i in items])
 
         prec = _PREC_NEG if sign else _PREC_MUL
         if in_fraction:
             return f"{sign}\\frac{{{join(top_items)}}}{{{join(bottom_items)}}}", prec
         return sign + join(top_items), prec
     raise TypeError(f"cannot print {type(expr).__name__}")
+
+
+def _odd_root(exponent: Expr) -> bool:
+    """Whether ``exponent`` is a positive fraction p/q with an odd q > 1 (a real root)."""
+    return (isinstance(exponent, Num) and exponent.value > 0
+            and exponent.value.denominator > 1 and exponent.value.denominator % 2 == 1)
+
+
+def _latex_product(factors: list[str]) -> str:
+    """Factors side by side, with ``\\cdot`` before any factor after the first that starts
+    with a digit, so that ``3`` times ``3^{x}`` never reads as ``33^{x}``.
+
+    >>> _latex_product(["3", "3^{x}"]), _latex_product(["2", "x", "5^{x}"])
+    ('3 \\\\cdot 3^{x}', '2 x \\\\cdot 5^{x}')
+    """
+    out = factors[0] if factors else ""
+    for factor in factors[1:]:
+        out += (r" \cdot " if factor[:1].isdigit() else " ") + factor
+    return out
 
 
 def latex_matrix(rows, number: Callable[[object], str] = str) -> str:

@@ -14,13 +14,14 @@ give the same bytes. ``metadata.calcgrade = {assignment, student, token}``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
 
 import nbformat
 
-from calcgrade.core.answers import answer_info, shape_of  # noqa: F401 - shape_of is re-exported
+from calcgrade.core.answers import AnswerSpec, answer_info, shape_of  # noqa: F401 - shape_of is re-exported
 from calcgrade.grader.marking import answer_variable
 from calcgrade.grader.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
 from calcgrade.templates import environment
@@ -88,7 +89,69 @@ def answer_entry(number: int, name: str, spec, reference: Any, start=None) -> di
         comment = "a Python function"
     else:
         comment = expected_text(entry)
-    return {"variable": entry["name"], "comment": comment, "expected": entry}
+    out = {"variable": entry["name"], "comment": comment, "expected": entry}
+    if kind not in ("label", "labels"):
+        out["tolerance"] = {"rtol": spec.rtol, "atol": spec.atol}
+    return out
+
+
+DEFAULT_TOLERANCE = {f.name: f.default for f in dataclasses.fields(AnswerSpec)
+                     if f.name in ("rtol", "atol")}
+
+
+def tolerance_latex(value: float) -> str:
+    """A tolerance as a short LaTeX number.
+
+    >>> print(tolerance_latex(1e-3), tolerance_latex(1e-6), tolerance_latex(2.5e-7), tolerance_latex(0))
+    0.001 10^{-6} 2.5 \\cdot 10^{-7} 0
+    """
+    text = f"{value:.3g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else f"{mantissa} \\cdot {power}"
+
+
+def stated_tolerance(assignment) -> dict:
+    """The tolerance every numeric answer of ``assignment`` has unless a problem says otherwise."""
+    return {**DEFAULT_TOLERANCE, **getattr(assignment, "tolerance", {})}
+
+
+def _comparison(rtol: float, atol: float) -> str:
+    return rf"$|s - r| \le {tolerance_latex(atol)} + {tolerance_latex(rtol)}\,|r|$"
+
+
+def precision_text(assignment) -> str:
+    """Markdown for every notebook and handout: keep full precision, and how answers are compared.
+
+    >>> from types import SimpleNamespace
+    >>> "rtol} = 0.01" in precision_text(SimpleNamespace(tolerance={"rtol": 0.01}))
+    True
+    """
+    tolerance = stated_tolerance(assignment)
+    rtol, atol = tolerance["rtol"], tolerance["atol"]
+    return _render("notebook/precision.md.j2", rtol=tolerance_latex(rtol),
+                   atol=tolerance_latex(atol), comparison=_comparison(rtol, atol))
+
+
+def tolerance_note(assignment, entries: list[dict]) -> str:
+    """Markdown naming the answers of one problem whose tolerance differs from the stated one
+    ("" when none does)."""
+    stated = stated_tolerance(assignment)
+    groups: dict[tuple[float, float], list[str]] = {}
+    for entry in entries:
+        tolerance = entry.get("tolerance")
+        if tolerance and (tolerance["rtol"], tolerance["atol"]) != (stated["rtol"], stated["atol"]):
+            groups.setdefault((tolerance["rtol"], tolerance["atol"]), []).append(entry["variable"])
+    sentences = []
+    for (rtol, atol), names in groups.items():
+        listed = ", ".join(f"`{name}`" for name in names)
+        verb = "is" if len(names) == 1 else "are"
+        sentences.append(
+            f"{listed} {verb} compared with $\\mathrm{{rtol}} = {tolerance_latex(rtol)}$ and "
+            f"$\\mathrm{{atol}} = {tolerance_latex(atol)}$: {_comparison(rtol, atol)}.")
+    return ("**Tolerance in this problem:** " + " ".join(sentences) + "\n") if sentences else ""
 
 
 def _render(name: str, **context) -> str:
@@ -121,8 +184,8 @@ def build_notebook(assignment, student, problems: list[dict], token: str):
     (Markdown) and ``entries`` (from :func:`answer_entry`).
     """
     cells = [
-        _markdown("intro", _render("notebook/intro.md.j2", assignment=assignment, student=student),
-                  "intro"),
+        _markdown("intro", _render("notebook/intro.md.j2", assignment=assignment, student=student,
+                                   precision=precision_text(assignment)), "intro"),
         _code("setup", _render("notebook/setup.py.j2"), "setup"),
     ]
     expected = []
@@ -131,7 +194,8 @@ def build_notebook(assignment, student, problems: list[dict], token: str):
         number = problem.number
         cells.append(_markdown(f"p{number}-statement",
                                _render("notebook/problem.md.j2", problem=problem,
-                                       statement=item["statement"], entries=entries),
+                                       statement=item["statement"], entries=entries,
+                                       tolerance=tolerance_note(assignment, entries)),
                                "statement", problem=number))
         problem_expected = [entry["expected"] for entry in entries]
         cells.append(_code(f"p{number}-answers",

@@ -51,7 +51,7 @@ def test_a_symbolic_base_takes_any_exponent():
     (-ex.fn("sin", x), "-sin(x)", r"-\sin\left(x\right)"),
     (ex.log(x ** 2 + 1) / (x + 2), "log(x**2 + 1)/(x + 2)",
      r"\frac{\ln\left(x^{2} + 1\right)}{x + 2}"),
-    (x ** ex.Num(Fraction(1, 3)), "x**(1/3)", r"x^{\frac{1}{3}}"),
+    (x ** ex.Num(Fraction(1, 3)), "x**(1/3)", r"\sqrt[3]{x}"),
     ((x - 1) ** 2, "(x - 1)**2", r"\left(x - 1\right)^{2}"),
 ])
 def test_printing(tree, text, latex):
