@@ -154,7 +154,7 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
         verdicts[name] = kinds.score(spec, answer, reference[name], carried=carried,
                                      pairing=pairings.get(name), calls=calls.get(name))
 
-    blamed = _diagnose(family, params, specs, read_as, verdicts, reference, calls)
+    blamed = _diagnose(family, params, specs, read_as, verdicts, calls, answers)
     marks = []
     for name, spec in specs.items():
         verdict = verdicts[name]
@@ -193,20 +193,29 @@ def _entries(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _diagnose(family, params, specs, read_as, verdicts, reference, calls) -> dict:
+def _diagnose(family, params, specs, read_as, verdicts, calls, answers) -> dict:
     """Part name -> the catalogued mistake its wrong answer matches, consistently with
-    the student's other parts."""
+    the student's other parts. An answer of the wrong shape is diagnosed too when it is
+    exactly what a mistake gives (a root left out makes a shorter list); it stays a
+    format error."""
     blamed = {}
     diagnosed = None
     for name, verdict in verdicts.items():
-        if verdict.status not in (WRONG, PARTIAL) or name not in read_as:
+        if verdict.status not in (WRONG, PARTIAL, FORMAT_ERROR):
             continue
         if diagnosed is None:
             diagnosed = family.diagnose(params)
         for mistake in family.mistakes():
             buggy = diagnosed.get(mistake.id, {})
-            if name not in buggy or not kinds.matches(specs[name], read_as[name], buggy[name],
-                                                      calls.get(name)):
+            if name not in buggy:
+                continue
+            answer = read_as.get(name)
+            if answer is None:  # unreadable as asked: read it as the mistake's shape
+                answer, _ = kinds.read(specs[name], kinds.answer_info(specs[name], buggy[name]),
+                                       answers.get(name, MISSING_VALUE))
+                if answer is None:
+                    continue
+            if not kinds.matches(specs[name], answer, buggy[name], calls.get(name)):
                 continue
             if _applied_correctly_elsewhere(name, buggy, specs, read_as, verdicts, calls):
                 continue
@@ -216,10 +225,13 @@ def _diagnose(family, params, specs, read_as, verdicts, reference, calls) -> dic
 
 
 def _applied_correctly_elsewhere(name, buggy, specs, read_as, verdicts, calls) -> bool:
-    """Whether another part that the mistake would change is right and differs from the
-    mistake's value: the student did not make that mistake."""
+    """Whether the student's own symbolic work shows the rule applied correctly: an
+    expression part that the mistake would change is right (and differs from the
+    mistake's). A value computed from a right derivative is then not blamed on that rule;
+    numeric parts alone prove nothing (a cost can lack its 1/m while the gradient has it)."""
     for other, value in buggy.items():
-        if other == name or other not in read_as or other not in specs:
+        if other == name or other not in read_as or other not in specs \
+                or specs[other].kind != "expression":
             continue
         if verdicts[other].status == CORRECT and not kinds.matches(
                 specs[other], read_as[other], value, calls.get(other)):

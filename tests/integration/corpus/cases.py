@@ -1191,7 +1191,7 @@ def _cos_sign_derivative(s):
 
 
 @case("mistake_cos_sign_latex", "f' with +sin for the derivative of cos, in LaTeX", "catalogued mistakes",
-      fits=lambda s: "cos" in s.p(D)["f"] and "sin" not in s.p(D)["f"]
+      fits=lambda s: re.search(r"(?<![a-z])cos\(", s.p(D)["f"]) and "sin" not in s.p(D)["f"]
       and re.search(r"cos\([^()]*\)\*\*", s.p(D)["f"]) is None
       and "operatorname" not in _latex(_cos_sign_derivative(s)))
 def _(s):
