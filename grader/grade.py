@@ -305,7 +305,20 @@ def _run(sandbox, item: Claim, answers: list[str], functions: dict):
         return ExecutionResult.invalid(error.reason)
     except InvalidSubmission as error:
         return ExecutionResult.invalid(error.reason)
-    return sandbox.run(submission, answers=answers, functions=functions)
+    return sandbox.run(without_selfcheck(submission), answers=answers, functions=functions)
+
+
+def without_selfcheck(submission):
+    """The submission without its generated self-check cell, when that cell is unchanged:
+    it only prints a report, so running it for every submission would be wasted time."""
+    import dataclasses
+
+    from calcgrade.grader.selfcheck import is_unchanged_selfcheck
+
+    cells = tuple(cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1]))
+    if len(cells) == len(submission.code_cells):
+        return submission
+    return dataclasses.replace(submission, code_cells=cells)
 
 
 def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],

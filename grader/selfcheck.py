@@ -81,6 +81,43 @@ def cell_source(expected: list[dict]) -> str:
                            expected=expected_literal(expected)).rstrip() + "\n"
 
 
+@lru_cache(maxsize=1)
+def _cell_frame() -> tuple[str, str]:
+    """The self-check cell's code before and after its list of expected answers."""
+    marker = "\x00expected\x00"
+    source = cell_source([]).rstrip("\n").replace(expected_literal([]), marker, 1)
+    head, tail = source.split(marker, 1)
+    return head, tail
+
+
+def is_unchanged_selfcheck(source: str) -> bool:
+    """Whether a code cell is the generated self-check, unchanged: only our readers and a
+    list of plain answer descriptions. It prints a report and assigns no answer, so the
+    grader need not run it.
+
+    >>> is_unchanged_selfcheck(cell_source([{"name": "q1_v", "kind": "scalar"}]))
+    True
+    >>> is_unchanged_selfcheck(cell_source([]) + "q1_v = 2\\n")
+    False
+    """
+    head, tail = _cell_frame()
+    source = source.rstrip("\n")
+    if not (source.startswith(head) and source.endswith(tail)) or len(source) < len(head) + len(tail):
+        return False
+    lines = source[len(head):len(source) - len(tail)].split("\n")
+    if lines[0] != "[" or lines[-1] != "]":
+        return False
+    for line in lines[1:-1]:
+        if not (line.startswith("    {") and line.endswith("},")):
+            return False
+        try:
+            if not isinstance(json.loads(line[4:-1]), dict):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 # --- reading answers from a notebook without running it -----------------------------------------
 
 class _Computed(Exception):

@@ -145,3 +145,16 @@ def test_label_lists_are_checked_entry_by_entry(capsys):
     assert check({"q6_kinds": ["corner", "bump"]}, expected) != {}
     assert "each one of: corner, cusp" in capsys.readouterr().out
     assert check({"q6_kinds": ["corner"]}, expected) != {}
+
+
+def test_only_an_unchanged_self_check_cell_is_recognised_as_such():
+    from calcgrade.grader.selfcheck import is_unchanged_selfcheck
+
+    source = cell_source(EXPECTED)
+    assert is_unchanged_selfcheck(source) and is_unchanged_selfcheck(source.rstrip("\n"))
+    tampered = [source.replace('{"kind": "scalar", "name": "q1_value"}',
+                               '{"kind": "scalar", "name": "q1_value"}, q1_value := 2'),
+                source + "q1_value = 2\n", "q1_value = 2\n" + source,
+                source.replace("calcgrade_self_check(globals()", "print(globals()"),
+                source.replace("    {", "    __import__('os').system('ls') or {", 1)]
+    assert not any(is_unchanged_selfcheck(text) for text in tampered)
