@@ -40,7 +40,7 @@ import numpy as np
 
 from calcgrade.core import expr as ex
 from calcgrade.core.evaluation import (Budget, Unrepresentable, evaluate_complex, evaluate_floats,
-                                       evaluate_precise, precise_context)
+                                       precise_context, precise_value)
 from calcgrade.core.symbolic import SymbolicChecker
 
 SEED = 20260101
@@ -51,7 +51,6 @@ MAX_NODES = 4000          # larger trees are not compared (None)
 MAX_DEPTH = 200
 MAX_NUMBER_BITS = 20_000  # larger exact numbers are not compared (None)
 PRECISE_POINTS = 48       # high-precision point evaluations per comparison
-PRECISE_DIGITS = (30, 60)  # a precise value counts when both precisions agree
 NUMERIC_SECONDS = 2.0     # wall clock for the high-precision work of one comparison
 COMPLEX_POINTS = 64
 
@@ -146,12 +145,14 @@ def _is_core(points: np.ndarray) -> np.ndarray:
 
 
 def _refine(reference: ex.Expr, variables, found: np.ndarray, rng) -> np.ndarray:
-    """More domain points around ``found`` ones, at several scales."""
+    """More domain points around ``found`` ones: steps relative to their size (1 down to
+    1e-9) and to how far apart they are."""
     seeds = found[_spread(found, 16, scaled=True)]
-    scales = np.array([1e-3, 1e-2, 1e-1, 1.0])
-    offsets = rng.standard_normal((len(seeds), 24, found.shape[1]))
-    steps = scales[np.arange(24) % 4][None, :, None] * np.maximum(np.abs(seeds), 1e-2)[:, None, :]
-    near = (seeds[:, None, :] + offsets * steps).reshape(-1, found.shape[1])
+    relative = 10.0 ** -np.arange(10.0)[:, None] * np.maximum(np.abs(seeds), 1e-2)[:, None, :]
+    apart = np.ptp(found, axis=0)
+    steps = np.concatenate([relative, np.broadcast_to(apart * [[1.0], [0.1]], (len(seeds), 2, found.shape[1]))], axis=1)
+    steps = np.tile(steps, (1, 3, 1))
+    near = (seeds[:, None, :] + rng.standard_normal(steps.shape) * steps).reshape(-1, found.shape[1])
     values, undefined, untrusted = _evaluate(reference, near, variables)
     return near[~undefined & ~untrusted]
 
@@ -196,10 +197,10 @@ def _search_domain(reference: ex.Expr, variables, candidates: np.ndarray, rng) -
     violation = _violation(constraints, candidates, variables)
     order = np.argsort(violation, kind="stable")[:8]
     best, best_violation = candidates[order], violation[order]
-    scales = np.array([1.0, 0.3, 0.1, 0.01, 1e-3, 1e-4])
+    scales = np.array([1.0, 0.3, 0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
     for _ in range(40):
-        steps = scales[np.arange(12) % len(scales)][None, :, None] * np.maximum(np.abs(best), 1e-3)[:, None, :]
-        trials = best[:, None, :] + rng.standard_normal((len(best), 12, best.shape[1])) * steps
+        steps = scales[np.arange(16) % len(scales)][None, :, None] * np.maximum(np.abs(best), 1e-3)[:, None, :]
+        trials = best[:, None, :] + rng.standard_normal((len(best), 16, best.shape[1])) * steps
         flat = trials.reshape(-1, best.shape[1])
         values, undefined, untrusted = _evaluate(reference, flat, variables)
         inside = flat[~undefined & ~untrusted]
@@ -244,10 +245,10 @@ def plan_samples(reference: ex.Expr, variables: tuple[str, ...]) -> SamplePlan:
     rng = np.random.default_rng([SEED, dimension, 1])
     if len(found) == 0:
         found = _search_domain(reference, variables, candidates, rng)
-    for _ in range(2):
+    for _ in range(4):
         if len(found) >= TARGET_POINTS or len(found) == 0:
             break
-        found = np.vstack([found, _refine(reference, variables, found, rng)])
+        found = np.unique(np.vstack([found, _refine(reference, variables, found, rng)]), axis=0)
     in_core = _is_core(found)
     n_core = min(int(in_core.sum()), 2 * TARGET_POINTS // 3)
     n_wide = min(int((~in_core).sum()), TARGET_POINTS - n_core)
@@ -306,19 +307,8 @@ def sample_points(reference: ex.Expr, variables) -> list[dict[str, float]]:
 
 
 def _precise_value(tree: ex.Expr, point: dict, budget: Budget, rtol: float, atol: float):
-    """The value at both precisions if they agree (None where undefined at both).
-
-    Raises :class:`Unrepresentable` when the precisions disagree about the value or
-    about whether it is defined: cancellation ate too many digits.
-    """
-    low, high = (evaluate_precise(tree, point, digits, budget) for digits in PRECISE_DIGITS)
-    if low is None and high is None:
-        return None
-    if low is None or high is None:
-        raise Unrepresentable("defined at one precision only")
-    if abs(low - high) > 1e-3 * (atol + rtol * abs(high)) + abs(high) * 1e-20:
-        raise Unrepresentable("the two precisions disagree")
-    return high
+    """The value at ``point`` accurately enough for a comparison at ``rtol``, ``atol``."""
+    return precise_value(tree, point, budget, 1e-3 * atol)
 
 
 def _close(value, reference, rtol: float, atol: float) -> bool:
@@ -482,5 +472,5 @@ def _close_number(given, truth, rtol: float, atol: float) -> bool:
     """``given`` (an int of any size or a float) against a float or mpmath value."""
     if isinstance(truth, (float, np.floating)) and isinstance(given, float):
         return _close(given, float(truth), rtol, atol)
-    ctx = precise_context(PRECISE_DIGITS[-1])
+    ctx = precise_context(256)
     return bool(_close(ctx.mpf(given), ctx.mpf(truth), rtol, atol))

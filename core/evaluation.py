@@ -7,9 +7,11 @@ semantics of :func:`calcgrade.core.expr.compile_numeric`, and sorts every point 
 of three cases: a trusted finite value, *undefined* in the reals (``log`` of a negative
 number, a pole, an even root of a negative number, found from trusted inputs), or
 *untrusted* (an overflow or underflow happened on the way, so nothing is known).
-:func:`evaluate_precise` evaluates one point with mpmath, whose exponent range is
-unbounded, under a work :class:`Budget`; it returns ``None`` where the expression is
-undefined and raises :class:`Unrepresentable` where even that would be too costly.
+:func:`precise_value` evaluates one point with mpmath, whose exponent range is
+unbounded, at a precision that covers every magnitude met on the way (cancellation loses
+nothing) and again at twice that, under a work :class:`Budget`; it returns ``None``
+where the expression is undefined and raises :class:`Unrepresentable` where the two
+disagree or the work would be too much.
 
 >>> import mpmath, numpy as np
 >>> from calcgrade.core.expr import Sym, exp, log
@@ -17,7 +19,7 @@ undefined and raises :class:`Unrepresentable` where even that would be too costl
 >>> values, undefined, untrusted = evaluate_floats(exp(800 * x) + log(x), {"x": np.array([0.5, -1.0, 2.0])})
 >>> undefined.tolist(), untrusted.tolist()
 ([False, True, False], [False, False, True])
->>> precise = evaluate_precise(exp(800 * x), {"x": 2.0}, 30, Budget())
+>>> precise = precise_value(exp(800 * x), {"x": 2.0}, Budget())
 >>> mpmath.nstr(precise, 8)  # e**1600, far beyond the largest float
 '7.4331183e+694'
 """
@@ -216,20 +218,24 @@ def _complex(node: ex.Expr, columns, n: int, memo: dict) -> np.ndarray:
 
 # high precision --------------------------------------------------------------------------
 
+BASE_BITS = 128            # working precision for values near 1
+MAX_PRECISION_BITS = 1 << 15
+
 _CONTEXTS: dict[int, mpmath.ctx_mp.MPContext] = {}
 
 
-def precise_context(dps: int):
-    """A private mpmath context at ``dps`` digits (mpmath's global one is left alone).
+def precise_context(bits: int):
+    """A private mpmath context of ``bits`` bits (mpmath's global one is left alone).
 
-    >>> precise_context(30).dps
-    30
+    >>> precise_context(128).prec
+    128
     """
-    ctx = _CONTEXTS.get(dps)
+    ctx = _CONTEXTS.get(bits)
     if ctx is None:
         ctx = mpmath.MPContext()
-        ctx.dps = dps
-        _CONTEXTS[dps] = ctx
+        ctx.prec = bits
+        if len(_CONTEXTS) < 64:
+            _CONTEXTS[bits] = ctx
     return ctx
 
 
@@ -237,27 +243,72 @@ class _Undefined(Exception):
     pass
 
 
-def evaluate_precise(expr: ex.Expr, point: dict[str, float], dps: int, budget: Budget):
-    """The real value of ``expr`` at ``point`` as an mpmath number of ``dps`` digits.
+class _Cancellation:
+    """The most bits any sum lost to cancellation, and the smallest magnitude met."""
+
+    def __init__(self):
+        self.lost, self.low = 0, 0
+
+    def see(self, ctx, value) -> None:
+        if value:
+            self.low = min(self.low, int(ctx.mag(value)))
+
+    def see_sum(self, ctx, terms, total) -> None:
+        largest = max((int(ctx.mag(t)) for t in terms if t), default=None)
+        if largest is None:
+            return
+        # a sum that came out 0 may have lost everything down to the smallest value met
+        floor = int(ctx.mag(total)) if total else self.low - 64
+        self.lost = max(self.lost, largest - floor)
+
+
+def evaluate_precise(expr: ex.Expr, point: dict[str, float], bits: int, budget: Budget,
+                     seen: _Cancellation | None = None):
+    """The real value of ``expr`` at ``point`` as an mpmath number of ``bits`` bits.
 
     ``None`` where the expression is undefined in the reals; raises
     :class:`Unrepresentable` when the value is too large to be worth computing or the
     ``budget`` is spent.
     """
-    ctx = precise_context(dps)
+    ctx = precise_context(bits)
     try:
-        return _precise(expr, point, ctx, budget, {})
+        return _precise(expr, point, ctx, budget, {}, seen or _Cancellation())
     except _Undefined:
         return None
-    except (OverflowError, MemoryError, ValueError) as error:
+    except (OverflowError, MemoryError, ValueError, ZeroDivisionError) as error:
         raise Unrepresentable(str(error)) from None
+
+
+def precise_value(expr: ex.Expr, point: dict[str, float], budget: Budget, resolution=0.0):
+    """The value at ``point`` to within ``resolution`` (absolute) plus 2**-60 relative.
+
+    A first pass measures how many bits the sums lose to cancellation; the value is then
+    computed at a precision that covers them, and again at twice that; ``None`` if both say undefined. Raises :class:`Unrepresentable` if they
+    disagree, about the value or about whether it is defined.
+
+    >>> x = ex.Sym("x")
+    >>> precise_value(ex.Add((ex.exp(40 * x), ex.ONE, -ex.exp(40 * x))), {"x": 17.0}, Budget())
+    mpf('1.0')
+    """
+    seen = _Cancellation()
+    evaluate_precise(expr, point, BASE_BITS, budget, seen)
+    bits = min(BASE_BITS + seen.lost, MAX_PRECISION_BITS)
+    low = evaluate_precise(expr, point, bits, budget)
+    high = evaluate_precise(expr, point, 2 * bits, budget)
+    if low is None and high is None:
+        return None
+    if low is None or high is None:
+        raise Unrepresentable("defined at one precision only")
+    if abs(low - high) > resolution + abs(high) * 2.0 ** -60:
+        raise Unrepresentable("the two precisions disagree")
+    return high
 
 
 def _magnitude(ctx, value) -> int:
     return 0 if not value else abs(int(ctx.mag(value)))
 
 
-def _precise(node: ex.Expr, point, ctx, budget: Budget, memo: dict):
+def _precise(node: ex.Expr, point, ctx, budget: Budget, memo: dict, seen: _Cancellation):
     hit = memo.get(node)
     if hit is not None:
         return hit
@@ -268,29 +319,28 @@ def _precise(node: ex.Expr, point, ctx, budget: Budget, memo: dict):
         value = +ctx.pi if node.name == "pi" else +ctx.e
     elif isinstance(node, ex.Sym):
         value = ctx.mpf(point[node.name])
-    elif isinstance(node, ex.Add):
-        value = ctx.fsum(_precise(t, point, ctx, budget, memo) for t in node.terms)
-    elif isinstance(node, ex.Mul):
-        value = ctx.mpf(1)
-        for f in node.factors:
-            factor = _precise(f, point, ctx, budget, memo)
-            if _magnitude(ctx, value) + _magnitude(ctx, factor) > MAX_BITS:
-                raise Unrepresentable("the product is too large")
-            value = value * factor
-    elif isinstance(node, ex.Pow):
-        value = _precise_power(node, point, ctx, budget, memo)
     else:
-        value = _precise_function(node.name, _precise(node.arg, point, ctx, budget, memo), ctx)
+        args = [_precise(a, point, ctx, budget, memo, seen) for a in node.args]
+        if isinstance(node, ex.Add):
+            value = ctx.fsum(args)
+            seen.see_sum(ctx, args, value)
+        elif isinstance(node, ex.Mul):
+            if sum(_magnitude(ctx, a) for a in args) > MAX_BITS:
+                raise Unrepresentable("the product is too large")
+            value = ctx.fprod(args)
+        elif isinstance(node, ex.Pow):
+            value = _precise_power(node, args[0], args[1], ctx)
+        else:
+            value = _precise_function(node.name, args[0], ctx)
+    seen.see(ctx, value)
     memo[node] = value
     return value
 
 
-def _precise_power(node: ex.Pow, point, ctx, budget: Budget, memo: dict):
-    base = _precise(node.base, point, ctx, budget, memo)
+def _precise_power(node: ex.Pow, base, exponent, ctx):
     if isinstance(node.exp, ex.Num):
         p, q = node.exp.value.numerator, node.exp.value.denominator
-        exponent = Fraction(p, q)
-        _check_power_size(ctx, base, abs(exponent))
+        _check_power_size(ctx, base, abs(Fraction(p, q)))
         if base == 0:
             if p < 0:
                 raise _Undefined
@@ -302,7 +352,6 @@ def _precise_power(node: ex.Pow, point, ctx, budget: Budget, memo: dict):
                 raise _Undefined
             return (-ctx.root(-base, q)) ** p
         return ctx.root(base, q) ** p
-    exponent = _precise(node.exp, point, ctx, budget, memo)
     _check_power_size(ctx, base, abs(exponent))
     if base == 0:
         if exponent < 0:
