@@ -122,8 +122,9 @@ def _evaluate(tree: ex.Expr, points: np.ndarray, variables) -> tuple[np.ndarray,
             np.broadcast_to(untrusted, shape))
 
 
-def _spread(points: np.ndarray, k: int, scaled: bool) -> list[int]:
-    """``k`` row indices: half spread out (farthest-point), half in candidate order."""
+def _spread(points: np.ndarray, k: int, scaled: bool, spread_out: float = 0.5) -> list[int]:
+    """``k`` row indices: a ``spread_out`` share chosen farthest-point first (in asinh
+    coordinates if ``scaled``), the rest in candidate order."""
     if k <= 0 or len(points) == 0:
         return []
     if k >= len(points):
@@ -131,7 +132,7 @@ def _spread(points: np.ndarray, k: int, scaled: bool) -> list[int]:
     coords = np.arcsinh(points) if scaled else points
     chosen = [0]
     distance = np.linalg.norm(coords - coords[0], axis=1)
-    for _ in range((k + 1) // 2 - 1):
+    for _ in range(max(1, round(k * spread_out)) - 1):
         index = int(np.argmax(distance))
         chosen.append(index)
         distance = np.minimum(distance, np.linalg.norm(coords - coords[index], axis=1))
@@ -175,17 +176,21 @@ def _constraints(tree: ex.Expr) -> list[tuple[str, ex.Expr]]:
     return found
 
 
-def _violation(constraints, points: np.ndarray, variables) -> np.ndarray:
-    """How far each point is from meeting every domain condition (0 where it does)."""
-    total = np.zeros(len(points))
+def _violation(reference: ex.Expr, constraints, points: np.ndarray, variables):
+    """How far each point is from meeting every domain condition (0 where it does), and
+    where the reference is defined (trusted and finite)."""
+    memo: dict = {}
+    _, undefined, untrusted = evaluate_floats(reference, _columns(points, variables), memo)
+    shape = (len(points),)
+    total = np.zeros(shape)
     for condition, arg in constraints:
-        values, undefined, untrusted = _evaluate(arg, points, variables)
+        values, arg_undefined, arg_untrusted = (np.broadcast_to(a, shape) for a in memo[arg])
         if condition == "unit":
             miss = np.maximum(np.abs(values) - 1.0, 0.0)
         else:
             miss = np.maximum(-values, 0.0) + ((values == 0) if condition == "positive" else 0.0)
-        total = total + np.where(undefined | untrusted, 1e300, miss)
-    return total
+        total = total + np.where(arg_undefined | arg_untrusted, 1e300, miss)
+    return total, ~np.broadcast_to(undefined | untrusted, shape)
 
 
 def _search_domain(reference: ex.Expr, variables, candidates: np.ndarray, rng) -> np.ndarray:
@@ -194,23 +199,23 @@ def _search_domain(reference: ex.Expr, variables, candidates: np.ndarray, rng) -
     constraints = _constraints(reference)
     if not constraints:
         return candidates[:0]
-    violation = _violation(constraints, candidates, variables)
+    violation, _ = _violation(reference, constraints, candidates, variables)
     order = np.argsort(violation, kind="stable")[:8]
     best, best_violation = candidates[order], violation[order]
     scales = np.array([1.0, 0.3, 0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
+    rows = np.arange(len(best))
     for _ in range(40):
         steps = scales[np.arange(16) % len(scales)][None, :, None] * np.maximum(np.abs(best), 1e-3)[:, None, :]
         trials = best[:, None, :] + rng.standard_normal((len(best), 16, best.shape[1])) * steps
         flat = trials.reshape(-1, best.shape[1])
-        values, undefined, untrusted = _evaluate(reference, flat, variables)
-        inside = flat[~undefined & ~untrusted]
-        if len(inside):
-            return inside
-        trial_violation = _violation(constraints, flat, variables).reshape(len(best), -1)
+        trial_violation, inside = _violation(reference, constraints, flat, variables)
+        if inside.any():
+            return flat[inside]
+        trial_violation = trial_violation.reshape(len(best), -1)
         pick = np.argmin(trial_violation, axis=1)
-        better = trial_violation[np.arange(len(best)), pick] < best_violation
-        best[better] = trials[np.arange(len(best)), pick][better]
-        best_violation = np.minimum(best_violation, trial_violation[np.arange(len(best)), pick])
+        better = trial_violation[rows, pick] < best_violation
+        best[better] = trials[rows, pick][better]
+        best_violation = np.minimum(best_violation, trial_violation[rows, pick])
     return candidates[:0]
 
 
@@ -245,16 +250,20 @@ def plan_samples(reference: ex.Expr, variables: tuple[str, ...]) -> SamplePlan:
     rng = np.random.default_rng([SEED, dimension, 1])
     if len(found) == 0:
         found = _search_domain(reference, variables, candidates, rng)
+    found_first = len(found) if len(found) >= TARGET_POINTS else 0
     for _ in range(4):
         if len(found) >= TARGET_POINTS or len(found) == 0:
             break
         found = np.unique(np.vstack([found, _refine(reference, variables, found, rng)]), axis=0)
+        found = found[rng.permutation(len(found))]  # "in candidate order" is random again
+    refined = len(found) > found_first
     in_core = _is_core(found)
     n_core = min(int(in_core.sum()), 2 * TARGET_POINTS // 3)
     n_wide = min(int((~in_core).sum()), TARGET_POINTS - n_core)
     n_core = min(int(in_core.sum()), TARGET_POINTS - n_wide)
-    chosen = [found[in_core][_spread(found[in_core], n_core, scaled=False)],
-              found[~in_core][_spread(found[~in_core], n_wide, scaled=True)]]
+    share = 1.0 if refined else 0.5  # refined points cluster: spread them all
+    chosen = [found[in_core][_spread(found[in_core], n_core, False, share)],
+              found[~in_core][_spread(found[~in_core], n_wide, True, share)]]
     points = np.vstack(chosen)
     precise_points = np.zeros((0, dimension))
     if len(points) < TARGET_POINTS and untrusted.any():
@@ -338,17 +347,25 @@ def _enough(agreeing: int, sampled: int, needed: int) -> bool:
 
 def compare_by_sampling(student: ex.Expr, reference: ex.Expr, variables: tuple[str, ...],
                         rtol: float = 1e-3, atol: float = 1e-6) -> bool | None:
-    """The numeric verdict alone (no sympy): True, False, or None when it cannot decide."""
+    """The numeric verdict alone (no sympy): True, False, or None when it cannot decide.
+
+    Cheap enough for a sampler's inner loop (no helper process is ever started).
+    """
     plan = plan_samples(reference, variables)
     points = plan.points
     needed = 1 if not variables else MIN_AGREEING
     s_values, s_undefined, s_untrusted = _evaluate(student, points, variables)
-    floats = ~plan.precise & ~s_untrusted & ~s_undefined
-    agree_float = floats & (np.abs(s_values - plan.values) <= atol + rtol * np.abs(plan.values))
-    agreeing = int(agree_float.sum())
-    # the rest is recomputed in high precision: disagreements and failures first
-    doubtful = [i for i in range(len(points)) if not agree_float[i]]
-    doubtful.sort(key=lambda i: 0 if floats[i] or s_undefined[i] else 1)
+    # trusted floats decide at once (the float evaluation flags overflow, underflow and
+    # cancellation as untrusted): a disagreement, or the student undefined in the reals
+    floats = ~plan.precise & ~s_untrusted
+    if np.any(floats & s_undefined):
+        return False
+    close = np.abs(s_values - plan.values) <= atol + rtol * np.abs(plan.values)
+    if np.any(floats & ~s_undefined & ~close):
+        return False
+    agreeing = int((floats & close).sum())
+    # the rest is computed in high precision
+    doubtful = np.flatnonzero(~floats)
     budget = Budget(NUMERIC_SECONDS)
     for i in doubtful[:PRECISE_POINTS]:
         if budget.spent:
@@ -449,8 +466,8 @@ def values_equivalent(student_values: list, reference: ex.Expr, points: list[dic
             continue
         point = dict(zip(variables, map(float, grid[i])))
         truth = values[i]
-        if untrusted[i] or (_is_number(given) and not _close_number(given, truth, rtol, atol)):
-            try:  # recompute the reference before trusting it (or blaming the student)
+        if untrusted[i]:
+            try:  # beyond floats, or digits lost to cancellation: recompute the reference
                 truth = _precise_value(reference, point, budget, rtol, atol)
             except Unrepresentable:
                 continue

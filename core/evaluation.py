@@ -6,7 +6,8 @@ to cancellation. :func:`evaluate_floats` evaluates a tree at many points at once
 semantics of :func:`calcgrade.core.expr.compile_numeric`, and sorts every point into one
 of three cases: a trusted finite value, *undefined* in the reals (``log`` of a negative
 number, a pole, an even root of a negative number, found from trusted inputs), or
-*untrusted* (an overflow or underflow happened on the way, so nothing is known).
+*untrusted* (an overflow, an underflow or a cancellation that ate half the digits
+happened on the way, so nothing is known).
 :func:`precise_value` evaluates one point with mpmath, whose exponent range is
 unbounded, at a precision that covers every magnitude met on the way (cancellation loses
 nothing) and again at twice that, under a work :class:`Budget`; it returns ``None``
@@ -38,6 +39,11 @@ from calcgrade.core import expr as ex
 MAX_BITS = 1 << 22
 # Trigonometric arguments beyond 2**MAX_TRIG_BITS need that many extra bits of precision.
 MAX_TRIG_BITS = 4096
+# A float sum that loses more bits than this to cancellation is recomputed precisely
+# (26 of 53 left: a relative error near 1e-8, far below any grading tolerance).
+MAX_LOST_BITS = 27
+# A float trigonometric function of a computed argument larger than this is recomputed.
+MAX_TRIG_ARGUMENT = 1e7
 
 
 class Unrepresentable(ArithmeticError):
@@ -60,7 +66,7 @@ class Budget:
 
     def spend(self) -> None:
         self.operations -= 1
-        if self.operations < 0 or (self.operations % 64 == 0 and time.monotonic() > self.deadline):
+        if self.operations < 0 or (self.operations % 16 == 0 and time.monotonic() > self.deadline):
             self.operations = -1
             raise Unrepresentable("the evaluation budget is spent")
 
@@ -74,14 +80,16 @@ class Budget:
 _State = tuple  # (values, undefined, untrusted), three arrays of the same length
 
 
-def evaluate_floats(expr: ex.Expr, columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def evaluate_floats(expr: ex.Expr, columns: dict[str, np.ndarray],
+                    memo: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(values, undefined, untrusted)`` of ``expr`` at the points given by ``columns``.
 
     ``columns`` maps each symbol to a 1-D float array (one entry per point). ``values`` is
     nan wherever the point is undefined or untrusted; the two masks never overlap.
+    ``memo``, if given, receives the same triple for every subexpression.
     """
     n = len(next(iter(columns.values()))) if columns else 1
-    memo: dict[ex.Expr, _State] = {}
+    memo = {} if memo is None else memo
     with np.errstate(all="ignore"):
         return _floats(expr, columns, n, memo)
 
@@ -115,25 +123,30 @@ def _combine(node: ex.Expr, children: list[_State]) -> _State:
     untrusted = np.logical_or.reduce([c[2] for c in children]) & ~undefined
     clean = ~(undefined | untrusted)
     args = [c[0] for c in children]
-    value, domain, underflow = _apply(node, args)
+    value, domain, imprecise = _apply(node, args)
     domain = clean & domain
     finite = np.isfinite(value)
     overflow = clean & ~domain & ~finite
-    underflow = clean & ~domain & underflow
+    imprecise = clean & ~domain & imprecise
     undefined = undefined | domain
-    untrusted = (untrusted | overflow | underflow) & ~undefined
+    untrusted = (untrusted | overflow | imprecise) & ~undefined
     value = np.where(undefined | untrusted, np.nan, value)
     return value, undefined, untrusted
 
 
 def _apply(node: ex.Expr, args: list[np.ndarray]):
-    """The numpy value, the domain-error mask and the underflow mask of one node."""
+    """The numpy value, the domain-error mask and the imprecision mask of one node.
+
+    Imprecise: an underflow, a sum that cancelled more than ``MAX_LOST_BITS`` of its
+    terms' bits, or a trigonometric function of an argument too large to be accurate.
+    """
     no = np.zeros(len(args[0]), bool)
     if isinstance(node, ex.Add):
-        total = args[0]
+        total, largest = args[0], np.abs(args[0])
         for arg in args[1:]:
             total = total + arg
-        return total, no, no
+            largest = np.maximum(largest, np.abs(arg))
+        return total, no, np.abs(total) * 2.0 ** MAX_LOST_BITS < largest
     if isinstance(node, ex.Mul):
         total, nonzero = args[0], args[0] != 0
         for arg in args[1:]:
@@ -152,6 +165,8 @@ def _apply(node: ex.Expr, args: list[np.ndarray]):
         return value, np.abs(arg) > 1, no
     if name == "exp":
         return value, no, value == 0
+    if name in ("sin", "cos", "tan"):
+        return value, no, np.abs(arg) > MAX_TRIG_ARGUMENT
     return value, no, no
 
 
@@ -282,8 +297,9 @@ def evaluate_precise(expr: ex.Expr, point: dict[str, float], bits: int, budget: 
 def precise_value(expr: ex.Expr, point: dict[str, float], budget: Budget, resolution=0.0):
     """The value at ``point`` to within ``resolution`` (absolute) plus 2**-60 relative.
 
-    A first pass measures how many bits the sums lose to cancellation; the value is then
-    computed at a precision that covers them, and again at twice that; ``None`` if both say undefined. Raises :class:`Unrepresentable` if they
+    A first pass at ``BASE_BITS`` measures how many bits the sums lose to cancellation;
+    when they lose more than half, the value is computed again at a precision that covers
+    them, and at twice that; ``None`` if both say undefined. Raises :class:`Unrepresentable` if they
     disagree, about the value or about whether it is defined.
 
     >>> x = ex.Sym("x")
@@ -291,7 +307,9 @@ def precise_value(expr: ex.Expr, point: dict[str, float], budget: Budget, resolu
     mpf('1.0')
     """
     seen = _Cancellation()
-    evaluate_precise(expr, point, BASE_BITS, budget, seen)
+    first = evaluate_precise(expr, point, BASE_BITS, budget, seen)
+    if seen.lost <= BASE_BITS // 2:  # at least 64 good bits: nothing more to learn
+        return first
     bits = min(BASE_BITS + seen.lost, MAX_PRECISION_BITS)
     low = evaluate_precise(expr, point, bits, budget)
     high = evaluate_precise(expr, point, 2 * bits, budget)

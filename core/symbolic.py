@@ -31,7 +31,7 @@ from fractions import Fraction
 from calcgrade.core import expr as ex
 
 DEFAULT_TIMEOUT = 5.0          # seconds of wall clock per question
-STARTUP_TIMEOUT = 60.0         # seconds for the helper to import sympy
+STARTUP_TIMEOUT = 20.0         # seconds for the helper to import sympy
 RETRY_AFTER = 60.0             # seconds without a new helper after one failed to start
 MEMORY_LIMIT = 1 << 30         # bytes of address space for the helper
 MAX_REQUEST_BYTES = 4_000_000  # a question larger than this is not sent
