@@ -137,7 +137,11 @@ def _spread(points: np.ndarray, k: int, scaled: bool, spread_out: float = 0.5) -
         chosen.append(index)
         distance = np.minimum(distance, np.linalg.norm(coords - coords[index], axis=1))
     taken = set(chosen)
-    chosen += [i for i in range(len(points)) if i not in taken][: k - len(chosen)]
+    for i in range(len(points)):
+        if len(chosen) >= k:
+            break
+        if i not in taken:
+            chosen.append(i)
     return chosen
 
 
@@ -274,7 +278,6 @@ def plan_samples(reference: ex.Expr, variables: tuple[str, ...]) -> SamplePlan:
     precise = np.zeros(len(points), bool)
     precise[len(points) - len(precise_points):] = True
     outside = candidates[undefined]
-    outside = outside[_spread(outside, COMPLEX_POINTS, scaled=True)]
     return SamplePlan(variables, points, np.where(precise, np.nan, values), precise, outside)
 
 
@@ -386,7 +389,7 @@ def compare_by_sampling(student: ex.Expr, reference: ex.Expr, variables: tuple[s
 
 def _confirm_in_complex(student, reference, plan: SamplePlan, rtol, atol) -> int:
     """Agreeing points among those where both are undefined in the reals (0 on any doubt)."""
-    outside = plan.outside
+    outside = plan.outside[_spread(plan.outside, COMPLEX_POINTS, scaled=True)]
     if len(outside) == 0:
         return 0
     _, s_undefined, _ = _evaluate(student, outside, plan.variables)

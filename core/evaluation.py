@@ -119,8 +119,11 @@ def _floats(node: ex.Expr, columns, n: int, memo) -> _State:
 
 
 def _combine(node: ex.Expr, children: list[_State]) -> _State:
-    undefined = np.logical_or.reduce([c[1] for c in children])
-    untrusted = np.logical_or.reduce([c[2] for c in children]) & ~undefined
+    undefined, untrusted = children[0][1], children[0][2]
+    for child in children[1:]:
+        undefined = undefined | child[1]
+        untrusted = untrusted | child[2]
+    untrusted = untrusted & ~undefined
     clean = ~(undefined | untrusted)
     args = [c[0] for c in children]
     value, domain, imprecise = _apply(node, args)
