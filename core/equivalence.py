@@ -243,10 +243,11 @@ class SamplePlan:
 def plan_samples(reference: ex.Expr, variables: tuple[str, ...]) -> SamplePlan:
     """The sample plan of a reference (cached); see :func:`sample_points`."""
     dimension = len(variables)
-    if dimension == 0:
+    if dimension == 0:  # a constant: one point, unless it is undefined
         values, undefined, untrusted = _evaluate(reference, np.zeros((1, 0)), variables)
-        precise = untrusted.copy()
-        return SamplePlan(variables, np.zeros((1, 0)), values, precise, np.zeros((0, 0)))
+        keep = ~undefined
+        return SamplePlan(variables, np.zeros((int(keep.sum()), 0)), values[keep], untrusted[keep],
+                          np.zeros((0, 0)))
     core, wide = _candidates(dimension)
     candidates = np.vstack([core, wide])
     values, undefined, untrusted = _evaluate(reference, candidates, variables)

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from fractions import Fraction
 
 from calcgrade.core import expr as ex
@@ -81,6 +82,15 @@ def tree_from_data(data) -> ex.Expr:
     raise ValueError(f"unknown node {kind!r}")
 
 
+_LIVE: "weakref.WeakSet[SymbolicChecker]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for checker in list(_LIVE):
+        checker.close()
+
+
 class SymbolicChecker:
     """A reusable sympy helper process: :meth:`decide` asks it one question at a time.
 
@@ -98,7 +108,7 @@ class SymbolicChecker:
         self._owner = os.getpid()
         self._lock = threading.Lock()
         self._retry_at = 0.0
-        atexit.register(self.close)
+        _LIVE.add(self)
 
     @property
     def pid(self) -> int | None:
@@ -129,6 +139,12 @@ class SymbolicChecker:
         except (ValueError, AttributeError):
             return None
         return {"equal": True, "different": False}.get(result)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report at collection time
+            pass
 
     def close(self) -> None:
         """Kill the helper (a later question starts a new one)."""

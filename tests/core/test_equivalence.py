@@ -194,6 +194,9 @@ def test_constants_compare_at_one_point():
     assert expressions_equivalent(parse("2*pi", ()), parse("pi + pi", ()), ()) is True
     assert expressions_equivalent(parse("sqrt(2)", ()), parse("1.41", ()), ()) is False
     assert expressions_equivalent(parse("e^2", ()), parse("7.389056", ()), ()) is True
+    # beyond floats, and undefined in the reals
+    assert compare_by_sampling(parse("e", ()), parse("exp(1000)/exp(999)", ()), ()) is True
+    assert compare_by_sampling(parse("1", ()), parse("log(-1)", ()), ()) is None
 
 
 # domains -------------------------------------------------------------------------------------
