@@ -33,6 +33,7 @@ False
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,6 +54,7 @@ MAX_NUMBER_BITS = 20_000  # larger exact numbers are not compared (None)
 PRECISE_POINTS = 48       # high-precision point evaluations per comparison
 NUMERIC_SECONDS = 2.0     # wall clock for the high-precision work of one comparison
 COMPLEX_POINTS = 64
+SEARCH_SECONDS = 0.5      # wall clock for walking towards a domain the candidates missed
 
 _checker: SymbolicChecker | None = None
 
@@ -74,6 +76,7 @@ def close() -> None:
 # guards -------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def tree_fits(tree: ex.Expr) -> bool:
     """Whether the tree is small enough to compare: nodes, depth and exact numbers bounded.
 
@@ -208,7 +211,10 @@ def _search_domain(reference: ex.Expr, variables, candidates: np.ndarray, rng) -
     best, best_violation = candidates[order], violation[order]
     scales = np.array([1.0, 0.3, 0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
     rows = np.arange(len(best))
+    deadline = time.monotonic() + SEARCH_SECONDS
     for _ in range(40):
+        if time.monotonic() > deadline:
+            break
         steps = scales[np.arange(16) % len(scales)][None, :, None] * np.maximum(np.abs(best), 1e-3)[:, None, :]
         trials = best[:, None, :] + rng.standard_normal((len(best), 16, best.shape[1])) * steps
         flat = trials.reshape(-1, best.shape[1])
@@ -355,6 +361,8 @@ def compare_by_sampling(student: ex.Expr, reference: ex.Expr, variables: tuple[s
 
     Cheap enough for a sampler's inner loop (no helper process is ever started).
     """
+    if not (tree_fits(student) and tree_fits(reference)):
+        return None
     plan = plan_samples(reference, variables)
     points = plan.points
     needed = 1 if not variables else MIN_AGREEING
