@@ -15,12 +15,15 @@ requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
   raw chunks: the child's result frame and the tail of its output, exactly as the
   child wrote them.
 
-For each run the worker forks a fresh child (``os.fork``; born in the worker's pid
-namespace, it then takes its own mount namespace) that executes
+For each run the worker creates the child's cgroup when the grader handed it a
+base (:mod:`~calcgrade.grader.sandbox.cgroups`), then forks a fresh child
+(``os.fork``; born in the worker's pid namespace, it moves into its cgroup and takes
+its own IPC, mount and user namespaces) that executes
 :func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
-the child's result and output, enforces the wall clock and the output limit by
-killing the child's process group, reaps it, has the pid namespace's reaper kill
-anything left behind, and reports.
+the child's result and output, enforces the wall clock, the output limit and the
+whole tree's CPU time by killing the child's process group, reaps it, has the pid
+namespace's reaper (and the cgroup) kill anything left behind, removes the cgroup,
+and reports.
 
 Student data (the body, the child's result and output) only ever sits in
 preallocated buffers that the worker never decodes and zeroes after use, so a later
@@ -37,6 +40,7 @@ True
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import selectors
 import shutil
@@ -44,7 +48,7 @@ import signal
 import sys
 import time
 
-from calcgrade.grader.sandbox import jail, protocol
+from calcgrade.grader.sandbox import cgroups, jail, protocol
 
 CHUNK = 1 << 16
 MAX_BODY = 64 * 1024 * 1024
@@ -84,7 +88,22 @@ def _prepare(args):
     if reaper is not None:
         reaper.sweep()
     plan = jail.Plan(**{**plan.__dict__, "extra": prepared})
-    return shell, plan, reaper, isolation
+    base = _check_cgroups(args.cgroups)
+    isolation.update(cgroups.describe(base))
+    return shell, plan, reaper, isolation, base
+
+
+def _check_cgroups(base: dict) -> dict:
+    """The pool's cgroup base if a trial group can be made under it, else why not."""
+    if "dirs" not in base:
+        return base
+    trial = cgroups.RunGroup(base, f"trial-{os.getpid()}")
+    try:
+        trial.create(64 * 1024 * 1024, 4, 1.0)
+    except OSError as error:
+        return {"unavailable": f"cannot create a cgroup: {error.strerror}"}
+    trial.remove()
+    return base
 
 
 def _fresh_job_dir(job: str, uid, gid) -> None:
@@ -195,8 +214,13 @@ class _Collector:
             protocol.wipe(memoryview(buffer)[:used])
 
 
-def _supervise(pid, result_r, output_r, start, limits, collector: _Collector) -> str | None:
-    """Collect until the child exits; kill it on the wall clock or output limit."""
+CPU_POLL_SECONDS = 0.1
+
+
+def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
+               group: cgroups.RunGroup | None = None) -> str | None:
+    """Collect until the child exits; kill it on the wall clock, the output limit or
+    (with a cgroup) the CPU time of its whole process tree."""
     killed = None
     selector = selectors.DefaultSelector()
     try:
@@ -207,13 +231,23 @@ def _supervise(pid, result_r, output_r, start, limits, collector: _Collector) ->
     selector.register(result_r, selectors.EVENT_READ, collector.read_result)
     selector.register(output_r, selectors.EVENT_READ, collector.read_output)
     deadline = start + limits.wall_seconds
+    watch_cpu = group is not None and group.active and group.cpu_seconds() is not None
+    next_cpu_check = start + CPU_POLL_SECONDS
     exited = False
     while not exited:
         now = time.monotonic()
         if killed is None and now >= deadline:
             killed = "wall"
             _kill(pid)
+        if killed is None and watch_cpu and now >= next_cpu_check:
+            next_cpu_check = now + CPU_POLL_SECONDS
+            used = group.cpu_seconds()
+            if used is not None and used >= limits.cpu_seconds:
+                killed = "cpu"
+                _kill(pid)
         timeout = 0.05 if killed else deadline - now
+        if watch_cpu:
+            timeout = min(timeout, CPU_POLL_SECONDS)
         if pidfd is None:
             timeout = min(timeout, 0.02)
         for key, _ in selector.select(timeout):
@@ -249,8 +283,20 @@ def _has_exited(pid: int) -> bool:
     return info is not None and info.si_pid == pid
 
 
+def _run_group(base: dict, number: int, limits) -> tuple[cgroups.RunGroup | None, dict]:
+    """The cgroup of the next child, and what the run's isolation report should say."""
+    if "dirs" not in base:
+        return None, {}
+    group = cgroups.RunGroup(base, f"run-{os.getpid()}-{number}")
+    try:
+        group.create(limits.memory_bytes, limits.processes, limits.cpu_cores)
+    except OSError as error:
+        return None, cgroups.describe({"unavailable": f"cannot create a cgroup: {error}"})
+    return group, {}
+
+
 def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: bytearray,
-            replies_fd: int):
+            replies_fd: int, base: dict | None = None, number: int = 0):
     """Fork a child for one submission, supervise it, and send the reply.
 
     Returns False when the worker can no longer fork into its pid namespace (its
@@ -262,6 +308,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     limits = Limits.from_dict(header["limits"])
     if not isolation.get("filesystem"):
         _fresh_job_dir(plan.job, plan.uid, plan.gid)
+    group, changed = _run_group(base or {}, number, limits)
     result_r, result_w = os.pipe()
     output_r, output_w = os.pipe()
     start = time.monotonic()
@@ -269,7 +316,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     if pid == 0:
         os.close(result_r)
         os.close(output_r)
-        runner.child_main(shell, plan, header, body, result_w, output_w)
+        runner.child_main(shell, plan, header, body, result_w, output_w, group)
         os._exit(0)  # not reached
     protocol.wipe(body)
     os.close(result_w)
@@ -280,7 +327,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
         pass
     protocol.write_frame(replies_fd, {"type": "started", "id": header.get("id"), "pid": pid})
     collector = _Collector(scratch, limits.result_bytes, 4 * limits.output_tail + 16)
-    killed = _supervise(pid, result_r, output_r, start, limits, collector)
+    killed = _supervise(pid, result_r, output_r, start, limits, collector, group)
     _kill(pid)  # its process group; the unreaped child keeps both ids from being reused
     _, status, usage = os.wait4(pid, 0)
     seconds = time.monotonic() - start
@@ -288,10 +335,18 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     if reaper is None or not reaper.sweep():
         sweep()
         healthy = reaper is None  # a lost reaper took the pid namespace with it
+    tree = {}
+    if group is not None:
+        tree = group.memory_report()
+        tree["tree_cpu_seconds"] = group.cpu_seconds()
+        if not group.remove():
+            tree["cgroup_left"] = True
     os.close(result_r)
     os.close(output_r)
     if not isolation.get("filesystem"):
         shutil.rmtree(plan.job, ignore_errors=True)
+        if plan.uid is not None:
+            remove_owned(plan.uid)
     reply = {"type": "result", "id": header.get("id"), "pid": pid,
              "seconds": round(seconds, 4),
              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
@@ -299,7 +354,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
              "killed": killed, "output_bytes": collector.output_bytes,
              "result_overflow": collector.result_overflow,
-             "isolation": isolation}
+             "isolation": {**isolation, **changed}, **tree}
     try:
         protocol.write_frame(replies_fd, reply)
         protocol.write_chunks(replies_fd, collector.result_view(), collector.tail_views())
@@ -308,19 +363,42 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     return healthy
 
 
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_owned(uid: int, folders=SHARED_TEMP_DIRS) -> None:
+    """Without a private root: remove what the sandbox uid left in the shared temp dirs."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
 def serve(args) -> int:
     """The worker's main loop; returns an exit code."""
     try:
         jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
-    shell, plan, reaper, isolation = _prepare(args)
+    shell, plan, reaper, isolation, base = _prepare(args)
     try:
-        code = _serve_requests(args, shell, plan, reaper, isolation)
+        code = _serve_requests(args, shell, plan, reaper, isolation, base)
     except (BrokenPipeError, EOFError):
         code = None
     if code is None:  # the grader went away without stopping us: clean up for it
         _remove_own_directory(plan, args.dir)
+        cgroups.remove_base(base)
         return 1
     return code
 
@@ -335,7 +413,7 @@ def _remove_own_directory(plan, directory: str) -> None:
         pass
 
 
-def _serve_requests(args, shell, plan, reaper, isolation) -> int:
+def _serve_requests(args, shell, plan, reaper, isolation, base) -> int:
     import gc
 
     import IPython
@@ -346,6 +424,7 @@ def _serve_requests(args, shell, plan, reaper, isolation) -> int:
     gc.collect()
     gc.freeze()
     replies = args.replies
+    runs = 0
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
@@ -360,7 +439,9 @@ def _serve_requests(args, shell, plan, reaper, isolation) -> int:
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
         body = protocol.read_exact_frame(args.requests, MAX_BODY)
-        healthy = run_one(shell, plan, reaper, isolation, header, body, scratch, replies)
+        runs += 1
+        healthy = run_one(shell, plan, reaper, isolation, header, body, scratch, replies,
+                          base, runs)
         del body
         if not healthy:
             print("calcgrade sandbox worker: the pid namespace's reaper is gone", file=sys.stderr)
@@ -377,6 +458,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
+    parser.add_argument("--cgroups", type=json.loads, default={"unavailable": "not requested"},
+                        help="the pool's cgroup base as JSON (from cgroups.create_base)")
     args = parser.parse_args(argv)
     os.chdir(args.dir)
     return serve(args)

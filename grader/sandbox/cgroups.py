@@ -1,0 +1,342 @@
+"""Limits for a submission's whole process tree: one cgroup per submission child.
+
+Resource limits (:mod:`~calcgrade.grader.sandbox.limits`) hold per process, so four
+processes could each take the whole memory limit. Where the machine lets the grader
+manage cgroups (root, with the v1 ``memory`` and ``pids`` controllers mounted, or a
+v2 hierarchy whose controllers are delegated to the grader's group), every submission
+child gets its own group, and its limits hold for everything it starts:
+
+- memory (``memory.limit_in_bytes`` / ``memory.max``, swap included): every page the
+  tree touches counts, tmpfs pages it writes in its private ``/work``, ``/tmp`` and
+  ``/dev/shm`` too; past it the kernel's OOM killer kills in the group only, and the
+  result's status is ``memory``;
+- processes (``pids.max``): forks and threads of the whole tree;
+- CPU: bandwidth of ``Limits.cpu_cores`` cores (``cpu.cfs_quota_us`` / ``cpu.max``)
+  and the tree's total CPU time (``cpuacct.usage`` / ``cpu.stat``), which the worker
+  watches and stops at ``Limits.cpu_seconds`` (status ``timeout``).
+
+The executor creates one *base* group per pool (:func:`create_base`, named after the
+pool's private directory) under the grader's own group in each hierarchy; a worker
+creates a :class:`RunGroup` under it for each child (a few tenths of a millisecond),
+the child moves itself in before anything else runs, and the worker kills whatever
+is left in it and removes it after the run. :func:`remove_base` removes the base and
+anything a killed worker left in it when the pool closes.
+
+Without cgroups (not root, a container without them, another OS) :func:`create_base`
+says why, and the limits stay per process (rlimits), as the isolation report records.
+Standard library only.
+
+>>> parse_own_groups("4:memory:/a/b\\n8:pids:/\\n0::/user.slice\\n")
+{'memory': '/a/b', 'pids': '/', '': '/user.slice'}
+>>> base = create_base("calcgrade-doctest", mounts=[], own={})
+>>> base["unavailable"]
+'no cgroup hierarchy with the memory and pids controllers is mounted'
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+
+V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
+REQUIRED = ("memory", "pids")
+V2_CONTROLLERS = ("memory", "pids", "cpu")
+CPU_PERIOD_US = 100_000
+
+
+def parse_own_groups(text: str) -> dict:
+    """``/proc/self/cgroup`` as {controller: path}; v2's unified line under ``""``."""
+    groups = {}
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        for name in parts[1].split(",") if parts[1] else [""]:
+            groups[name] = parts[2]
+    return groups
+
+
+def _read(path: str) -> str:
+    with open(path) as handle:
+        return handle.read()
+
+
+def _write(path: str, value) -> None:
+    with open(path, "w") as handle:
+        handle.write(str(value))
+
+
+def _mounts() -> list[tuple[str, str, str, str]]:
+    """(fstype, mount point, root inside the hierarchy, super options) of cgroup mounts."""
+    found = []
+    try:
+        text = _read("/proc/self/mountinfo")
+    except OSError:
+        return found
+    for line in text.splitlines():
+        left, _, right = line.partition(" - ")
+        fields, rest = left.split(), right.split()
+        if len(fields) >= 5 and len(rest) >= 3 and rest[0] in ("cgroup", "cgroup2"):
+            found.append((rest[0], fields[4], fields[3], rest[2]))
+    return found
+
+
+def _inside(mount_point: str, mount_root: str, own: str) -> str:
+    """The directory of group ``own`` under a hierarchy mounted at ``mount_point``."""
+    if mount_root != "/" and (own == mount_root or own.startswith(mount_root + "/")):
+        own = own[len(mount_root):] or "/"
+    return os.path.join(mount_point, own.lstrip("/")).rstrip("/") or "/"
+
+
+def create_base(name: str, mounts=None, own=None) -> dict:
+    """Create the pool's base group(s); plain JSON data for the workers.
+
+    Returns ``{"version": 1 or 2, "dirs": {controller: directory}}``, or
+    ``{"unavailable": reason}`` when this process cannot manage cgroups.
+    """
+    if mounts is None:
+        mounts = _mounts()
+    if own is None:
+        try:
+            own = parse_own_groups(_read("/proc/self/cgroup"))
+        except OSError:
+            own = {}
+    v1 = {}
+    unified = None
+    for fstype, point, root, options in mounts:
+        if fstype == "cgroup2":
+            unified = unified or (point, root)
+            continue
+        for controller in options.split(","):
+            if controller in V1_CONTROLLERS and controller in own and controller not in v1:
+                v1[controller] = _inside(point, root, own[controller])
+    errors = []
+    if all(controller in v1 for controller in REQUIRED):
+        base = _create_v1(name, v1, errors)
+        if base:
+            return base
+    if unified is not None and "" in own:
+        base = _create_v2(name, _inside(unified[0], unified[1], own[""]), errors)
+        if base:
+            return base
+    if errors:
+        return {"unavailable": "; ".join(errors)}
+    return {"unavailable": "no cgroup hierarchy with the memory and pids controllers is mounted"}
+
+
+def _create_v1(name: str, parents: dict, errors: list) -> dict | None:
+    dirs, made = {}, []
+    try:
+        for controller, parent in sorted(parents.items()):
+            path = os.path.join(parent, name)
+            if path not in made:
+                os.mkdir(path, 0o755)
+                made.append(path)
+            dirs[controller] = path
+        if "memory" in dirs:  # the run groups' usage counts towards the base's
+            try:
+                _write(os.path.join(dirs["memory"], "memory.use_hierarchy"), 1)
+            except OSError:
+                pass
+    except OSError as error:
+        errors.append(f"cgroup v1: {error.strerror} ({error.filename})")
+        for path in reversed(made):
+            _rmdir(path)
+        return None
+    return {"version": 1, "dirs": dirs}
+
+
+def _create_v2(name: str, parent: str, errors: list) -> dict | None:
+    try:
+        available = _read(os.path.join(parent, "cgroup.subtree_control")).split()
+    except OSError as error:
+        errors.append(f"cgroup v2: {error.strerror}")
+        return None
+    missing = [c for c in REQUIRED if c not in available]
+    if missing:
+        errors.append(f"cgroup v2: the controllers {', '.join(missing)} are not delegated "
+                      f"to this process's group")
+        return None
+    path = os.path.join(parent, name)
+    try:
+        os.mkdir(path, 0o755)
+        wanted = [c for c in V2_CONTROLLERS if c in available]
+        _write(os.path.join(path, "cgroup.subtree_control"), " ".join("+" + c for c in wanted))
+    except OSError as error:
+        errors.append(f"cgroup v2: {error.strerror}")
+        _rmdir(path)
+        return None
+    return {"version": 2, "dirs": {"unified": path}}
+
+
+def describe(base: dict) -> dict:
+    """What the base gives each submission, for the isolation report (flat, plain)."""
+    if not base or "dirs" not in base:
+        reason = (base or {}).get("unavailable", "cgroups not requested")
+        return {"cgroup": False, "cgroup_unavailable": reason,
+                "memory_limit": "per process (rlimit)", "process_limit": "per user (rlimit)",
+                "cpu_limit": "per process (rlimit)"}
+    version, dirs = base["version"], base["dirs"]
+    cpu = "cpuacct" in dirs if version == 1 else True
+    return {"cgroup": f"v{version}", "memory_limit": "whole tree (cgroup)",
+            "process_limit": "whole tree (cgroup)",
+            "cpu_limit": "whole tree (cgroup)" if cpu else "per process (rlimit)"}
+
+
+def _rmdir(path: str, attempts: int = 200) -> bool:
+    """Remove an empty group; its last tasks may take a moment to leave it."""
+    for _ in range(attempts):
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError as error:
+            if error.errno != errno.EBUSY:
+                return False
+            time.sleep(0.001)
+    return False
+
+
+def _kill_tasks(path: str) -> None:
+    """SIGKILL every process of a group until it is empty (bounded)."""
+    kill_file = os.path.join(path, "cgroup.kill")
+    if os.path.exists(kill_file):
+        try:
+            _write(kill_file, 1)
+        except OSError:
+            pass
+    for _ in range(100):
+        try:
+            pids = [int(p) for p in _read(os.path.join(path, "cgroup.procs")).split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.002)
+
+
+def remove_base(base: dict) -> None:
+    """Kill what is left in the base and its run groups, and remove them all."""
+    for path in set((base or {}).get("dirs", {}).values()):
+        if not os.path.isdir(path):
+            continue
+        for inner, children, _ in os.walk(path, topdown=False):
+            if inner != path:
+                _kill_tasks(inner)
+                _rmdir(inner)
+        _kill_tasks(path)
+        _rmdir(path)
+
+
+class RunGroup:
+    """The cgroup(s) of one submission child, created by the worker before the fork.
+
+    >>> RunGroup({"unavailable": "no cgroups"}, "run-1").active
+    False
+    """
+
+    def __init__(self, base: dict, name: str):
+        self.version = (base or {}).get("version")
+        self.dirs = {controller: os.path.join(path, name)
+                     for controller, path in (base or {}).get("dirs", {}).items()}
+        self.active = False
+
+    def _dir(self, controller: str) -> str | None:
+        if self.version == 2:
+            return self.dirs.get("unified")
+        return self.dirs.get(controller)
+
+    def create(self, memory_bytes: int, processes: int, cpu_cores: float) -> None:
+        """Make the group(s) and set the limits; OSError when the kernel refuses."""
+        made = []
+        try:
+            for path in sorted(set(self.dirs.values())):
+                os.mkdir(path, 0o755)
+                made.append(path)
+            self._set_limits(int(memory_bytes), int(processes), float(cpu_cores))
+        except OSError:
+            for path in made:
+                _rmdir(path)
+            raise
+        self.active = True
+
+    def _set_limits(self, memory: int, processes: int, cores: float) -> None:
+        quota = max(1000, int(cores * CPU_PERIOD_US))
+        if self.version == 1:
+            memory_dir, cpu_dir = self.dirs["memory"], self.dirs.get("cpu")
+            _write(os.path.join(memory_dir, "memory.limit_in_bytes"), memory)
+            swap = os.path.join(memory_dir, "memory.memsw.limit_in_bytes")
+            if os.path.exists(swap):
+                _write(swap, memory)
+            _write(os.path.join(self.dirs["pids"], "pids.max"), processes)
+            if cpu_dir:
+                _write(os.path.join(cpu_dir, "cpu.cfs_period_us"), CPU_PERIOD_US)
+                _write(os.path.join(cpu_dir, "cpu.cfs_quota_us"), quota)
+        else:
+            path = self.dirs["unified"]
+            _write(os.path.join(path, "memory.max"), memory)
+            if os.path.exists(os.path.join(path, "memory.swap.max")):
+                _write(os.path.join(path, "memory.swap.max"), 0)
+            _write(os.path.join(path, "pids.max"), processes)
+            if os.path.exists(os.path.join(path, "cpu.max")):
+                _write(os.path.join(path, "cpu.max"), f"{quota} {CPU_PERIOD_US}")
+
+    def join(self) -> None:
+        """Child side, first thing after the fork: move this process into the group(s)."""
+        for path in sorted(set(self.dirs.values())):
+            _write(os.path.join(path, "cgroup.procs"), 0)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by every process of the group (None if not accounted)."""
+        try:
+            if self.version == 1:
+                if "cpuacct" not in self.dirs:
+                    return None
+                return int(_read(os.path.join(self.dirs["cpuacct"], "cpuacct.usage"))) / 1e9
+            for line in _read(os.path.join(self.dirs["unified"], "cpu.stat")).splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def memory_report(self) -> dict:
+        """``oom_kills`` (processes the memory limit killed) and ``memory_peak`` bytes."""
+        report = {"oom_kills": 0, "memory_peak": None}
+        path = self._dir("memory")
+        if not path:
+            return report
+        events, peak = (("memory.oom_control", "memory.max_usage_in_bytes") if self.version == 1
+                        else ("memory.events", "memory.peak"))
+        try:
+            for line in _read(os.path.join(path, events)).splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    report["oom_kills"] = int(value)
+        except (OSError, ValueError):
+            pass
+        try:
+            report["memory_peak"] = int(_read(os.path.join(path, peak)))
+        except (OSError, ValueError):
+            pass
+        return report
+
+    def remove(self) -> bool:
+        """Kill anything left in the group and remove it; True when nothing remains."""
+        if not self.active:
+            return True
+        removed = True
+        for path in sorted(set(self.dirs.values())):
+            _kill_tasks(path)
+            removed = _rmdir(path) and removed
+        self.active = False
+        return removed
