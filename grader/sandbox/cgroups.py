@@ -1,26 +1,39 @@
-"""Limits for a submission's whole process tree: one cgroup per submission child.
+"""Limits for a submission's whole process tree, through cgroups.
 
 Resource limits (:mod:`~calcgrade.grader.sandbox.limits`) hold per process, so four
 processes could each take the whole memory limit. Where the machine lets the grader
 manage cgroups (root, with the v1 ``memory`` and ``pids`` controllers mounted, or a
-v2 hierarchy whose controllers are delegated to the grader's group), every submission
-child gets its own group, and its limits hold for everything it starts:
+v2 hierarchy whose controllers are delegated to the grader's group), the limits of a
+submission hold for everything it starts:
 
 - memory (``memory.limit_in_bytes`` / ``memory.max``, swap included): every page the
   tree touches counts, tmpfs pages it writes in its private ``/work``, ``/tmp`` and
   ``/dev/shm`` too; past it the kernel's OOM killer kills in the group only, and the
   result's status is ``memory``;
 - processes (``pids.max``): forks and threads of the whole tree;
-- CPU: bandwidth of ``Limits.cpu_cores`` cores (``cpu.cfs_quota_us`` / ``cpu.max``)
-  and the tree's total CPU time (``cpuacct.usage`` / ``cpu.stat``), which the worker
-  watches and stops at ``Limits.cpu_seconds`` (status ``timeout``).
+- CPU time: the tree's total (``cpuacct.usage`` / ``cpu.stat``), which the worker
+  watches and stops at ``Limits.cpu_seconds`` (status ``timeout``). The ``cpu``
+  controller is never used: it makes the group one scheduling entity, which on a
+  busy machine cost the pool a third of its throughput (with or without a bandwidth
+  cap). Where ``cpuacct`` is mounted together with ``cpu`` (``cpu,cpuacct``), CPU time
+  stays limited per process.
 
 The executor creates one *base* group per pool (:func:`create_base`, named after the
-pool's private directory) under the grader's own group in each hierarchy; a worker
-creates a :class:`RunGroup` under it for each child (a few tenths of a millisecond),
-the child moves itself in before anything else runs, and the worker kills whatever
-is left in it and removes it after the run. :func:`remove_base` removes the base and
-anything a killed worker left in it when the pool closes.
+pool's private directory) under the grader's own group in each hierarchy. Each worker
+makes a :class:`Group` of its own under it and moves itself in once: its submission
+children are then *born* in the group, and volunteer as the OOM killer's first
+choice (``oom_score_adj`` 1000; the worker is also protected where the grader holds
+``CAP_SYS_RESOURCE``). Moving a
+process between groups makes the kernel wait for an RCU grace period while every
+fork and exit on the machine waits behind it; doing that per submission halved the
+pool's throughput on a loaded machine, a group per child made and removed around
+each run did not (0.3 ms). Only one submission runs in a worker at a time, so per
+run (:class:`RunBudget`) the limits are set from what the group already holds (the
+worker's own few pages and reclaimable page cache), and the counters are read as
+differences. Nothing of a submission stays in the group after its run: its processes
+are killed by the pid namespace's reaper, its tmpfs pages go with its mount
+namespace. :func:`remove_base` removes the base and every worker's group when the
+pool closes, killing anything left in them.
 
 Without cgroups (not root, a container without them, another OS) :func:`create_base`
 says why, and the limits stay per process (rlimits), as the isolation report records.
@@ -40,10 +53,9 @@ import os
 import signal
 import time
 
-V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
+V1_CONTROLLERS = ("memory", "pids", "cpuacct")
 REQUIRED = ("memory", "pids")
-V2_CONTROLLERS = ("memory", "pids", "cpu")
-CPU_PERIOD_US = 100_000
+V2_CONTROLLERS = ("memory", "pids")  # cpu.stat's usage is there without the controller
 
 
 def parse_own_groups(text: str) -> dict:
@@ -109,7 +121,10 @@ def create_base(name: str, mounts=None, own=None) -> dict:
         if fstype == "cgroup2":
             unified = unified or (point, root)
             continue
-        for controller in options.split(","):
+        controllers = options.split(",")
+        for controller in controllers:
+            if controller == "cpuacct" and "cpu" in controllers:
+                continue  # mounted with cpu: joining it would make the group one scheduling entity
             if controller in V1_CONTROLLERS and controller in own and controller not in v1:
                 v1[controller] = _inside(point, root, own[controller])
     errors = []
@@ -223,6 +238,12 @@ def _kill_tasks(path: str) -> None:
         time.sleep(0.002)
 
 
+def remove_empty_base(base: dict) -> None:
+    """Remove the base if nothing is left in it (the last worker of a lost grader)."""
+    for path in set((base or {}).get("dirs", {}).values()):
+        _rmdir(path, attempts=1)
+
+
 def remove_base(base: dict) -> None:
     """Kill what is left in the base and its run groups, and remove them all."""
     for path in set((base or {}).get("dirs", {}).values()):
@@ -236,10 +257,10 @@ def remove_base(base: dict) -> None:
         _rmdir(path)
 
 
-class RunGroup:
-    """The cgroup(s) of one submission child, created by the worker before the fork.
+class Group:
+    """One cgroup (a directory per hierarchy in v1) under a pool's base.
 
-    >>> RunGroup({"unavailable": "no cgroups"}, "run-1").active
+    >>> Group({"unavailable": "no cgroups"}, "worker-1").active
     False
     """
 
@@ -254,48 +275,53 @@ class RunGroup:
             return self.dirs.get("unified")
         return self.dirs.get(controller)
 
-    def create(self, memory_bytes: int, processes: int, cpu_cores: float) -> None:
+    def create(self, memory_bytes: int, processes: int) -> None:
         """Make the group(s) and set the limits; OSError when the kernel refuses."""
         made = []
         try:
             for path in sorted(set(self.dirs.values())):
                 os.mkdir(path, 0o755)
                 made.append(path)
-            self._set_limits(int(memory_bytes), int(processes), float(cpu_cores))
+            self.set_limits(memory_bytes, processes)
         except OSError:
             for path in made:
                 _rmdir(path)
             raise
         self.active = True
 
-    def _set_limits(self, memory: int, processes: int, cores: float) -> None:
-        quota = max(1000, int(cores * CPU_PERIOD_US))
+    def set_limits(self, memory_bytes: int, processes: int) -> None:
+        """Set (or change) the group's limits; OSError if refused."""
+        memory, processes = int(memory_bytes), int(processes)
         if self.version == 1:
-            memory_dir, cpu_dir = self.dirs["memory"], self.dirs.get("cpu")
-            _write(os.path.join(memory_dir, "memory.limit_in_bytes"), memory)
+            memory_dir = self.dirs["memory"]
+            files = [os.path.join(memory_dir, "memory.limit_in_bytes")]
             swap = os.path.join(memory_dir, "memory.memsw.limit_in_bytes")
-            if os.path.exists(swap):
-                _write(swap, memory)
+            if os.path.exists(swap):  # memory + swap may never be below memory alone
+                files.append(swap)
+                if memory > int(_read(swap)):
+                    files.reverse()
+            for path in files:
+                _write(path, memory)
             _write(os.path.join(self.dirs["pids"], "pids.max"), processes)
-            if cpu_dir:
-                _write(os.path.join(cpu_dir, "cpu.cfs_period_us"), CPU_PERIOD_US)
-                _write(os.path.join(cpu_dir, "cpu.cfs_quota_us"), quota)
         else:
             path = self.dirs["unified"]
             _write(os.path.join(path, "memory.max"), memory)
             if os.path.exists(os.path.join(path, "memory.swap.max")):
                 _write(os.path.join(path, "memory.swap.max"), 0)
             _write(os.path.join(path, "pids.max"), processes)
-            if os.path.exists(os.path.join(path, "cpu.max")):
-                _write(os.path.join(path, "cpu.max"), f"{quota} {CPU_PERIOD_US}")
 
     def join(self) -> None:
-        """Child side, first thing after the fork: move this process into the group(s)."""
+        """Move this process into the group(s)."""
         for path in sorted(set(self.dirs.values())):
             _write(os.path.join(path, "cgroup.procs"), 0)
 
+    def memory_bytes(self) -> int:
+        """What the group holds now (its processes' pages and its page cache)."""
+        name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
+        return int(_read(os.path.join(self._dir("memory"), name)))
+
     def cpu_seconds(self) -> float | None:
-        """CPU time used so far by every process of the group (None if not accounted)."""
+        """CPU time used so far by the group's processes (None if not accounted)."""
         try:
             if self.version == 1:
                 if "cpuacct" not in self.dirs:
@@ -309,26 +335,32 @@ class RunGroup:
             pass
         return None
 
-    def memory_report(self) -> dict:
-        """``oom_kills`` (processes the memory limit killed) and ``memory_peak`` bytes."""
-        report = {"oom_kills": 0, "memory_peak": None}
-        path = self._dir("memory")
-        if not path:
-            return report
-        events, peak = (("memory.oom_control", "memory.max_usage_in_bytes") if self.version == 1
-                        else ("memory.events", "memory.peak"))
+    def oom_kills(self) -> int:
+        """Processes of the group the memory limit has killed so far."""
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
         try:
-            for line in _read(os.path.join(path, events)).splitlines():
+            for line in _read(os.path.join(self._dir("memory"), name)).splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill":
-                    report["oom_kills"] = int(value)
+                    return int(value)
         except (OSError, ValueError):
             pass
+        return 0
+
+    def peak_bytes(self) -> int | None:
+        """Highest memory use since :meth:`reset_peak` (None where the kernel cannot say)."""
+        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
         try:
-            report["memory_peak"] = int(_read(os.path.join(path, peak)))
+            return int(_read(os.path.join(self._dir("memory"), name)))
         except (OSError, ValueError):
+            return None
+
+    def reset_peak(self) -> None:
+        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
+        try:
+            _write(os.path.join(self._dir("memory"), name), 0)
+        except OSError:
             pass
-        return report
 
     def remove(self) -> bool:
         """Kill anything left in the group and remove it; True when nothing remains."""
@@ -340,3 +372,84 @@ class RunGroup:
             removed = _rmdir(path) and removed
         self.active = False
         return removed
+
+
+def protect_from_oom() -> bool:
+    """Make the OOM killer pass over this process (needs CAP_SYS_RESOURCE)."""
+    try:
+        _write("/proc/self/oom_score_adj", -1000)
+        return True
+    except OSError:
+        return False
+
+
+def expose_to_oom() -> None:
+    """In a submission child: be the OOM killer's first choice (raising needs no
+    privilege), so that the tree, not the worker sharing its group, is killed."""
+    try:
+        _write("/proc/self/oom_score_adj", 1000)
+    except OSError:
+        pass
+
+
+class WorkerGroup:
+    """The worker's own group: the worker moves in once, its children are born in it."""
+
+    def __init__(self, base: dict):
+        self.group = Group(base, f"worker-{os.getpid()}")
+
+    def enter(self) -> None:
+        """Create the group and move this process in (OSError if the kernel refuses)."""
+        protect_from_oom()  # where allowed; the children volunteer first anyway
+        self.group.create(64 * 1024 * 1024 * 1024, 1 << 20)
+        try:
+            self.group.join()
+        except OSError:
+            self.group.remove()
+            raise
+
+    def leave(self) -> None:
+        """Move back to the group the worker came from, and remove this one."""
+        if not self.group.active:
+            return
+        for controller, path in self.group.dirs.items():
+            parent = os.path.dirname(os.path.dirname(path))  # above the pool's base
+            try:
+                _write(os.path.join(parent, "cgroup.procs"), 0)
+            except OSError:
+                pass
+        self.group.remove()
+
+
+class RunBudget:
+    """One submission's share of its worker's group: limits and counters of the run.
+
+    Set right before the request is handed to the child: the memory limit is the
+    run's limit on top of what the group already holds, ``processes + 1`` counts the
+    worker, and CPU time and OOM kills are read as differences from here on (the
+    worker's own CPU time is taken out).
+    """
+
+    def __init__(self, group: Group, memory_bytes: int, processes: int):
+        self.group = group
+        held = group.memory_bytes()
+        group.set_limits(memory_bytes + held, processes + 1)
+        group.reset_peak()
+        self.held = held
+        self.oom_start = group.oom_kills()
+        self.cpu_start = group.cpu_seconds()
+        self.own_start = time.process_time()
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the submission's processes so far."""
+        now = self.group.cpu_seconds()
+        if now is None or self.cpu_start is None:
+            return None
+        return max(0.0, now - self.cpu_start - (time.process_time() - self.own_start))
+
+    def report(self) -> dict:
+        """``oom_kills`` of the run, ``memory_peak`` bytes and ``tree_cpu_seconds``."""
+        peak = self.group.peak_bytes()
+        return {"oom_kills": max(0, self.group.oom_kills() - self.oom_start),
+                "memory_peak": None if peak is None else max(0, peak - self.held),
+                "tree_cpu_seconds": self.cpu_seconds()}

@@ -287,6 +287,17 @@ def _worker_failed(reason: str) -> ExecutionResult:
     return ExecutionResult(CRASHED, reason=reason)
 
 
+def uids_mapped(start: int, count: int, uid_map: str = "/proc/self/uid_map") -> bool:
+    """Whether uids ``start .. start + count - 1`` exist in this user namespace."""
+    try:
+        with open(uid_map) as handle:
+            ranges = [tuple(int(part) for part in line.split()) for line in handle if line.strip()]
+    except (OSError, ValueError):
+        return False
+    return any(inside <= start and start + count <= inside + length
+               for inside, _, length in ranges)
+
+
 def _lock_folder() -> str:
     return "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) \
         else tempfile.gettempdir()
@@ -399,6 +410,9 @@ class SandboxExecutor:
             if root:
                 self._uids = UidBlock.acquire(self._requested_uid, self.size)
                 self.sandbox_uid = self._uids.start
+                # Root of a user namespace that does not map the block (a container,
+                # bubblewrap) cannot switch to it: submissions keep its uid there.
+                root = uids_mapped(self.sandbox_uid, self.size)
             self._base = tempfile.mkdtemp(prefix="calcgrade-sandbox-")
             os.chmod(self._base, 0o711)
             if self.use_cgroups:

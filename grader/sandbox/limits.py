@@ -40,8 +40,6 @@ class Limits:
     - ``processes``: processes and threads of the whole submission (cgroup ``pids``),
       and ``RLIMIT_NPROC`` of the sandbox user (a root grader gives each worker its
       own uid) or, for an ordinary user, of the worker's user namespace.
-    - ``cpu_cores``: how many cores the submission's processes may keep busy at once
-      (cgroup CPU bandwidth; without cgroups there is no such limit).
     - ``file_bytes``: ``RLIMIT_FSIZE``, largest file the submission may write.
     - ``disk_bytes``: size of each private tmpfs (``/work``, ``/tmp``, ``/dev/shm``)
       when the private filesystem is available; their pages also count as memory.
@@ -58,7 +56,6 @@ class Limits:
     cpu_seconds: int | None = None
     memory_bytes: int = 2 * GiB
     processes: int = 32
-    cpu_cores: float = 1.0
     file_bytes: int = 64 * MiB
     disk_bytes: int = 128 * MiB
     open_files: int = 256

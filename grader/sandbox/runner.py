@@ -259,12 +259,11 @@ def _redirect_fds(result_fd: int, output_fd: int) -> None:
 
 
 def child_main(shell, plan: jail.Plan, header: dict, body: bytearray,
-               result_fd: int, output_fd: int, group=None) -> None:
+               result_fd: int, output_fd: int) -> None:
     """Everything a submission child does; never returns (``os._exit``).
 
     ``header`` is the run request (answers, functions, limits); ``body`` the raw JSON
-    of ``{"cells", "notebook"}``, decoded here rather than in the worker; ``group``
-    the :class:`~calcgrade.grader.sandbox.cgroups.RunGroup` to join first (or None).
+    of ``{"cells", "notebook"}``, decoded here rather than in the worker.
     """
     me = os.getpid()
     clock = time.perf_counter()
@@ -274,8 +273,6 @@ def child_main(shell, plan: jail.Plan, header: dict, body: bytearray,
                "isolation": {}}
     max_bytes = 1024 * 1024
     try:
-        if group is not None:
-            group.join()  # before anything else, so every process it starts counts
         request = {**header, **protocol.decode_body(bytes(body))}
         limits = limits_module.Limits.from_dict(request["limits"])
         max_bytes = limits.result_bytes

@@ -15,15 +15,15 @@ requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
   raw chunks: the child's result frame and the tail of its output, exactly as the
   child wrote them.
 
-For each run the worker creates the child's cgroup when the grader handed it a
-base (:mod:`~calcgrade.grader.sandbox.cgroups`), then forks a fresh child
-(``os.fork``; born in the worker's pid namespace, it moves into its cgroup and takes
-its own IPC, mount and user namespaces) that executes
-:func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
+When the grader hands it a cgroup base, the worker moves once into a cgroup of its
+own (:mod:`~calcgrade.grader.sandbox.cgroups`), where its children are born. For each
+run it has a fresh child ready (:class:`Spare`, forked after the previous run with
+``os.fork``; born in the worker's pid namespace, it waits); the worker sets the run's
+limits on the group and hands the request over; the child takes its own IPC, mount
+and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
 the child's result and output, enforces the wall clock, the output limit and the
 whole tree's CPU time by killing the child's process group, reaps it, has the pid
-namespace's reaper (and the cgroup) kill anything left behind, removes the cgroup,
-and reports.
+namespace's reaper kill anything left behind, and reports.
 
 Student data (the body, the child's result and output) only ever sits in
 preallocated buffers that the worker never decodes and zeroes after use, so a later
@@ -88,22 +88,21 @@ def _prepare(args):
     if reaper is not None:
         reaper.sweep()
     plan = jail.Plan(**{**plan.__dict__, "extra": prepared})
-    base = _check_cgroups(args.cgroups)
-    isolation.update(cgroups.describe(base))
-    return shell, plan, reaper, isolation, base
+    group, described = _enter_group(args.cgroups)  # after the reaper: it stays outside
+    isolation.update(described)
+    return shell, plan, reaper, isolation, group
 
 
-def _check_cgroups(base: dict) -> dict:
-    """The pool's cgroup base if a trial group can be made under it, else why not."""
+def _enter_group(base: dict) -> tuple[cgroups.WorkerGroup | None, dict]:
+    """Move the worker into a group of its own under the pool's base, if there is one."""
     if "dirs" not in base:
-        return base
-    trial = cgroups.RunGroup(base, f"trial-{os.getpid()}")
+        return None, cgroups.describe(base)
+    group = cgroups.WorkerGroup(base)
     try:
-        trial.create(64 * 1024 * 1024, 4, 1.0)
+        group.enter()
     except OSError as error:
-        return {"unavailable": f"cannot create a cgroup: {error.strerror}"}
-    trial.remove()
-    return base
+        return None, cgroups.describe({"unavailable": f"cannot use a cgroup: {error.strerror}"})
+    return group, cgroups.describe(base)
 
 
 def _fresh_job_dir(job: str, uid, gid) -> None:
@@ -218,7 +217,7 @@ CPU_POLL_SECONDS = 0.1
 
 
 def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
-               group: cgroups.RunGroup | None = None) -> str | None:
+               budget: cgroups.RunBudget | None = None) -> str | None:
     """Collect until the child exits; kill it on the wall clock, the output limit or
     (with a cgroup) the CPU time of its whole process tree."""
     killed = None
@@ -231,7 +230,7 @@ def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
     selector.register(result_r, selectors.EVENT_READ, collector.read_result)
     selector.register(output_r, selectors.EVENT_READ, collector.read_output)
     deadline = start + limits.wall_seconds
-    watch_cpu = group is not None and group.active and group.cpu_seconds() is not None
+    watch_cpu = budget is not None and budget.cpu_seconds() is not None
     next_cpu_check = start + CPU_POLL_SECONDS
     exited = False
     while not exited:
@@ -241,7 +240,7 @@ def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
             _kill(pid)
         if killed is None and watch_cpu and now >= next_cpu_check:
             next_cpu_check = now + CPU_POLL_SECONDS
-            used = group.cpu_seconds()
+            used = budget.cpu_seconds()
             if used is not None and used >= limits.cpu_seconds:
                 killed = "cpu"
                 _kill(pid)
@@ -283,51 +282,108 @@ def _has_exited(pid: int) -> bool:
     return info is not None and info.si_pid == pid
 
 
-def _run_group(base: dict, number: int, limits) -> tuple[cgroups.RunGroup | None, dict]:
-    """The cgroup of the next child, and what the run's isolation report should say."""
-    if "dirs" not in base:
-        return None, {}
-    group = cgroups.RunGroup(base, f"run-{os.getpid()}-{number}")
-    try:
-        group.create(limits.memory_bytes, limits.processes, limits.cpu_cores)
-    except OSError as error:
-        return None, cgroups.describe({"unavailable": f"cannot create a cgroup: {error}"})
-    return group, {}
+class Spare:
+    """The child of the next submission, forked ahead of its request.
+
+    After each run (and at start) the worker forks the next child, which waits on a
+    pipe for its request: forking a large process then overlaps the grader's own work
+    instead of delaying the next notebook. The worker's buffers are wiped before the
+    fork, so the spare holds nothing of an earlier submission. In a worker that lives
+    in its cgroup the spare is born there, and makes itself the OOM killer's first
+    choice in it.
+    """
+
+    def __init__(self, shell, plan, group: cgroups.WorkerGroup | None):
+        from calcgrade.grader.sandbox import runner
+
+        self.group = group
+        self.budget, self.changed = None, {}
+        request_r, self._request = os.pipe()
+        self.result_r, result_w = os.pipe()
+        self.output_r, output_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(self._request)
+            os.close(self.result_r)
+            os.close(self.output_r)
+            try:
+                jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+                if group is not None:
+                    cgroups.expose_to_oom()
+                header = protocol.decode_body(bytes(protocol.read_exact_frame(request_r, 1 << 20)))
+                body = protocol.read_exact_frame(request_r, MAX_BODY)
+                os.close(request_r)
+            except BaseException:  # noqa: BLE001 - the worker notices and starts another
+                os._exit(70)
+            runner.child_main(shell, plan, header, body, result_w, output_w)
+            os._exit(0)  # not reached
+        os.close(request_r)
+        os.close(result_w)
+        os.close(output_w)
+        self.pid = pid
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass
+
+    def dispatch(self, header: dict, body, limits) -> bool:
+        """Set the run's limits on the worker's group and hand the request over."""
+        if self.group is not None:
+            try:
+                self.budget = cgroups.RunBudget(self.group.group, limits.memory_bytes,
+                                                limits.processes)
+            except OSError as error:
+                self.changed = cgroups.describe(
+                    {"unavailable": f"cannot set the cgroup's limits: {error.strerror}"})
+        try:
+            protocol.write_all(self._request, protocol.encode_frame(header) +
+                               protocol.HEADER.pack(len(body)))
+            protocol.write_all(self._request, body)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(self._request)
+
+    def discard(self) -> None:
+        """Kill and reap an unused spare and close its pipes."""
+        _kill(self.pid)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        for fd in (self._request, self.result_r, self.output_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: bytearray,
-            replies_fd: int, base: dict | None = None, number: int = 0):
-    """Fork a child for one submission, supervise it, and send the reply.
+            replies_fd: int, spare: Spare, group: cgroups.WorkerGroup | None = None):
+    """Hand one submission to the waiting child, supervise it, and send the reply.
 
-    Returns False when the worker can no longer fork into its pid namespace (its
-    reaper is gone); the worker then exits and the grader starts a new one.
+    Returns ``(healthy, next spare)``: not healthy when the worker can no longer fork
+    into its pid namespace (its reaper is gone); the worker then exits and the grader
+    starts a new one.
     """
-    from calcgrade.grader.sandbox import runner
     from calcgrade.grader.sandbox.limits import Limits
 
     limits = Limits.from_dict(header["limits"])
     if not isolation.get("filesystem"):
         _fresh_job_dir(plan.job, plan.uid, plan.gid)
-    group, changed = _run_group(base or {}, number, limits)
-    result_r, result_w = os.pipe()
-    output_r, output_w = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(result_r)
-        os.close(output_r)
-        runner.child_main(shell, plan, header, body, result_w, output_w, group)
-        os._exit(0)  # not reached
+    if not spare.dispatch(header, body, limits):  # it died waiting: once more
+        spare.discard()
+        spare = Spare(shell, plan, group)
+        start = time.monotonic()
+        if not spare.dispatch(header, body, limits):
+            raise RuntimeError("a fresh sandbox child did not accept its request")
     protocol.wipe(body)
-    os.close(result_w)
-    os.close(output_w)
-    try:
-        os.setpgid(pid, pid)
-    except OSError:
-        pass
+    pid, budget, result_r, output_r = spare.pid, spare.budget, spare.result_r, spare.output_r
     protocol.write_frame(replies_fd, {"type": "started", "id": header.get("id"), "pid": pid})
     collector = _Collector(scratch, limits.result_bytes, 4 * limits.output_tail + 16)
-    killed = _supervise(pid, result_r, output_r, start, limits, collector, group)
+    killed = _supervise(pid, result_r, output_r, start, limits, collector, budget)
     _kill(pid)  # its process group; the unreaped child keeps both ids from being reused
     _, status, usage = os.wait4(pid, 0)
     seconds = time.monotonic() - start
@@ -335,12 +391,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     if reaper is None or not reaper.sweep():
         sweep()
         healthy = reaper is None  # a lost reaper took the pid namespace with it
-    tree = {}
-    if group is not None:
-        tree = group.memory_report()
-        tree["tree_cpu_seconds"] = group.cpu_seconds()
-        if not group.remove():
-            tree["cgroup_left"] = True
+    tree = budget.report() if budget is not None else {}
     os.close(result_r)
     os.close(output_r)
     if not isolation.get("filesystem"):
@@ -354,13 +405,15 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
              "killed": killed, "output_bytes": collector.output_bytes,
              "result_overflow": collector.result_overflow,
-             "isolation": {**isolation, **changed}, **tree}
+             "isolation": {**isolation, **spare.changed}, **tree}
     try:
         protocol.write_frame(replies_fd, reply)
         protocol.write_chunks(replies_fd, collector.result_view(), collector.tail_views())
     finally:
         collector.wipe()
-    return healthy
+    if not healthy:
+        return False, None
+    return True, Spare(shell, plan, group)
 
 
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -391,14 +444,16 @@ def serve(args) -> int:
         jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
-    shell, plan, reaper, isolation, base = _prepare(args)
+    shell, plan, reaper, isolation, group = _prepare(args)
     try:
-        code = _serve_requests(args, shell, plan, reaper, isolation, base)
+        code = _serve_requests(args, shell, plan, reaper, isolation, group)
     except (BrokenPipeError, EOFError):
         code = None
+    if group is not None:
+        group.leave()
     if code is None:  # the grader went away without stopping us: clean up for it
         _remove_own_directory(plan, args.dir)
-        cgroups.remove_base(base)
+        cgroups.remove_empty_base(args.cgroups)
         return 1
     return code
 
@@ -413,7 +468,7 @@ def _remove_own_directory(plan, directory: str) -> None:
         pass
 
 
-def _serve_requests(args, shell, plan, reaper, isolation, base) -> int:
+def _serve_requests(args, shell, plan, reaper, isolation, group) -> int:
     import gc
 
     import IPython
@@ -424,7 +479,7 @@ def _serve_requests(args, shell, plan, reaper, isolation, base) -> int:
     gc.collect()
     gc.freeze()
     replies = args.replies
-    runs = 0
+    spare = Spare(shell, plan, group)
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
@@ -434,14 +489,14 @@ def _serve_requests(args, shell, plan, reaper, isolation, base) -> int:
         header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
         kind = header.get("type")
         if kind == "stop":
+            spare.discard()
             return 0
         if kind != "run":
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
         body = protocol.read_exact_frame(args.requests, MAX_BODY)
-        runs += 1
-        healthy = run_one(shell, plan, reaper, isolation, header, body, scratch, replies,
-                          base, runs)
+        healthy, spare = run_one(shell, plan, reaper, isolation, header, body, scratch,
+                                 replies, spare, group)
         del body
         if not healthy:
             print("calcgrade sandbox worker: the pid namespace's reaper is gone", file=sys.stderr)

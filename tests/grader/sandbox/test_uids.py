@@ -40,3 +40,15 @@ def test_a_block_held_elsewhere_is_refused_until_released(tmp_path):
         held.release()
     again = UidBlock.acquire(2_000_123_904, folder=str(tmp_path))
     again.release()
+
+
+def test_a_block_outside_the_user_namespaces_map_is_not_used(tmp_path):
+    from calcgrade.grader.sandbox.executor import uids_mapped
+
+    whole = tmp_path / "init_map"
+    whole.write_text("         0          0 4294967295\n")
+    container = tmp_path / "container_map"
+    container.write_text("         0     100000      65536\n")
+    assert uids_mapped(2_000_000_000, 2, str(whole))
+    assert not uids_mapped(2_000_000_000, 2, str(container))
+    assert uids_mapped(1000, 2, str(container)) and not uids_mapped(65535, 2, str(container))
