@@ -395,18 +395,28 @@ def expose_to_oom() -> None:
 class WorkerGroup:
     """The worker's own group: the worker moves in once, its children are born in it."""
 
+    IDLE_MEMORY = 64 * 1024 * 1024 * 1024
+    IDLE_PROCESSES = 1 << 20
+
     def __init__(self, base: dict):
         self.group = Group(base, f"worker-{os.getpid()}")
 
     def enter(self) -> None:
         """Create the group and move this process in (OSError if the kernel refuses)."""
         protect_from_oom()  # where allowed; the children volunteer first anyway
-        self.group.create(64 * 1024 * 1024 * 1024, 1 << 20)
+        self.group.create(self.IDLE_MEMORY, self.IDLE_PROCESSES)
         try:
             self.group.join()
         except OSError:
             self.group.remove()
             raise
+
+    def relax(self) -> None:
+        """Between runs: no submission's limit applies to the worker's own work."""
+        try:
+            self.group.set_limits(self.IDLE_MEMORY, self.IDLE_PROCESSES)
+        except OSError:
+            pass
 
     def leave(self) -> None:
         """Move back to the group the worker came from, and remove this one."""

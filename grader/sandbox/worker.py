@@ -392,6 +392,8 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
         sweep()
         healthy = reaper is None  # a lost reaper took the pid namespace with it
     tree = budget.report() if budget is not None else {}
+    if group is not None:
+        group.relax()
     os.close(result_r)
     os.close(output_r)
     if not isolation.get("filesystem"):
