@@ -24,8 +24,8 @@ project's machines; ``ExecutionResult.isolation`` records what applied):
 - its own IPC namespace, a user namespace of its own (fresh per-user keyrings) and a
   new anonymous session keyring: no SysV/POSIX IPC object or key of another
   submission or of the grader is reachable, and its own vanish with it;
-- an unprivileged uid (``sandbox_uid + k`` when the grader is root, from a block of
-  uids locked for this pool alone), no capabilities, ``no_new_privs``;
+- an unprivileged uid (when the grader is root: the next of its worker's share of a
+  block of uids locked for this pool alone), no capabilities, ``no_new_privs``;
 - limits on wall clock (the worker kills), CPU, memory, processes, file size, open
   files and output; with cgroups (:mod:`~calcgrade.grader.sandbox.cgroups`) memory,
   processes and CPU time hold for the whole process tree, otherwise per process;
@@ -130,8 +130,10 @@ class _Worker:
     """One zygote process and the pipes to it (used by one thread at a time)."""
 
     def __init__(self, slot: int, base: str, python: str, isolate: bool,
-                 uid: int | None, gid: int | None, cgroup_base: dict | None = None):
+                 uid: int | None, gid: int | None, cgroup_base: dict | None = None,
+                 uid_count: int = 1):
         self.slot = slot
+        self.uid_count = uid_count
         self.cgroup_base = cgroup_base or {"unavailable": "not requested"}
         self.dir = os.path.join(base, f"worker-{slot}")
         self.python = python
@@ -157,7 +159,8 @@ class _Worker:
         command = [self.python, "-s", "-m", "calcgrade.grader.sandbox.worker",
                    "--requests", str(request_r), "--replies", str(reply_w), "--dir", self.dir]
         if self.uid is not None:
-            command += ["--uid", str(self.uid), "--gid", str(self.gid)]
+            command += ["--uid", str(self.uid), "--gid", str(self.gid),
+                        "--uid-count", str(self.uid_count)]
         if not self.isolate:
             command.append("--no-namespaces")
         command += ["--cgroups", json.dumps(self.cgroup_base)]
@@ -366,12 +369,15 @@ class SandboxExecutor:
     - ``limits``: default :class:`Limits` (each ``run`` may pass its own);
     - ``isolate``: use namespaces (network, private filesystem, pids) when the kernel
       allows; ``False`` only forks (resource limits and, as root, the uid drop stay);
-    - ``sandbox_uid``: when the grader runs as root, submissions of worker ``k`` run as
-      uid/gid ``sandbox_uid + k``. The default is a random block of 1024 ids no real
-      account uses (from 2,000,000,000 on), locked for this executor with a lock file
-      (:class:`UidBlock`), so that two graders running at once never share a uid and
-      the per-user process limit counts only that worker's processes. An explicit
-      ``sandbox_uid`` is locked the same way (``SandboxError`` if another pool holds it);
+    - ``sandbox_uid``: when the grader runs as root, submissions run as unprivileged
+      uids (gid = uid). The default is a random block of 1024 ids no real account uses
+      (from 2,000,000,000 on), locked for this executor with a lock file
+      (:class:`UidBlock`), so that two graders running at once never share a uid; each
+      worker gets an equal share of the block and its submissions take the uids of
+      its share in turn (a uid comes back after ``1024 // workers`` runs of that
+      worker), so the per-user process limit counts only that run's processes. An
+      explicit ``sandbox_uid`` gives worker ``k`` the single uid ``sandbox_uid + k``
+      and is locked the same way (``SandboxError`` if another pool holds it);
     - ``cgroups``: give each submission its own cgroup (when the grader may: root and
       the controllers available); ``False`` keeps per-process limits only;
     - ``python``: interpreter for the workers (default: this one).
@@ -417,9 +423,11 @@ class SandboxExecutor:
             os.chmod(self._base, 0o711)
             if self.use_cgroups:
                 self._cgroup_base = cgroups.create_base(os.path.basename(self._base))
+            share = UID_BLOCK // self.size if self._requested_uid is None else 1
             workers = [_Worker(slot, self._base, self.python, self.isolate,
-                               self.sandbox_uid + slot if root else None,
-                               self.sandbox_uid + slot if root else None, self._cgroup_base)
+                               self.sandbox_uid + share * slot if root else None,
+                               self.sandbox_uid + share * slot if root else None,
+                               self._cgroup_base, share)
                        for slot in range(self.size)]
             errors = []
 

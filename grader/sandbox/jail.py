@@ -404,13 +404,21 @@ def join_session_keyring() -> bool:
     """Replace the inherited session keyring with a new anonymous one (keyctl).
 
     The inherited one is the grader's; afterwards this process no longer possesses it.
+    False where the kernel has no keys or a filter refuses ``keyctl`` (then the child
+    cannot use keyrings at all); any other failure (a quota) raises: the child must not
+    run with the grader's keyring.
     """
     number = _SYS_KEYCTL.get(platform.machine())
     if number is None:
         return False
     result = _syscall_c(ctypes.c_long(number), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
                         ctypes.c_void_p(None))
-    return result >= 0
+    if result >= 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EPERM, errno.EACCES):  # no keys, or keyctl filtered out
+        return False
+    raise OSError(code, f"cannot replace the session keyring: {os.strerror(code)}")
 
 
 def detach(plan: Plan) -> None:

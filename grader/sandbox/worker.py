@@ -40,6 +40,7 @@ True
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import selectors
@@ -296,7 +297,7 @@ class Spare:
     def __init__(self, shell, plan, group: cgroups.WorkerGroup | None):
         from calcgrade.grader.sandbox import runner
 
-        self.group = group
+        self.plan, self.group = plan, group
         self.budget, self.changed = None, {}
         request_r, self._request = os.pipe()
         self.result_r, result_w = os.pipe()
@@ -359,7 +360,21 @@ class Spare:
                 pass
 
 
-def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: bytearray,
+def run_plans(plan, count: int = 1):
+    """Each run's plan: as root, the next uid of the worker's range, so that a uid (and
+    what the kernel keeps per uid, such as key quotas) comes back only after ``count``
+    runs."""
+    number = 0
+    while True:
+        if plan.uid is None:
+            yield plan
+        else:
+            step = number % max(1, count)
+            yield dataclasses.replace(plan, uid=plan.uid + step, gid=plan.gid + step)
+        number += 1
+
+
+def run_one(shell, plans, reaper, isolation, header, body: bytearray, scratch: bytearray,
             replies_fd: int, spare: Spare, group: cgroups.WorkerGroup | None = None):
     """Hand one submission to the waiting child, supervise it, and send the reply.
 
@@ -370,12 +385,13 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     from calcgrade.grader.sandbox.limits import Limits
 
     limits = Limits.from_dict(header["limits"])
+    plan = spare.plan
     if not isolation.get("filesystem"):
         _fresh_job_dir(plan.job, plan.uid, plan.gid)
     start = time.monotonic()
     if not spare.dispatch(header, body, limits):  # it died waiting: once more
         spare.discard()
-        spare = Spare(shell, plan, group)
+        spare = Spare(shell, next(plans), group)
         start = time.monotonic()
         if not spare.dispatch(header, body, limits):
             raise RuntimeError("a fresh sandbox child did not accept its request")
@@ -400,6 +416,9 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
         shutil.rmtree(plan.job, ignore_errors=True)
         if plan.uid is not None:
             remove_owned(plan.uid)
+    run_isolation = {**isolation, **spare.changed}
+    if plan.uid is not None and isolation.get("user"):  # the uid this run dropped to
+        run_isolation["user"] = plan.uid
     reply = {"type": "result", "id": header.get("id"), "pid": pid,
              "seconds": round(seconds, 4),
              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
@@ -407,7 +426,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
              "killed": killed, "output_bytes": collector.output_bytes,
              "result_overflow": collector.result_overflow,
-             "isolation": {**isolation, **spare.changed}, **tree}
+             "isolation": run_isolation, **tree}
     try:
         protocol.write_frame(replies_fd, reply)
         protocol.write_chunks(replies_fd, collector.result_view(), collector.tail_views())
@@ -415,7 +434,7 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
         collector.wipe()
     if not healthy:
         return False, None
-    return True, Spare(shell, plan, group)
+    return True, Spare(shell, next(plans), group)
 
 
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -448,7 +467,8 @@ def serve(args) -> int:
         pass
     shell, plan, reaper, isolation, group = _prepare(args)
     try:
-        code = _serve_requests(args, shell, plan, reaper, isolation, group)
+        code = _serve_requests(args, shell, run_plans(plan, args.uid_count), reaper,
+                               isolation, group)
     except (BrokenPipeError, EOFError):
         code = None
     if group is not None:
@@ -470,7 +490,7 @@ def _remove_own_directory(plan, directory: str) -> None:
         pass
 
 
-def _serve_requests(args, shell, plan, reaper, isolation, group) -> int:
+def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
     import gc
 
     import IPython
@@ -481,7 +501,7 @@ def _serve_requests(args, shell, plan, reaper, isolation, group) -> int:
     gc.collect()
     gc.freeze()
     replies = args.replies
-    spare = Spare(shell, plan, group)
+    spare = Spare(shell, next(plans), group)
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
@@ -497,7 +517,7 @@ def _serve_requests(args, shell, plan, reaper, isolation, group) -> int:
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
         body = protocol.read_exact_frame(args.requests, MAX_BODY)
-        healthy, spare = run_one(shell, plan, reaper, isolation, header, body, scratch,
+        healthy, spare = run_one(shell, plans, reaper, isolation, header, body, scratch,
                                  replies, spare, group)
         del body
         if not healthy:
@@ -513,6 +533,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", required=True, help="private directory of this worker")
     parser.add_argument("--uid", type=int, default=None, help="uid of submissions (root only)")
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
+    parser.add_argument("--uid-count", type=int, default=1,
+                        help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
     parser.add_argument("--cgroups", type=json.loads, default={"unavailable": "not requested"},

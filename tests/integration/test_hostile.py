@@ -174,6 +174,11 @@ def _assert_host_clean(before_keys: set, uids: set, leftovers: list) -> None:
         assert not os.path.exists(path), path
 
 
+def _sandbox_uids(*results) -> set:
+    """The uids the submissions ran as (when the grader is root and dropped to them)."""
+    return {r.isolation["user"] for r in results if r.isolation.get("user", 0) != 0}
+
+
 def _pool_paths(pool: SandboxExecutor) -> list:
     """What the pool made on the host: its folder, its cgroups, its uid lock file."""
     paths = [pool.directory] + list(pool.cgroup_base.get("dirs", {}).values())
@@ -188,7 +193,7 @@ def test_a_later_submission_on_the_same_worker_finds_nothing(tmp_path):
         left = pool.run(leave, ["made"])
         found = pool.run(probe, ["seen", "others"])
         leftovers = _pool_paths(pool)
-        uids = {pool.sandbox_uid} if os.geteuid() == 0 else set()
+    uids = _sandbox_uids(left, found)
     assert left.status == "ok", left.reason + left.stdout
     assert found.status == "ok", found.reason + found.stdout
     _assert_made_everything(left.answers["made"], left.isolation)
@@ -206,7 +211,7 @@ def test_a_concurrent_submission_finds_nothing(tmp_path):
     with SandboxExecutor(workers=2, limits=LIMITS) as pool:
         left, found = pool.run_many([(leave, ["made"], {}), (probe, ["seen", "others"], {})])
         leftovers = _pool_paths(pool)
-        uids = {pool.sandbox_uid, pool.sandbox_uid + 1} if os.geteuid() == 0 else set()
+    uids = _sandbox_uids(left, found)
     assert left.status == "ok" and found.status == "ok", left.reason + found.reason
     _assert_made_everything(left.answers["made"], left.isolation)
     _assert_host_clean(before, uids, leftovers)
@@ -218,8 +223,8 @@ def test_two_pools_at_once_get_distinct_uids_and_cgroups():
         pytest.skip("sandbox uids are only assigned when the grader is root")
     with SandboxExecutor(workers=2, limits=LIMITS) as one, \
             SandboxExecutor(workers=2, limits=LIMITS) as two:
-        first = set(range(one.sandbox_uid, one.sandbox_uid + 2))
-        second = set(range(two.sandbox_uid, two.sandbox_uid + 2))
+        first = set(range(one.sandbox_uid, one.sandbox_uid + 1024))
+        second = set(range(two.sandbox_uid, two.sandbox_uid + 1024))
         assert not first & second
         assert one.uid_lock != two.uid_lock and os.path.exists(one.uid_lock)
         assert not set(one.cgroup_base.get("dirs", {}).values()) & \
@@ -319,10 +324,12 @@ def test_a_fork_bomb_stays_within_the_process_limit(tmp_path):
     with SandboxExecutor(workers=1, limits=limits) as pool:
         result = pool.run(path, ["count"])
         again = pool.run(_notebook(tmp_path, "after.ipynb", "ok = 1"), ["ok"])
-        uids = {pool.sandbox_uid} if os.geteuid() == 0 else set()
         isolation = pool.isolation
+    uids = _sandbox_uids(result, again)
     assert result.status == "ok", result.reason
     assert again.answers == {"ok": 1}  # the pool still works
+    if os.geteuid() == 0 and result.isolation.get("user"):
+        assert again.isolation["user"] != result.isolation["user"]  # a uid per run
     if isolation.get("pids"):
         assert result.answers["count"] <= 12 + 1  # + the namespace's reaper
     assert _wait_until(lambda: _processes(uids, NAME) == []), _processes(uids, NAME)
