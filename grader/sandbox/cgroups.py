@@ -228,6 +228,7 @@ def _kill_tasks(path: str) -> None:
             pids = [int(p) for p in _read(os.path.join(path, "cgroup.procs")).split()]
         except (OSError, ValueError):
             return
+        pids = [pid for pid in pids if pid != os.getpid()]  # a worker leaving its group
         if not pids:
             return
         for pid in pids:

@@ -355,18 +355,18 @@ def enter(plan: Plan, disk_bytes: int, prepared: dict) -> dict:
     if prepared.get("filesystem"):
         unshare(CLONE_NEWNS)
         _mount_private(plan, disk_bytes, info["pids"], uid, gid)
+        os.chdir(plan.root)  # while the host path above it may still be searched
         info["filesystem"] = True
+    else:
+        os.chdir(plan.job)
     if drop:
         os.setgroups([])
         os.setresgid(plan.gid, plan.gid, plan.gid)
         os.setresuid(plan.uid, plan.uid, plan.uid)
     info["user_namespace"] = _own_user_namespace(uid, gid, dumpable_after=not drop)
     if info["filesystem"]:
-        os.chdir(plan.root)
         os.chroot(".")
         os.chdir(plan.workdir)
-    else:
-        os.chdir(plan.job)
     info["keyring"] = join_session_keyring()
     _drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)

@@ -391,7 +391,7 @@ def run_one(shell, plans, reaper, isolation, header, body: bytearray, scratch: b
     start = time.monotonic()
     if not spare.dispatch(header, body, limits):  # it died waiting: once more
         spare.discard()
-        spare = Spare(shell, next(plans), group)
+        spare = Spare(shell, plan, group)
         start = time.monotonic()
         if not spare.dispatch(header, body, limits):
             raise RuntimeError("a fresh sandbox child did not accept its request")
