@@ -131,9 +131,9 @@ class _Worker:
 
     def __init__(self, slot: int, base: str, python: str, isolate: bool,
                  uid: int | None, gid: int | None, cgroup_base: dict | None = None,
-                 uid_count: int = 1):
+                 uid_count: int = 1, uid_lock: str | None = None):
         self.slot = slot
-        self.uid_count = uid_count
+        self.uid_count, self.uid_lock = uid_count, uid_lock
         self.cgroup_base = cgroup_base or {"unavailable": "not requested"}
         self.dir = os.path.join(base, f"worker-{slot}")
         self.python = python
@@ -161,6 +161,8 @@ class _Worker:
         if self.uid is not None:
             command += ["--uid", str(self.uid), "--gid", str(self.gid),
                         "--uid-count", str(self.uid_count)]
+        if self.uid_lock:
+            command += ["--uid-lock", self.uid_lock]
         if not self.isolate:
             command.append("--no-namespaces")
         command += ["--cgroups", json.dumps(self.cgroup_base)]
@@ -427,7 +429,7 @@ class SandboxExecutor:
             workers = [_Worker(slot, self._base, self.python, self.isolate,
                                self.sandbox_uid + share * slot if root else None,
                                self.sandbox_uid + share * slot if root else None,
-                               self._cgroup_base, share)
+                               self._cgroup_base, share, self.uid_lock)
                        for slot in range(self.size)]
             errors = []
 

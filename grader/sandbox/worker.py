@@ -476,8 +476,28 @@ def serve(args) -> int:
     if code is None:  # the grader went away without stopping us: clean up for it
         _remove_own_directory(plan, args.dir)
         cgroups.remove_empty_base(args.cgroups)
+        if args.uid_lock:
+            remove_stale_lock(args.uid_lock)
         return 1
     return code
+
+
+def remove_stale_lock(path: str) -> None:
+    """The lock file of a grader that died: removed once nobody holds it."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a grader holds it
+        if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_own_directory(plan, directory: str) -> None:
@@ -537,6 +557,8 @@ def main(argv=None) -> int:
                         help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
+    parser.add_argument("--uid-lock", default=None,
+                        help="the pool's uid lock file, removed if the grader dies")
     parser.add_argument("--cgroups", type=json.loads, default={"unavailable": "not requested"},
                         help="the pool's cgroup base as JSON (from cgroups.create_base)")
     args = parser.parse_args(argv)

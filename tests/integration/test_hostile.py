@@ -390,3 +390,34 @@ def test_forged_results_become_markers_or_a_crash_never_a_grader_error(tmp_path)
     assert forged.cell_errors == ()
     forged.to_json().encode("utf-8")  # the grader can store and print all of it
     assert nested.status == "crashed" and "unreadable result" in nested.reason
+
+
+GRADER = """
+import json, sys, time
+from calcgrade.grader.sandbox import SandboxExecutor
+pool = SandboxExecutor(workers=2).start()
+print(json.dumps({"paths": [pool.directory] + list(pool.cgroup_base.get("dirs", {}).values())
+                  + ([pool.uid_lock] if pool.uid_lock else []),
+                  "workers": pool.worker_pids()}), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_grader_leaves_nothing_behind():
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    grader = subprocess.Popen([sys.executable, "-c", GRADER], stdout=subprocess.PIPE, text=True)
+    try:
+        made = json.loads(grader.stdout.readline())
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+        grader.stdout.close()
+    assert made["paths"] and all(os.path.exists(path) for path in made["paths"])
+    # The workers notice that the grader is gone and clean up after it.
+    assert _wait_until(lambda: not any(os.path.exists(path) for path in made["paths"]), 20), \
+        [path for path in made["paths"] if os.path.exists(path)]
+    assert _wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in made["workers"]))
