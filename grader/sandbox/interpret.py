@@ -74,7 +74,7 @@ def interpret(reply: dict, limits: Limits, answers=(), functions=None) -> Execut
         return ExecutionResult(OUTPUT_LIMIT, reason=(
             f"the notebook printed more than {_mib(limits.output_bytes)} of output and was "
             f"stopped; remove large or repeated prints"), **common)
-    if _cpu_limit_reached(killed, number, cpu, limits):
+    if _cpu_limit_reached(killed, number, cpu, limits, oom_kills):
         return ExecutionResult(TIMEOUT, reason=(
             f"the notebook used more than {limits.cpu_seconds} s of CPU time and was stopped"),
             **common)
@@ -111,14 +111,15 @@ def interpret(reply: dict, limits: Limits, answers=(), functions=None) -> Execut
     return ExecutionResult(OK, **data)
 
 
-def _cpu_limit_reached(killed, number, cpu: float, limits: Limits) -> bool:
+def _cpu_limit_reached(killed, number, cpu: float, limits: Limits, oom_kills: int = 0) -> bool:
     """Stopped for CPU time: by the worker (whole tree), by ``SIGXCPU`` (only
     ``RLIMIT_CPU`` sends it; its accounting is tick-based, so the usage read afterwards
     may be slightly below the limit), or by ``SIGKILL`` past the hard limit (one second
-    above the soft one, reached only when ``SIGXCPU`` was ignored)."""
+    above the soft one, reached only when ``SIGXCPU`` was ignored) when the memory
+    limit killed nobody."""
     if killed == "cpu" or number == signal.SIGXCPU:
         return True
-    return number == signal.SIGKILL and cpu >= limits.cpu_seconds
+    return number == signal.SIGKILL and cpu >= limits.cpu_seconds and not oom_kills
 
 
 def _plain_isolation(isolation: dict) -> dict:

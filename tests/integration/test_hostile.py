@@ -421,3 +421,20 @@ def test_a_killed_grader_leaves_nothing_behind():
     assert _wait_until(lambda: not any(os.path.exists(path) for path in made["paths"]), 20), \
         [path for path in made["paths"] if os.path.exists(path)]
     assert _wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in made["workers"]))
+
+
+def test_without_a_private_root_files_left_in_shared_temp_folders_are_removed(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only a root grader runs submissions as a uid of their own to clean up after")
+    name = f"{NAME}-{os.getpid()}"
+    source = ("import os\nmade = []\n"
+              f"for folder in ('/tmp', '/dev/shm', '/var/tmp'):\n"
+              f"    path = os.path.join(folder, {name!r})\n"
+              "    try:\n        open(path, 'w').write('left behind')\n        made.append(path)\n"
+              "    except OSError:\n        pass\n")
+    with SandboxExecutor(workers=1, limits=LIMITS, isolate=False) as pool:
+        result = pool.run(_notebook(tmp_path, "leave.ipynb", source), ["made"])
+    assert result.status == "ok" and result.isolation["filesystem"] is False
+    assert "/tmp/" + name in result.answers["made"]  # it could write on the host...
+    for path in result.answers["made"]:
+        assert not os.path.exists(path), path  # ...and nothing of it stays

@@ -52,3 +52,9 @@ def test_the_wall_clock_wins_over_everything():
     result = interpret({"killed": "wall", "signal": int(signal.SIGKILL), "oom_kills": 1,
                         "payload": None}, LIMITS)
     assert result.status == "timeout" and "wall clock" in result.reason
+
+
+def test_a_memory_kill_after_much_cpu_is_still_a_memory_status():
+    result = interpret({"signal": int(signal.SIGKILL), "cpu_seconds": 5.0, "oom_kills": 1,
+                        "payload": None}, LIMITS)
+    assert result.status == "memory"
