@@ -20,10 +20,11 @@ own (:mod:`~calcgrade.grader.sandbox.cgroups`), where its children are born. For
 run it has a fresh child ready (:class:`Spare`, forked after the previous run with
 ``os.fork``; born in the worker's pid namespace, it waits); the worker sets the run's
 limits on the group and hands the request over; the child takes its own IPC, mount
-and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
-the child's result and output, enforces the wall clock, the output limit and the
-whole tree's CPU time by killing the child's process group, reaps it, has the pid
-namespace's reaper kill anything left behind, and reports.
+and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`.
+Meanwhile the worker collects the child's result and output, enforces the wall
+clock, the output limit and the whole tree's CPU time by killing the child's process
+group, reaps it, has the pid namespace's reaper kill anything left behind, and
+reports.
 
 Student data (the body, the child's result and output) only ever sits in
 preallocated buffers that the worker never decodes and zeroes after use, so a later
