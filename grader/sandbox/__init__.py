@@ -14,11 +14,13 @@ The public interface:
 Modules, one role each: ``limits`` (limits, rlimits), ``protocol`` (length-prefixed
 JSON frames over pipes), ``convert`` (objects to plain data, in the child; markers),
 ``submission`` (notebook and request validation, in the grader), ``jail``
-(namespaces, private root, privilege drop), ``runner`` (the child: cells, answers,
+(namespaces, private root, keyring, privilege drop), ``cgroups`` (limits for the
+whole process tree), ``runner`` (the child: cells, answers,
 function calls), ``worker`` (the zygote process), ``executor`` (the pool),
 ``interpret`` (a worker's report -> result), ``result``, ``fake`` (the test double).
 
-What is isolated, and what is not, is described in ``executor`` and ``jail``.
+What is isolated, and what is not, is described in ``executor`` and ``jail``, and in
+SECURITY.md.
 
 >>> fake = InProcessExecutor(answers={"x": 0.5, "grad": [1.0, -2.0]})
 >>> result = fake.run("any.ipynb", answers=["x", "grad", "h"])

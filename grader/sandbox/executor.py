@@ -21,16 +21,24 @@ project's machines; ``ExecutionResult.isolation`` records what applied):
   notebook and a ``/tmp``, both size-limited tmpfs thrown away afterwards; a
   ``/proc`` showing its own processes only; no view of the grader, the course
   folder or other submissions;
-- an unprivileged uid (``sandbox_uid + k`` when the grader is root), no capabilities,
-  ``no_new_privs``; limits on wall clock (the worker kills), CPU, address space,
-  processes, file size, open files and output; everything it started dies with it.
+- its own IPC namespace, a user namespace of its own (fresh per-user keyrings) and a
+  new anonymous session keyring: no SysV/POSIX IPC object or key of another
+  submission or of the grader is reachable, and its own vanish with it;
+- an unprivileged uid (when the grader is root: the next of its worker's share of a
+  block of uids locked for this pool alone), no capabilities, ``no_new_privs``;
+- limits on wall clock (the worker kills), CPU, memory, processes, file size, open
+  files and output; with cgroups (:mod:`~calcgrade.grader.sandbox.cgroups`) memory,
+  processes and CPU time hold for the whole process tree, otherwise per process;
+  everything it started dies with it, and its cgroup is removed.
 
 What is not isolated: the kernel is shared (no seccomp filter, so a kernel exploit
-escapes); CPU time and memory are only limited per process, not accounted as a
-group (no cgroups); world-readable files in the bound system and Python directories
-are readable. Where namespaces are refused (some containers), a submission runs in a
+escapes); without cgroups (not root, or a kernel or container without them) memory
+and CPU time are only limited per process (``isolation["cgroup"]`` False, with the
+reason); world-readable files in the bound system and Python directories are
+readable. Where namespaces are refused (some containers), a submission runs in a
 host directory with network access and can read whatever its uid may read; the
 result then says so (``network_isolated`` False, ``isolation["filesystem"]`` False).
+SECURITY.md describes the threat model.
 Whatever the child reports about itself could have been forged by student code:
 only plain JSON data crosses back, the grader checks its shape, and the worker's
 account of the isolation wins over the child's.
@@ -50,7 +58,10 @@ account of the isolation wins over the child's.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -61,7 +72,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from queue import Queue
 
-from calcgrade.grader.sandbox import protocol
+from calcgrade.grader.sandbox import cgroups, protocol
 from calcgrade.grader.sandbox.interpret import interpret, timeout_reason
 from calcgrade.grader.sandbox.limits import Limits
 from calcgrade.grader.sandbox.result import CRASHED, TIMEOUT, ExecutionResult
@@ -71,6 +82,8 @@ from calcgrade.grader.sandbox.submission import (InvalidSubmission, Submission, 
 START_TIMEOUT = 120.0
 GRACE_SECONDS = 5.0
 SANDBOX_UID_BASE = 2_000_000_000
+UID_BLOCK = 1024
+UID_BLOCKS = 1_000_000
 REPLY_MAX = 64 * 1024 * 1024
 
 
@@ -117,8 +130,11 @@ class _Worker:
     """One zygote process and the pipes to it (used by one thread at a time)."""
 
     def __init__(self, slot: int, base: str, python: str, isolate: bool,
-                 uid: int | None, gid: int | None):
+                 uid: int | None, gid: int | None, cgroup_base: dict | None = None,
+                 uid_count: int = 1, uid_lock: str | None = None):
         self.slot = slot
+        self.uid_count, self.uid_lock = uid_count, uid_lock
+        self.cgroup_base = cgroup_base or {"unavailable": "not requested"}
         self.dir = os.path.join(base, f"worker-{slot}")
         self.python = python
         self.isolate = isolate
@@ -143,9 +159,13 @@ class _Worker:
         command = [self.python, "-s", "-m", "calcgrade.grader.sandbox.worker",
                    "--requests", str(request_r), "--replies", str(reply_w), "--dir", self.dir]
         if self.uid is not None:
-            command += ["--uid", str(self.uid), "--gid", str(self.gid)]
+            command += ["--uid", str(self.uid), "--gid", str(self.gid),
+                        "--uid-count", str(self.uid_count)]
+        if self.uid_lock:
+            command += ["--uid-lock", self.uid_lock]
         if not self.isolate:
             command.append("--no-namespaces")
+        command += ["--cgroups", json.dumps(self.cgroup_base)]
         log = open(os.path.join(self.dir, "worker.log"), "ab")
         try:
             self.process = subprocess.Popen(
@@ -254,7 +274,7 @@ class _Worker:
             reply["payload_error"] = f"result larger than {limits.result_bytes} bytes"
         elif result_bytes:
             try:
-                reply["payload"] = protocol.decode_frame(result_bytes, limits.result_bytes)
+                reply["payload"] = protocol.decode_untrusted(result_bytes, limits.result_bytes)
             except protocol.ProtocolError as error:
                 reply["payload_error"] = str(error)
         return interpret(reply, limits, answers, functions)
@@ -272,6 +292,78 @@ def _worker_failed(reason: str) -> ExecutionResult:
     return ExecutionResult(CRASHED, reason=reason)
 
 
+def uids_mapped(start: int, count: int, uid_map: str = "/proc/self/uid_map") -> bool:
+    """Whether uids ``start .. start + count - 1`` exist in this user namespace."""
+    try:
+        with open(uid_map) as handle:
+            ranges = [tuple(int(part) for part in line.split()) for line in handle if line.strip()]
+    except (OSError, ValueError):
+        return False
+    return any(inside <= start and start + count <= inside + length
+               for inside, _, length in ranges)
+
+
+def _lock_folder() -> str:
+    return "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) \
+        else tempfile.gettempdir()
+
+
+class UidBlock:
+    """A block of ``UID_BLOCK`` sandbox uids held by one executor through a lock file.
+
+    The lock (``flock`` on ``calcgrade-uids-<start>.lock`` in ``/run/lock`` or the temp
+    folder) lives as long as the executor; a second executor, in this process or
+    another, picks another block. The file is removed on release.
+    """
+
+    def __init__(self, start: int, fd: int, path: str):
+        self.start, self._fd, self.path = start, fd, path
+
+    @classmethod
+    def acquire(cls, start: int | None = None, count: int = 1,
+                folder: str | None = None) -> "UidBlock":
+        """Lock ``start`` (explicit) or a random free block; SandboxError if none."""
+        folder = folder or _lock_folder()
+        tries = [start] if start is not None else \
+            [SANDBOX_UID_BASE + UID_BLOCK * secrets.randbelow(UID_BLOCKS) for _ in range(64)]
+        for candidate in tries:
+            block = cls._try(candidate, folder)
+            if block is not None:
+                return block
+        raise SandboxError(f"no free block of sandbox uids (tried {tries[0]}"
+                           f"{' and others' if len(tries) > 1 else ''}; another grader holds it)")
+
+    @classmethod
+    def _try(cls, start: int, folder: str) -> "UidBlock | None":
+        path = os.path.join(folder, f"calcgrade-uids-{start}.lock")
+        for _ in range(3):  # the file may be removed under us by its releasing owner
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return None
+            try:
+                same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                return cls(start, fd, path)
+            os.close(fd)
+        return None
+
+    def release(self) -> None:
+        """Remove the lock file and unlock (in that order: no one locks a stale file)."""
+        if self._fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+
+
 class SandboxExecutor:
     """A pool of sandbox workers; use as a context manager (or ``start``/``close``).
 
@@ -279,30 +371,40 @@ class SandboxExecutor:
     - ``limits``: default :class:`Limits` (each ``run`` may pass its own);
     - ``isolate``: use namespaces (network, private filesystem, pids) when the kernel
       allows; ``False`` only forks (resource limits and, as root, the uid drop stay);
-    - ``sandbox_uid``: when the grader runs as root, submissions of worker ``k`` run as
-      uid/gid ``sandbox_uid + k``. The default is a block of ids no real account uses,
-      chosen per executor (2,000,000,000 + 1000 x (pid mod 100,000)), so that the
-      per-user process limit counts only that worker's processes, even with several
-      graders running at once;
+    - ``sandbox_uid``: when the grader runs as root, submissions run as unprivileged
+      uids (gid = uid). The default is a random block of 1024 ids no real account uses
+      (from 2,000,000,000 on), locked for this executor with a lock file
+      (:class:`UidBlock`), so that two graders running at once never share a uid; each
+      worker gets an equal share of the block and its submissions take the uids of
+      its share in turn (a uid comes back after ``1024 // workers`` runs of that
+      worker), so the per-user process limit counts only that run's processes. An
+      explicit ``sandbox_uid`` gives worker ``k`` the single uid ``sandbox_uid + k``
+      and is locked the same way (``SandboxError`` if another pool holds it);
+    - ``cgroups``: give each submission its own cgroup (when the grader may: root and
+      the controllers available); ``False`` keeps per-process limits only;
     - ``python``: interpreter for the workers (default: this one).
     """
 
     def __init__(self, workers: int = 2, limits: Limits | None = None, *, isolate: bool = True,
-                 sandbox_uid: int | None = None, python: str | None = None):
+                 sandbox_uid: int | None = None, python: str | None = None,
+                 cgroups: bool = True):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.limits = limits or Limits()
         self.size = workers
         self.isolate = isolate
-        if sandbox_uid is None:
-            sandbox_uid = SANDBOX_UID_BASE + 1000 * (os.getpid() % 100_000)
-        if workers > 1000 or not 0 < sandbox_uid <= 4_000_000_000 - workers:
+        if workers > UID_BLOCK or (sandbox_uid is not None and
+                                   not 0 < sandbox_uid <= 4_000_000_000 - workers):
             raise ValueError("sandbox_uid must leave room for one uid per worker")
+        self._requested_uid = sandbox_uid
         self.sandbox_uid = sandbox_uid
+        self.use_cgroups = cgroups
         self.python = python or sys.executable
         self._workers: list[_Worker] = []
         self._idle: Queue = Queue()
         self._base: str | None = None
+        self._uids: UidBlock | None = None
+        self._cgroup_base: dict = {"unavailable": "not requested"}
         self._lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -312,12 +414,22 @@ class SandboxExecutor:
         with self._lock:
             if self._workers:
                 return self
+            root = os.geteuid() == 0
+            if root:
+                self._uids = UidBlock.acquire(self._requested_uid, self.size)
+                self.sandbox_uid = self._uids.start
+                # Root of a user namespace that does not map the block (a container,
+                # bubblewrap) cannot switch to it: submissions keep its uid there.
+                root = uids_mapped(self.sandbox_uid, self.size)
             self._base = tempfile.mkdtemp(prefix="calcgrade-sandbox-")
             os.chmod(self._base, 0o711)
-            root = os.geteuid() == 0
+            if self.use_cgroups:
+                self._cgroup_base = cgroups.create_base(os.path.basename(self._base))
+            share = UID_BLOCK // self.size if self._requested_uid is None else 1
             workers = [_Worker(slot, self._base, self.python, self.isolate,
-                               self.sandbox_uid + slot if root else None,
-                               self.sandbox_uid + slot if root else None)
+                               self.sandbox_uid + share * slot if root else None,
+                               self.sandbox_uid + share * slot if root else None,
+                               self._cgroup_base, share, self.uid_lock)
                        for slot in range(self.size)]
             errors = []
 
@@ -335,7 +447,7 @@ class SandboxExecutor:
             if errors:
                 for worker in workers:
                     worker.stop()
-                shutil.rmtree(self._base, ignore_errors=True)
+                self._release()
                 raise errors[0]
             self._workers = workers
             for worker in workers:
@@ -349,9 +461,18 @@ class SandboxExecutor:
             for worker in workers:
                 worker.stop()
             self._idle = Queue()
-            if self._base:
-                shutil.rmtree(self._base, ignore_errors=True)
-                self._base = None
+            self._release()
+
+    def _release(self) -> None:
+        """Remove the cgroups, the private directories and the uid lock of the pool."""
+        cgroups.remove_base(self._cgroup_base)
+        self._cgroup_base = {"unavailable": "not requested"}
+        if self._base:
+            shutil.rmtree(self._base, ignore_errors=True)
+            self._base = None
+        if self._uids is not None:
+            self._uids.release()
+            self._uids = None
 
     def __enter__(self) -> "SandboxExecutor":
         return self.start()
@@ -365,6 +486,21 @@ class SandboxExecutor:
     def isolation(self) -> dict:
         """What the first worker's probe achieved (``network``, ``filesystem``, ``pids``)."""
         return dict(self._workers[0].ready.get("isolation", {})) if self._workers else {}
+
+    @property
+    def directory(self) -> str | None:
+        """The pool's private folder on the host (removed on close)."""
+        return self._base
+
+    @property
+    def cgroup_base(self) -> dict:
+        """The pool's cgroup base (``{"version", "dirs"}``), or why there is none."""
+        return dict(self._cgroup_base)
+
+    @property
+    def uid_lock(self) -> str | None:
+        """The lock file holding this pool's block of sandbox uids (root only)."""
+        return self._uids.path if self._uids else None
 
     def worker_pids(self) -> list[int]:
         """Process ids of the zygotes (for diagnostics and tests)."""

@@ -5,8 +5,10 @@ ran. Everything in the payload is checked for shape here and only the requested
 names are kept, so a submission cannot add answers or smuggle anything but plain
 data. The statuses (see :mod:`~calcgrade.grader.sandbox.result`)
 are decided in this order: killed for the wall clock -> ``timeout``; killed for the
-output -> ``output_limit``; killed at the CPU limit -> ``timeout``; no usable payload
--> ``crashed``; a MemoryError -> ``memory``; a sandbox failure -> ``crashed``; else
+output -> ``output_limit``; stopped at the CPU limit (the worker's watch of the
+cgroup's CPU time, ``SIGXCPU`` from ``RLIMIT_CPU``, or ``SIGKILL`` past its hard
+limit) -> ``timeout``; a process killed by the memory cgroup, or a MemoryError ->
+``memory``; no usable payload -> ``crashed``; a sandbox failure -> ``crashed``; else
 ``ok``.
 
 >>> from calcgrade.grader.sandbox.limits import Limits
@@ -14,6 +16,8 @@ output -> ``output_limit``; killed at the CPU limit -> ``timeout``; no usable pa
 >>> result = interpret(report, Limits())
 >>> result.status, result.reason
 ('crashed', "the notebook's process was killed by SIGSEGV")
+>>> interpret({"signal": 24, "cpu_seconds": 0.93, "payload": None}, Limits(cpu_seconds=1)).status
+'timeout'
 """
 
 from __future__ import annotations
@@ -62,17 +66,28 @@ def interpret(reply: dict, limits: Limits, answers=(), functions=None) -> Execut
               "isolation": _plain_isolation(isolation)}
     killed = reply.get("killed")
     number = reply.get("signal")
-    cpu = reply.get("cpu_seconds") or 0.0
+    cpu = reply.get("cpu_seconds") if type(reply.get("cpu_seconds")) in (int, float) else 0.0
+    oom_kills = reply.get("oom_kills") if type(reply.get("oom_kills")) is int else 0
     if killed == "wall":
         return ExecutionResult(TIMEOUT, reason=timeout_reason(limits), **common)
     if killed == "output":
         return ExecutionResult(OUTPUT_LIMIT, reason=(
             f"the notebook printed more than {_mib(limits.output_bytes)} of output and was "
             f"stopped; remove large or repeated prints"), **common)
-    if number in (signal.SIGXCPU, signal.SIGKILL) and cpu >= limits.cpu_seconds - 0.05:
+    if _cpu_limit_reached(killed, number, cpu, limits, oom_kills):
         return ExecutionResult(TIMEOUT, reason=(
             f"the notebook used more than {limits.cpu_seconds} s of CPU time and was stopped"),
             **common)
+    if oom_kills and (payload is None or payload.get("memory_error") is not True):
+        who = "the notebook's process" if payload is None else "one of the notebook's processes"
+        tree_reason = (f"{who} was stopped: the notebook and every process it started "
+                       f"together used more than {_mib(limits.memory_bytes)} of memory "
+                       f"(files written in its folders count too)")
+        if payload is None:
+            return ExecutionResult(MEMORY, reason=tree_reason, **common)
+        return ExecutionResult(MEMORY, reason=tree_reason, cell_errors=_cell_errors(
+            payload.get("cell_errors")), answers=_answers(payload.get("answers"), answers),
+            function_results=_function_results(payload.get("functions"), functions), **common)
     if payload is None:
         if number is not None:
             reason = f"the notebook's process was killed by {_signal_name(number)}"
@@ -94,6 +109,17 @@ def interpret(reply: dict, limits: Limits, answers=(), functions=None) -> Execut
     if type(payload.get("fatal")) is str:
         return ExecutionResult(CRASHED, reason=clean_text(payload["fatal"], 500), **data)
     return ExecutionResult(OK, **data)
+
+
+def _cpu_limit_reached(killed, number, cpu: float, limits: Limits, oom_kills: int = 0) -> bool:
+    """Stopped for CPU time: by the worker (whole tree), by ``SIGXCPU`` (only
+    ``RLIMIT_CPU`` sends it; its accounting is tick-based, so the usage read afterwards
+    may be slightly below the limit), or by ``SIGKILL`` past the hard limit (one second
+    above the soft one, reached only when ``SIGXCPU`` was ignored) when the memory
+    limit killed nobody."""
+    if killed == "cpu" or number == signal.SIGXCPU:
+        return True
+    return number == signal.SIGKILL and cpu >= limits.cpu_seconds and not oom_kills
 
 
 def _plain_isolation(isolation: dict) -> dict:

@@ -7,26 +7,36 @@ Linux only, standard library only (ctypes + libc). In two steps:
   namespace (plus a user namespace when the grader is not root), and builds a
   read-only root at ``plan.root``: a small tmpfs holding read-only bind mounts of the
   system directories and of the Python installation at their usual paths, a few
-  device nodes, and empty ``/work``, ``/tmp`` and ``/proc``. Nothing else of the host
+  device nodes, and empty ``/work``, ``/tmp``, ``/dev/shm`` and ``/proc``. The working
+  directory is ``/work`` unless a bound host path lies under it (a checkout or
+  virtualenv under ``/work`` on the host): then ``/work-1`` (:func:`choose_workdir`),
+  so that only the submission's files ever show in it. Nothing else of the host
   (home directories, the course folder, other submissions, the grader's files) is in
   it. It also opens a pid namespace for its future children, whose pid 1 is a tiny
   :class:`Reaper` that kills everything left in it when asked. The worker itself
   keeps seeing the host; it never runs student code.
 - For each submission the worker forks (``os.fork``) a child, which calls
-  :func:`enter` before any student code runs: its own copy of the mount namespace,
-  fresh size-limited tmpfs on ``/work`` (the working directory) and ``/tmp``, a
-  ``/proc`` showing only the pid namespace, ``chroot``; then privileges go: a root
-  grader switches to an unprivileged uid/gid, every capability is cleared and
+  :func:`enter` before any student code runs: its own IPC namespace (SysV shared
+  memory, message queues, semaphores, POSIX message queues) and its own copy of the
+  mount namespace, fresh size-limited tmpfs on the working directory
+  (``plan.workdir``, normally ``/work``), ``/tmp`` and ``/dev/shm``, a ``/proc``
+  showing only the pid namespace; then privileges go: a root grader switches to an
+  unprivileged uid/gid, the child moves into a user namespace of its own (so the
+  per-user keyrings it sees are new and die with it), ``chroot``, a fresh anonymous
+  session keyring replaces the grader's, every capability is cleared and
   ``no_new_privs`` is set. Inside the pid namespace the child cannot see or signal
   anything outside it.
 
 Whatever the kernel refuses is skipped and reported (``network``, ``filesystem``,
-``pids``, ``user``) so the caller records what was actually isolated; without a
-private root the child works in ``plan.job``, a host directory.
+``pids``, ``ipc``, ``user_namespace``, ``keyring``, ``user``) so the caller records
+what was actually isolated; without a private root the child works in ``plan.job``,
+a host directory.
 
 >>> plan = make_plan(root="/nonexistent/root", job="/nonexistent/job", uid=None, gid=None)
 >>> "/usr" in plan.binds and plan.root
 '/nonexistent/root'
+>>> choose_workdir(["/usr", "/work/course/.venv"])  # no bind may show in the workdir
+'/work-1'
 """
 
 from __future__ import annotations
@@ -35,12 +45,14 @@ import ctypes
 import errno
 import json
 import os
+import platform
 import signal
 import site
 import sys
 from dataclasses import dataclass, field
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -59,10 +71,15 @@ MS_RELATIME = 1 << 21
 MS_STRICTATIME = 1 << 24
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
 _DEVICES = ("null", "zero", "full", "random", "urandom")
+WORKDIR = "/work"
+KEYCTL_JOIN_SESSION_KEYRING = 1
+_SYS_KEYCTL = {"x86_64": 250, "amd64": 250, "aarch64": 219, "arm64": 219, "riscv64": 219,
+               "i386": 288, "i686": 288, "armv7l": 311, "ppc64le": 271, "s390x": 280}
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
                 "/opt/conda")
 
@@ -91,6 +108,11 @@ _prctl_c = _libc_function("prctl", [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong
 _capset_c = _libc_function("capset", [ctypes.c_void_p, ctypes.c_void_p])
 _umount2_c = _libc_function("umount2", [ctypes.c_char_p, ctypes.c_int])
 MNT_DETACH = 2
+try:
+    _syscall_c = ctypes.CDLL(None, use_errno=True).syscall
+    _syscall_c.restype = ctypes.c_long
+except AttributeError:  # pragma: no cover - not Linux
+    _syscall_c = _missing
 
 
 @dataclass(frozen=True)
@@ -99,7 +121,9 @@ class Plan:
 
     ``root`` is an empty host directory used as the mount point of the new root;
     ``job`` a host directory used as working directory when no mount namespace is
-    available; ``binds`` host directories mounted read-only at the same path;
+    available; ``workdir`` the private working directory inside the root (``/work``
+    unless a bind would lie under it); ``binds`` host directories mounted read-only
+    at the same path;
     ``links`` top-level symlinks (``/bin -> usr/bin``) recreated inside; ``uid`` and
     ``gid`` the unprivileged ids a root grader drops to (None when not root);
     ``extra`` what :func:`prepare` achieved (the worker fills it in).
@@ -112,6 +136,7 @@ class Plan:
     uid: int | None
     gid: int | None
     extra: dict = field(default_factory=dict)
+    workdir: str = WORKDIR
 
 
 def make_plan(root: str, job: str, uid: int | None, gid: int | None) -> Plan:
@@ -142,7 +167,23 @@ def make_plan(root: str, job: str, uid: int | None, gid: int | None) -> Plan:
             continue
         binds.append(path)
     return Plan(root=root, job=job, binds=tuple(sorted(binds)), links=tuple(links),
-                uid=uid, gid=gid)
+                uid=uid, gid=gid, workdir=choose_workdir(binds + [link for link, _ in links]))
+
+
+def _overlaps(path: str, other: str) -> bool:
+    return path == other or path.startswith(other.rstrip("/") + "/") or \
+        other.startswith(path.rstrip("/") + "/")
+
+
+def choose_workdir(taken) -> str:
+    """``/work``, or ``/work-1``, ``/work-2``... : the first path no bind lies under (or
+    over), so the working directory only ever holds the submission's own files."""
+    candidate, number = WORKDIR, 0
+    while any(_overlaps(candidate, path) for path in taken) or \
+            candidate in ("/tmp", "/proc", "/dev"):
+        number += 1
+        candidate = f"{WORKDIR}-{number}"
+    return candidate
 
 
 def _check(result: int, what: str) -> None:
@@ -299,27 +340,85 @@ def probe(plan: Plan, prepared: dict, disk_bytes: int = 1024 * 1024) -> dict:
 def enter(plan: Plan, disk_bytes: int, prepared: dict) -> dict:
     """Child side: isolate this process as far as the worker prepared (module doc).
 
-    Afterwards the working directory is the private ``/work`` (or ``plan.job`` when
-    no private root is available). Returns what was achieved.
+    Afterwards the working directory is the private ``plan.workdir`` (or ``plan.job``
+    when no private root is available). Returns what was achieved.
     """
     info = {"network": bool(prepared.get("network")), "pids": bool(prepared.get("pids")),
-            "filesystem": False}
+            "filesystem": False, "ipc": False, "user_namespace": False, "keyring": False}
+    drop = os.geteuid() == 0 and plan.uid is not None
+    uid, gid = (plan.uid, plan.gid) if drop else (os.geteuid(), os.getegid())
+    try:
+        unshare(CLONE_NEWIPC)
+        info["ipc"] = True
+    except OSError:
+        pass  # reported: IPC objects are then those of the worker's namespace
     if prepared.get("filesystem"):
-        uid, gid = (plan.uid, plan.gid) if os.geteuid() == 0 and plan.uid is not None \
-            else (os.geteuid(), os.getegid())
         unshare(CLONE_NEWNS)
-        _enter_root(plan, disk_bytes, info["pids"], uid, gid)
+        _mount_private(plan, disk_bytes, info["pids"], uid, gid)
+        os.chdir(plan.root)  # while the host path above it may still be searched
         info["filesystem"] = True
     else:
         os.chdir(plan.job)
-    if os.geteuid() == 0 and plan.uid is not None:
+    if drop:
         os.setgroups([])
         os.setresgid(plan.gid, plan.gid, plan.gid)
         os.setresuid(plan.uid, plan.uid, plan.uid)
+    info["user_namespace"] = _own_user_namespace(uid, gid, dumpable_after=not drop)
+    if info["filesystem"]:
+        os.chroot(".")
+        os.chdir(plan.workdir)
+    info["keyring"] = join_session_keyring()
     _drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     info["user"] = os.geteuid()
+    if info["filesystem"]:
+        info["workdir"] = plan.workdir
     return info
+
+
+def _own_user_namespace(uid: int, gid: int, dumpable_after: bool) -> bool:
+    """Move into a new user namespace mapping only ``uid``/``gid`` to themselves.
+
+    The per-user keyrings (``@u``, ``@us``) belong to the user namespace, so a new one
+    gives this child keyrings nobody else sees and that die with it. After a uid change
+    the process is not dumpable and could not write its own id maps; it is made
+    dumpable for the writes and restored afterwards.
+    """
+    try:
+        if not dumpable_after:
+            prctl(PR_SET_DUMPABLE, 1)
+        unshare(CLONE_NEWUSER)
+        _map_ids(uid, gid)
+        return True
+    except OSError:
+        return False
+    finally:
+        if not dumpable_after:
+            try:
+                prctl(PR_SET_DUMPABLE, 0)
+            except OSError:
+                pass
+
+
+def join_session_keyring() -> bool:
+    """Replace the inherited session keyring with a new anonymous one (keyctl).
+
+    The inherited one is the grader's; afterwards this process no longer possesses it.
+    False where the kernel has no keys or a filter refuses ``keyctl`` (then the child
+    cannot use keyrings at all); any other failure (a quota) raises: the child must not
+    run with the grader's keyring.
+    """
+    number = _SYS_KEYCTL.get(platform.machine())
+    if number is None:
+        return False
+    result = _syscall_c(ctypes.c_long(number), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
+                        ctypes.c_void_p(None))
+    if result >= 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EPERM, errno.EACCES):  # no keys, or keyctl filtered out
+        return False
+    raise OSError(code, f"cannot replace the session keyring: {os.strerror(code)}")
 
 
 def detach(plan: Plan) -> None:
@@ -360,7 +459,7 @@ def _build_tree(plan: Plan) -> None:
     new = plan.root
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path in ("/work", "/tmp", "/proc", "/dev"):
+    for path in (plan.workdir, "/tmp", "/proc", "/dev/shm"):
         os.makedirs(new + path, exist_ok=True)
     for path in plan.binds:
         inside = new + path
@@ -379,14 +478,15 @@ def _build_tree(plan: Plan) -> None:
     _mount(None, new, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _enter_root(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int) -> None:
-    """Child side: fresh ``/work`` and ``/tmp``, the pid namespace's ``/proc``, chroot."""
+def _mount_private(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int) -> None:
+    """Child side: fresh working directory, ``/tmp`` and ``/dev/shm``, the pid namespace's
+    ``/proc`` (the chroot follows once privileges are gone)."""
     new = plan.root
-    for path, mode in (("/work", "700"), ("/tmp", "1777")):
+    for path, mode in ((plan.workdir, "700"), ("/tmp", "1777"), ("/dev/shm", "1777")):
         _mount("tmpfs", new + path, "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={int(disk_bytes)},mode={mode},uid={uid},gid={gid}")
     for path in plan.binds:  # e.g. a virtualenv under /tmp, hidden by the fresh tmpfs
-        if path.startswith(("/work/", "/tmp/")):
+        if path.startswith("/tmp/"):
             os.makedirs(new + path, exist_ok=True)
             _bind_readonly(path, new + path)
     if own_proc:
@@ -394,9 +494,6 @@ def _enter_root(plan: Plan, disk_bytes: int, own_proc: bool, uid: int, gid: int)
             _mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError:
             pass  # some containers refuse a new proc; /proc then stays empty
-    os.chdir(new)
-    os.chroot(".")
-    os.chdir("/work")
 
 
 class _CapHeader(ctypes.Structure):

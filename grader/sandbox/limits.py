@@ -31,14 +31,18 @@ class Limits:
 
     - ``wall_seconds``: wall clock for the whole submission (cells, answers, function
       calls); on expiry the process group is killed and the status is ``timeout``.
-    - ``cpu_seconds``: ``RLIMIT_CPU``; defaults to ``ceil(wall_seconds)``.
-    - ``memory_bytes``: ``RLIMIT_AS`` (address space) of the submission process.
-    - ``processes``: ``RLIMIT_NPROC``: processes and threads of the sandbox user (a root
-      grader gives each worker its own uid) or, for an ordinary user, of the worker's
-      user namespace (the worker itself counts as one).
+    - ``cpu_seconds``: CPU time of the whole submission (all its processes, through
+      the cgroup's accounting) and ``RLIMIT_CPU`` of each process; defaults to
+      ``ceil(wall_seconds)``. Reaching it is a ``timeout``.
+    - ``memory_bytes``: memory of the whole submission (every process, and the files
+      it writes in its private tmpfs) through a memory cgroup, and ``RLIMIT_AS``
+      (address space) of each process; reaching it is a ``memory`` status.
+    - ``processes``: processes and threads of the whole submission (cgroup ``pids``),
+      and ``RLIMIT_NPROC`` of the sandbox user (a root grader gives each worker its
+      own uid) or, for an ordinary user, of the worker's user namespace.
     - ``file_bytes``: ``RLIMIT_FSIZE``, largest file the submission may write.
-    - ``disk_bytes``: size of each private tmpfs (``/work`` and ``/tmp``) when the
-      private filesystem is available.
+    - ``disk_bytes``: size of each private tmpfs (``/work``, ``/tmp``, ``/dev/shm``)
+      when the private filesystem is available; their pages also count as memory.
     - ``open_files``: ``RLIMIT_NOFILE``.
     - ``output_bytes``: total stdout+stderr; beyond it the submission is killed and the
       status is ``output_limit``.

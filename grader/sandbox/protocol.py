@@ -12,15 +12,28 @@ without bound, and reject ``NaN``/``Infinity`` (not JSON).
 >>> decode_frame(encode_frame({"a": [1, 2.5, None]}))
 {'a': [1, 2.5, None]}
 >>> os.close(r); os.close(w)
+
+A frame written where student code ran (the child's result) is decoded with
+:func:`decode_untrusted`: numbers JSON can write but the grader cannot use
+(a 4000-digit integer, ``1e999``) and values nested deeper than the converter ever
+produces become ``too_large`` markers, lone surrogates become U+FFFD, and anything
+else malformed is a ProtocolError, never another exception:
+
+>>> body = b'{"a": [1e999, %s, %s]}' % (b"7" * 10, b"7" * 4000)
+>>> decode_untrusted(HEADER.pack(len(body)) + body)["a"]
+[{'$marker': 'too_large', 'type': 'float'}, 7777777777, {'$marker': 'too_large', 'type': 'int'}]
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
 import time
+
+from calcgrade.grader.sandbox.convert import TOO_LARGE, marker
 
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 64 * 1024 * 1024
@@ -41,6 +54,25 @@ def _reject_constant(name: str):
 
 
 _STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+MAX_INT_DIGITS = 19  # the converter sends integers of up to 63 bits, floats beyond
+MAX_UNTRUSTED_DEPTH = 48  # the converter's nesting limit (32) plus the result's envelope
+
+
+def _bounded_float(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else marker(TOO_LARGE, type="float")
+
+
+def _bounded_int(text: str):
+    if len(text.lstrip("-")) <= MAX_INT_DIGITS:
+        return int(text)
+    value = float(text)  # linear time, whatever the length
+    return value if math.isfinite(value) else marker(TOO_LARGE, type="int")
+
+
+_UNTRUSTED_DECODER = json.JSONDecoder(parse_constant=_reject_constant,
+                                      parse_float=_bounded_float, parse_int=_bounded_int)
 
 
 def encode_frame(message: dict, max_size: int = DEFAULT_MAX_FRAME) -> bytes:
@@ -75,6 +107,55 @@ def decode_frame(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> dict:
     if len(data) != HEADER.size + size:
         raise ProtocolError(f"frame announces {size} bytes but has {len(data) - HEADER.size}")
     return decode_body(data[HEADER.size:])
+
+
+def decode_untrusted(data: bytes, max_size: int = DEFAULT_MAX_FRAME,
+                     max_depth: int = MAX_UNTRUSTED_DEPTH) -> dict:
+    """Decode one complete frame that student code could have forged (module doc)."""
+    if len(data) < HEADER.size:
+        raise ProtocolError("truncated frame header")
+    (size,) = HEADER.unpack_from(data)
+    if size > max_size:
+        raise ProtocolError(f"frame of {size} bytes exceeds {max_size}")
+    if len(data) != HEADER.size + size:
+        raise ProtocolError(f"frame announces {size} bytes but has {len(data) - HEADER.size}")
+    body = bytes(data[HEADER.size:])
+    try:
+        message = _UNTRUSTED_DECODER.decode(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as error:
+        raise ProtocolError(f"frame is not valid JSON: {error}") from None
+    if type(message) is not dict:
+        raise ProtocolError("frame is not a JSON object")
+    return _tame(message, max_depth, b"\\ud" in body.lower())
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (valid in JSON escapes, not in UTF-8) replaced by U+FFFD."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+def _tame(message: dict, max_depth: int, surrogates: bool) -> dict:
+    """Cut containers nested deeper than ``max_depth``; repair lone surrogates (iterative)."""
+    stack = [(message, 1)]
+    while stack:
+        container, depth = stack.pop()
+        items = list(container.items()) if type(container) is dict else \
+            list(enumerate(container))
+        for key, value in items:
+            if surrogates and type(key) is str:
+                clean = _clean(key)
+                if clean != key:
+                    del container[key]
+                    container[clean] = value
+                    key = clean
+            if type(value) in (dict, list):
+                if depth >= max_depth:
+                    container[key] = marker(TOO_LARGE, type="nesting")
+                else:
+                    stack.append((value, depth + 1))
+            elif surrogates and type(value) is str:
+                container[key] = _clean(value)
+    return message
 
 
 def write_all(fd: int, data: bytes) -> None:

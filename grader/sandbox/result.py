@@ -60,7 +60,11 @@ class ExecutionResult:
     - ``stdout``: the tail of what the submission printed (stdout and stderr);
     - ``seconds``: wall time the submission ran;
     - ``network_isolated``: whether the submission ran without network access;
-    - ``isolation``: what else was isolated (``filesystem``, ``pids``, ``user``).
+    - ``isolation``: what else was isolated: ``filesystem``, ``pids``, ``ipc``,
+      ``user_namespace``, ``keyring`` (booleans), ``user`` (the uid it ran as),
+      ``workdir``, ``cgroup`` (``"v1"``, ``"v2"`` or False, then
+      ``cgroup_unavailable`` says why) and how ``memory_limit``, ``process_limit``
+      and ``cpu_limit`` applied (to the whole tree or per process); see SECURITY.md.
     """
 
     status: str

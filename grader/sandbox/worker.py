@@ -15,12 +15,16 @@ requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
   raw chunks: the child's result frame and the tail of its output, exactly as the
   child wrote them.
 
-For each run the worker forks a fresh child (``os.fork``; born in the worker's pid
-namespace, it then takes its own mount namespace) that executes
-:func:`~calcgrade.grader.sandbox.runner.child_main`. Meanwhile the worker collects
-the child's result and output, enforces the wall clock and the output limit by
-killing the child's process group, reaps it, has the pid namespace's reaper kill
-anything left behind, and reports.
+When the grader hands it a cgroup base, the worker moves once into a cgroup of its
+own (:mod:`~calcgrade.grader.sandbox.cgroups`), where its children are born. For each
+run it has a fresh child ready (:class:`Spare`, forked after the previous run with
+``os.fork``; born in the worker's pid namespace, it waits); the worker sets the run's
+limits on the group and hands the request over; the child takes its own IPC, mount
+and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`.
+Meanwhile the worker collects the child's result and output, enforces the wall
+clock, the output limit and the whole tree's CPU time by killing the child's process
+group, reaps it, has the pid namespace's reaper kill anything left behind, and
+reports.
 
 Student data (the body, the child's result and output) only ever sits in
 preallocated buffers that the worker never decodes and zeroes after use, so a later
@@ -37,6 +41,8 @@ True
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import selectors
 import shutil
@@ -44,7 +50,7 @@ import signal
 import sys
 import time
 
-from calcgrade.grader.sandbox import jail, protocol
+from calcgrade.grader.sandbox import cgroups, jail, protocol
 
 CHUNK = 1 << 16
 MAX_BODY = 64 * 1024 * 1024
@@ -84,7 +90,21 @@ def _prepare(args):
     if reaper is not None:
         reaper.sweep()
     plan = jail.Plan(**{**plan.__dict__, "extra": prepared})
-    return shell, plan, reaper, isolation
+    group, described = _enter_group(args.cgroups)  # after the reaper: it stays outside
+    isolation.update(described)
+    return shell, plan, reaper, isolation, group
+
+
+def _enter_group(base: dict) -> tuple[cgroups.WorkerGroup | None, dict]:
+    """Move the worker into a group of its own under the pool's base, if there is one."""
+    if "dirs" not in base:
+        return None, cgroups.describe(base)
+    group = cgroups.WorkerGroup(base)
+    try:
+        group.enter()
+    except OSError as error:
+        return None, cgroups.describe({"unavailable": f"cannot use a cgroup: {error.strerror}"})
+    return group, cgroups.describe(base)
 
 
 def _fresh_job_dir(job: str, uid, gid) -> None:
@@ -195,8 +215,13 @@ class _Collector:
             protocol.wipe(memoryview(buffer)[:used])
 
 
-def _supervise(pid, result_r, output_r, start, limits, collector: _Collector) -> str | None:
-    """Collect until the child exits; kill it on the wall clock or output limit."""
+CPU_POLL_SECONDS = 0.1
+
+
+def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
+               budget: cgroups.RunBudget | None = None) -> str | None:
+    """Collect until the child exits; kill it on the wall clock, the output limit or
+    (with a cgroup) the CPU time of its whole process tree."""
     killed = None
     selector = selectors.DefaultSelector()
     try:
@@ -207,13 +232,23 @@ def _supervise(pid, result_r, output_r, start, limits, collector: _Collector) ->
     selector.register(result_r, selectors.EVENT_READ, collector.read_result)
     selector.register(output_r, selectors.EVENT_READ, collector.read_output)
     deadline = start + limits.wall_seconds
+    watch_cpu = budget is not None and budget.cpu_seconds() is not None
+    next_cpu_check = start + CPU_POLL_SECONDS
     exited = False
     while not exited:
         now = time.monotonic()
         if killed is None and now >= deadline:
             killed = "wall"
             _kill(pid)
+        if killed is None and watch_cpu and now >= next_cpu_check:
+            next_cpu_check = now + CPU_POLL_SECONDS
+            used = budget.cpu_seconds()
+            if used is not None and used >= limits.cpu_seconds:
+                killed = "cpu"
+                _kill(pid)
         timeout = 0.05 if killed else deadline - now
+        if watch_cpu:
+            timeout = min(timeout, CPU_POLL_SECONDS)
         if pidfd is None:
             timeout = min(timeout, 0.02)
         for key, _ in selector.select(timeout):
@@ -249,38 +284,123 @@ def _has_exited(pid: int) -> bool:
     return info is not None and info.si_pid == pid
 
 
-def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: bytearray,
-            replies_fd: int):
-    """Fork a child for one submission, supervise it, and send the reply.
+class Spare:
+    """The child of the next submission, forked ahead of its request.
 
-    Returns False when the worker can no longer fork into its pid namespace (its
-    reaper is gone); the worker then exits and the grader starts a new one.
+    After each run (and at start) the worker forks the next child, which waits on a
+    pipe for its request: forking a large process then overlaps the grader's own work
+    instead of delaying the next notebook. The worker's buffers are wiped before the
+    fork, so the spare holds nothing of an earlier submission. In a worker that lives
+    in its cgroup the spare is born there, and makes itself the OOM killer's first
+    choice in it.
     """
-    from calcgrade.grader.sandbox import runner
+
+    def __init__(self, shell, plan, group: cgroups.WorkerGroup | None):
+        from calcgrade.grader.sandbox import runner
+
+        self.plan, self.group = plan, group
+        self.budget, self.changed = None, {}
+        request_r, self._request = os.pipe()
+        self.result_r, result_w = os.pipe()
+        self.output_r, output_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(self._request)
+            os.close(self.result_r)
+            os.close(self.output_r)
+            try:
+                jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+                if group is not None:
+                    cgroups.expose_to_oom()
+                header = protocol.decode_body(bytes(protocol.read_exact_frame(request_r, 1 << 20)))
+                body = protocol.read_exact_frame(request_r, MAX_BODY)
+                os.close(request_r)
+            except BaseException:  # noqa: BLE001 - the worker notices and starts another
+                os._exit(70)
+            runner.child_main(shell, plan, header, body, result_w, output_w)
+            os._exit(0)  # not reached
+        os.close(request_r)
+        os.close(result_w)
+        os.close(output_w)
+        self.pid = pid
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass
+
+    def dispatch(self, header: dict, body, limits) -> bool:
+        """Set the run's limits on the worker's group and hand the request over."""
+        if self.group is not None:
+            try:
+                self.budget = cgroups.RunBudget(self.group.group, limits.memory_bytes,
+                                                limits.processes)
+            except OSError as error:
+                self.changed = cgroups.describe(
+                    {"unavailable": f"cannot set the cgroup's limits: {error.strerror}"})
+        try:
+            protocol.write_all(self._request, protocol.encode_frame(header) +
+                               protocol.HEADER.pack(len(body)))
+            protocol.write_all(self._request, body)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(self._request)
+
+    def discard(self) -> None:
+        """Kill and reap an unused spare and close its pipes."""
+        _kill(self.pid)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        for fd in (self._request, self.result_r, self.output_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def run_plans(plan, count: int = 1):
+    """Each run's plan: as root, the next uid of the worker's range, so that a uid (and
+    what the kernel keeps per uid, such as key quotas) comes back only after ``count``
+    runs."""
+    number = 0
+    while True:
+        if plan.uid is None:
+            yield plan
+        else:
+            step = number % max(1, count)
+            yield dataclasses.replace(plan, uid=plan.uid + step, gid=plan.gid + step)
+        number += 1
+
+
+def run_one(shell, plans, reaper, isolation, header, body: bytearray, scratch: bytearray,
+            replies_fd: int, spare: Spare, group: cgroups.WorkerGroup | None = None):
+    """Hand one submission to the waiting child, supervise it, and send the reply.
+
+    Returns ``(healthy, next spare)``: not healthy when the worker can no longer fork
+    into its pid namespace (its reaper is gone); the worker then exits and the grader
+    starts a new one.
+    """
     from calcgrade.grader.sandbox.limits import Limits
 
     limits = Limits.from_dict(header["limits"])
+    plan = spare.plan
     if not isolation.get("filesystem"):
         _fresh_job_dir(plan.job, plan.uid, plan.gid)
-    result_r, result_w = os.pipe()
-    output_r, output_w = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(result_r)
-        os.close(output_r)
-        runner.child_main(shell, plan, header, body, result_w, output_w)
-        os._exit(0)  # not reached
+    if not spare.dispatch(header, body, limits):  # it died waiting: once more
+        spare.discard()
+        spare = Spare(shell, plan, group)
+        start = time.monotonic()
+        if not spare.dispatch(header, body, limits):
+            raise RuntimeError("a fresh sandbox child did not accept its request")
     protocol.wipe(body)
-    os.close(result_w)
-    os.close(output_w)
-    try:
-        os.setpgid(pid, pid)
-    except OSError:
-        pass
+    pid, budget, result_r, output_r = spare.pid, spare.budget, spare.result_r, spare.output_r
     protocol.write_frame(replies_fd, {"type": "started", "id": header.get("id"), "pid": pid})
     collector = _Collector(scratch, limits.result_bytes, 4 * limits.output_tail + 16)
-    killed = _supervise(pid, result_r, output_r, start, limits, collector)
+    killed = _supervise(pid, result_r, output_r, start, limits, collector, budget)
     _kill(pid)  # its process group; the unreaped child keeps both ids from being reused
     _, status, usage = os.wait4(pid, 0)
     seconds = time.monotonic() - start
@@ -288,10 +408,18 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
     if reaper is None or not reaper.sweep():
         sweep()
         healthy = reaper is None  # a lost reaper took the pid namespace with it
+    tree = budget.report() if budget is not None else {}
+    if group is not None:
+        group.relax()
     os.close(result_r)
     os.close(output_r)
     if not isolation.get("filesystem"):
         shutil.rmtree(plan.job, ignore_errors=True)
+        if plan.uid is not None:
+            remove_owned(plan.uid)
+    run_isolation = {**isolation, **spare.changed}
+    if plan.uid is not None and isolation.get("user"):  # the uid this run dropped to
+        run_isolation["user"] = plan.uid
     reply = {"type": "result", "id": header.get("id"), "pid": pid,
              "seconds": round(seconds, 4),
              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
@@ -299,13 +427,37 @@ def run_one(shell, plan, reaper, isolation, header, body: bytearray, scratch: by
              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
              "killed": killed, "output_bytes": collector.output_bytes,
              "result_overflow": collector.result_overflow,
-             "isolation": isolation}
+             "isolation": run_isolation, **tree}
     try:
         protocol.write_frame(replies_fd, reply)
         protocol.write_chunks(replies_fd, collector.result_view(), collector.tail_views())
     finally:
         collector.wipe()
-    return healthy
+    if not healthy:
+        return False, None
+    return True, Spare(shell, next(plans), group)
+
+
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_owned(uid: int, folders=SHARED_TEMP_DIRS) -> None:
+    """Without a private root: remove what the sandbox uid left in the shared temp dirs."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def serve(args) -> int:
@@ -314,15 +466,39 @@ def serve(args) -> int:
         jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
-    shell, plan, reaper, isolation = _prepare(args)
+    shell, plan, reaper, isolation, group = _prepare(args)
     try:
-        code = _serve_requests(args, shell, plan, reaper, isolation)
+        code = _serve_requests(args, shell, run_plans(plan, args.uid_count), reaper,
+                               isolation, group)
     except (BrokenPipeError, EOFError):
         code = None
+    if group is not None:
+        group.leave()
     if code is None:  # the grader went away without stopping us: clean up for it
         _remove_own_directory(plan, args.dir)
+        cgroups.remove_empty_base(args.cgroups)
+        if args.uid_lock:
+            remove_stale_lock(args.uid_lock)
         return 1
     return code
+
+
+def remove_stale_lock(path: str) -> None:
+    """The lock file of a grader that died: removed once nobody holds it."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a grader holds it
+        if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_own_directory(plan, directory: str) -> None:
@@ -335,7 +511,7 @@ def _remove_own_directory(plan, directory: str) -> None:
         pass
 
 
-def _serve_requests(args, shell, plan, reaper, isolation) -> int:
+def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
     import gc
 
     import IPython
@@ -346,6 +522,7 @@ def _serve_requests(args, shell, plan, reaper, isolation) -> int:
     gc.collect()
     gc.freeze()
     replies = args.replies
+    spare = Spare(shell, next(plans), group)
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
@@ -355,12 +532,14 @@ def _serve_requests(args, shell, plan, reaper, isolation) -> int:
         header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
         kind = header.get("type")
         if kind == "stop":
+            spare.discard()
             return 0
         if kind != "run":
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
         body = protocol.read_exact_frame(args.requests, MAX_BODY)
-        healthy = run_one(shell, plan, reaper, isolation, header, body, scratch, replies)
+        healthy, spare = run_one(shell, plans, reaper, isolation, header, body, scratch,
+                                 replies, spare, group)
         del body
         if not healthy:
             print("calcgrade sandbox worker: the pid namespace's reaper is gone", file=sys.stderr)
@@ -375,8 +554,14 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", required=True, help="private directory of this worker")
     parser.add_argument("--uid", type=int, default=None, help="uid of submissions (root only)")
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
+    parser.add_argument("--uid-count", type=int, default=1,
+                        help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
+    parser.add_argument("--uid-lock", default=None,
+                        help="the pool's uid lock file, removed if the grader dies")
+    parser.add_argument("--cgroups", type=json.loads, default={"unavailable": "not requested"},
+                        help="the pool's cgroup base as JSON (from cgroups.create_base)")
     args = parser.parse_args(argv)
     os.chdir(args.dir)
     return serve(args)

@@ -103,3 +103,74 @@ def test_exact_reads_consume_one_frame_and_chunks_concatenate_parts(pipe):
     assert reader.read(timeout=1) == {"b": 2}  # the second frame was left in the pipe
     assert reader.read_chunk(timeout=1) == b"xyz"
     assert reader.read_chunk(timeout=1) == b"abcd"
+
+
+# --- frames that student code could have forged --------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from calcgrade.grader.sandbox.protocol import decode_untrusted  # noqa: E402
+
+
+def _frame(body: bytes) -> bytes:
+    return HEADER.pack(len(body)) + body
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63 + 1, 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=4),
+    max_leaves=30)
+
+
+@given(st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=5))
+def test_what_the_child_really_sends_decodes_unchanged(message):
+    assert decode_untrusted(encode_frame(message)) == message
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_are_a_protocol_error_or_a_dict(data):
+    try:
+        assert type(decode_untrusted(_frame(data))) is dict
+    except ProtocolError:
+        pass
+
+
+@pytest.mark.parametrize("digits", [20, 400, 4000, 5000, 100_000])
+def test_huge_integers_become_floats_or_markers(digits):
+    message = decode_untrusted(_frame(b'{"x": -%s}' % (b"9" * digits)))
+    if digits <= 308:
+        assert message["x"] == -float("9" * digits)
+    else:
+        assert message["x"] == {"$marker": "too_large", "type": "int"}
+
+
+def test_overflowing_floats_become_markers():
+    assert decode_untrusted(_frame(b'{"x": [1e999, -1e999, 1.5e3]}'))["x"] == [
+        {"$marker": "too_large", "type": "float"}, {"$marker": "too_large", "type": "float"},
+        1500.0]
+
+
+@pytest.mark.parametrize("depth", [47, 48, 200, 900])
+def test_deep_nesting_is_cut_to_a_marker(depth):
+    message = decode_untrusted(_frame(b'{"x": ' + b"[" * depth + b"]" * depth + b"}"))
+    level, value = 1, message["x"]
+    while type(value) is list and value:
+        level, value = level + 1, value[0]
+    if depth < 48:
+        assert value == [] and level == depth
+    else:
+        assert value == {"$marker": "too_large", "type": "nesting"} and level == 48
+
+
+def test_nesting_beyond_the_decoders_recursion_is_a_protocol_error():
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        decode_untrusted(_frame(b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
+
+
+def test_lone_surrogates_are_replaced():
+    message = decode_untrusted(_frame(b'{"k\\udc80": "a\\ud800b", "ok": "\\ud83d\\ude00"}'))
+    assert message == {"k\ufffd": "a\ufffdb", "ok": "\U0001F600"}
+    assert encode_frame(message)  # now valid UTF-8 everywhere
