@@ -26,6 +26,8 @@ escaped (:mod:`calcgrade.grader.markdown_safe`) and the HTML template is auto-es
 
 from __future__ import annotations
 
+import json
+
 import os
 import tempfile
 from collections import defaultdict
@@ -95,6 +97,17 @@ def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
     return csv_text(rows)
 
 
+def parts_csv(counted: dict[str, SubmissionRecord],
+              parts_of: Callable[[str], list[PartRecord]]) -> str:
+    """For the instructor: every counted part with its status and diagnosed mistake id."""
+    rows = [["student", "problem", "answer", "family", "score", "max", "status", "mistake"]]
+    for student_id in sorted(counted):
+        for part in parts_of(counted[student_id].hash):
+            rows.append([student_id, str(part.problem), part.answer, part.family,
+                         number(part.score), number(part.max), part.status, part.mistake or ""])
+    return csv_text(rows)
+
+
 def submissions_csv(report_rows: list[ReportRow]) -> str:
     """Every input file once, with what became of it."""
     rows = [["path", "student", "status", "reason", "total", "max", "counted", "flags", "sha256"]]
@@ -110,6 +123,18 @@ def part_name(assignment, part: PartRecord) -> str:
     problem = assignment.problems[part.problem - 1]
     title = f" ({problem.title})" if problem.title else ""
     return f"Problem {part.problem}{title}: q{part.problem}_{part.answer}"
+
+
+def reference_text(part: PartRecord) -> str:
+    """The reference answer as a student reads it (numbers rounded, no JSON), for ``--reveal``.
+    The catalogued mistake's id stays in the gradebook and the instructor's files: students
+    read its message in the part's feedback."""
+    from calcgrade.grader.marking import show_value
+
+    try:
+        return show_value(json.loads(part.reference), limit=400)
+    except ValueError:
+        return part.reference
 
 
 def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list[PartRecord],
@@ -140,10 +165,8 @@ def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list
                   f"- Expected: {md.text(part.expected)}",
                   f"- Found: {md.code(part.found)}" if part.found and part.found != "(no answer)"
                   else "- Found: no answer"]
-        if part.mistake:
-            lines.append(f"- Diagnosed mistake: {md.code(part.mistake)}")
         if reveal:
-            lines.append(f"- Reference: {md.code(part.reference)}")
+            lines.append(f"- Reference: {md.code(reference_text(part))}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -156,7 +179,8 @@ def feedback_html(assignment, student, record: SubmissionRecord, parts: list[Par
     template = environment().get_template("feedback.html.j2")
     problems = {p.number: p for p in assignment.problems}
     return template.render(assignment=assignment, student=student, record=record, parts=parts,
-                           problems=problems, reveal=reveal, number=number, graded=GRADED)
+                           problems=problems, reveal=reveal, number=number, graded=GRADED,
+                           reference=reference_text)
 
 
 def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRecord],
@@ -165,10 +189,8 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
     tests = []
     for number_, part in enumerate(parts, start=1):
         output = part.feedback + f"\nExpected: {part.expected}\nFound: {part.found or 'no answer'}"
-        if part.mistake:
-            output += f"\nDiagnosed mistake: {part.mistake}"
         if reveal:
-            output += f"\nReference: {part.reference}"
+            output += f"\nReference: {reference_text(part)}"
         tests.append({"name": part_name(assignment, part), "number": str(number_),
                       "score": part.score, "max_score": part.max, "output": output,
                       "output_format": "text", "visibility": "visible"})
@@ -187,6 +209,7 @@ def write_reports(out: Path, assignment, roster, rows: list[ReportRow],
     counted = counted_records(rows)
     write_atomic(out / "grades.csv", grades_csv(assignment, roster, counted, parts_of))
     write_atomic(out / "submissions.csv", submissions_csv(rows))
+    write_atomic(out / "parts.csv", parts_csv(counted, parts_of))
     students = {s.id: s for s in roster}
     for student_id, record in counted.items():
         student = students.get(student_id)

@@ -108,7 +108,8 @@ def test_correct_mistake_and_slip(course, tmp_path):
     assert lost == changed
     assert all(parts[name].mistake is not None for name in changed)
     feedback = (out / "feedback" / "s0001.md").read_text(encoding="utf-8")
-    assert parts[changed[0]].mistake in feedback and "Likely mistake:" in feedback
+    assert "Likely mistake:" in feedback
+    assert parts[changed[0]].mistake not in feedback  # ids stay in the gradebook and the CSVs
 
     parts = parts_of(out, "s0002")
     slipped = [name for name, part in parts.items() if part.score < part.max]
@@ -329,3 +330,19 @@ def test_an_output_folder_of_another_assignment_is_refused(course, tmp_path):
         book.set_meta("assignment", "some-other-assignment")
     with pytest.raises(Exception, match="holds the grades of assignment 'some-other-assignment'"):
         run_grade(course, tmp_path, out)
+
+
+def test_the_instructor_gets_every_part_with_its_mistake_id(course, tmp_path):
+    import csv
+
+    key = course["key"]
+    subs = tmp_path / "subs"
+    submit(course, subs, "s0001", simulated_answers(key["s0001"], "mistake"))
+    out = tmp_path / "out"
+    run_grade(course, subs, out)
+    with open(out / "parts.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    parts = parts_of(out, "s0001")
+    assert len(rows) == len(parts) and {r["student"] for r in rows} == {"s0001"}
+    mistakes = {r["mistake"] for r in rows if r["mistake"]}
+    assert mistakes and mistakes == {p.mistake for p in parts.values() if p.mistake}
