@@ -97,8 +97,8 @@ def decode_body(body: bytes) -> dict:
     return message
 
 
-def decode_frame(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> dict:
-    """Decode exactly one complete frame (no trailing bytes)."""
+def _frame_body(data: bytes, max_size: int) -> bytes:
+    """The body of exactly one complete frame (no trailing bytes)."""
     if len(data) < HEADER.size:
         raise ProtocolError("truncated frame header")
     (size,) = HEADER.unpack_from(data)
@@ -106,20 +106,18 @@ def decode_frame(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> dict:
         raise ProtocolError(f"frame of {size} bytes exceeds {max_size}")
     if len(data) != HEADER.size + size:
         raise ProtocolError(f"frame announces {size} bytes but has {len(data) - HEADER.size}")
-    return decode_body(data[HEADER.size:])
+    return data[HEADER.size:]
+
+
+def decode_frame(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> dict:
+    """Decode exactly one complete frame (no trailing bytes)."""
+    return decode_body(_frame_body(data, max_size))
 
 
 def decode_untrusted(data: bytes, max_size: int = DEFAULT_MAX_FRAME,
                      max_depth: int = MAX_UNTRUSTED_DEPTH) -> dict:
     """Decode one complete frame that student code could have forged (module doc)."""
-    if len(data) < HEADER.size:
-        raise ProtocolError("truncated frame header")
-    (size,) = HEADER.unpack_from(data)
-    if size > max_size:
-        raise ProtocolError(f"frame of {size} bytes exceeds {max_size}")
-    if len(data) != HEADER.size + size:
-        raise ProtocolError(f"frame announces {size} bytes but has {len(data) - HEADER.size}")
-    body = bytes(data[HEADER.size:])
+    body = bytes(_frame_body(data, max_size))
     try:
         message = _UNTRUSTED_DECODER.decode(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as error:

@@ -44,6 +44,17 @@ def roster_text(count: int) -> str:
                                        for i in range(count))
 
 
+def example_class(root: Path, students: int) -> dict:
+    """Generate the example assignment for ``students`` under ``root``: the folder, its
+    roster and the key's records by student id."""
+    from calcgrade.grader.generate import generate
+
+    roster = write(root / "roster.csv", roster_text(students))
+    generate(EXAMPLE_ASSIGNMENT, roster, root / "class", SECRET)
+    key = json.loads((root / "class" / "key.json").read_text(encoding="utf-8"))
+    return {"root": root, "roster": roster, "key": {r["id"]: r for r in key["students"]}}
+
+
 # --- leaked answers ------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")

@@ -14,13 +14,12 @@ import zipfile
 
 import pytest
 
-from calcgrade.grader.generate import generate
 from calcgrade.grader.grade import grade
 from calcgrade.grader.gradebook import Gradebook
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 from calcgrade.problems import get_family
 
-from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, roster_text, write
+from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class
 
 pytestmark = pytest.mark.slow
 STUDENTS = 16
@@ -28,11 +27,7 @@ STUDENTS = 16
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    roster = write(root / "roster.csv", roster_text(STUDENTS))
-    generate(EXAMPLE_ASSIGNMENT, roster, root / "class", SECRET)
-    key = json.loads((root / "class" / "key.json").read_text(encoding="utf-8"))
-    return {"root": root, "roster": roster, "key": {r["id"]: r for r in key["students"]}}
+    return example_class(tmp_path_factory.mktemp("course"), STUDENTS)
 
 
 def notebook_text(course, student: str) -> str:

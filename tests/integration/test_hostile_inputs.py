@@ -6,18 +6,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
-import json
 import os
 import re
 
 import pytest
 from markdown_it import MarkdownIt
 
-from calcgrade.grader.generate import generate
 from calcgrade.grader.grade import grade
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
-from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, roster_text, write
+from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, example_class, write
 from ..grader.test_inputs import lie_about_sizes, write_bomb, write_zip
 from .test_grading import parts_of, read_grades, wrong_values
 
@@ -29,11 +27,7 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    roster = write(root / "roster.csv", roster_text(STUDENTS))
-    generate(EXAMPLE_ASSIGNMENT, roster, root / "class", SECRET)
-    key = json.loads((root / "class" / "key.json").read_text(encoding="utf-8"))
-    return {"root": root, "roster": roster, "key": {r["id"]: r for r in key["students"]}}
+    return example_class(tmp_path_factory.mktemp("course"), STUDENTS)
 
 
 def filled(course, student: str, kind: str = "correct", values: dict | None = None) -> bytes:
