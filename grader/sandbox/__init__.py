@@ -4,7 +4,6 @@ The public interface:
 
 - :class:`SandboxExecutor` — a pool of pre-warmed worker processes; ``run(notebook,
   answers, functions)`` returns an :class:`ExecutionResult`;
-- :class:`InProcessExecutor` — a fake with the same interface, **for tests only**;
 - :class:`Limits` — wall clock, CPU, memory, processes, output, result size;
 - :class:`ExecutionResult` — status, reason, answers, function results, cell errors,
   output tail, seconds, isolation; statuses ``ok``, ``timeout``, ``crashed``,
@@ -17,24 +16,23 @@ JSON frames over pipes), ``convert`` (objects to plain data, in the child; marke
 (namespaces, private root, keyring, privilege drop), ``cgroups`` (limits for the
 whole process tree), ``runner`` (the child: cells, answers,
 function calls), ``worker`` (the zygote process), ``executor`` (the pool),
-``interpret`` (a worker's report -> result), ``result``, ``fake`` (the test double).
+``interpret`` (a worker's report -> result), ``result``. The in-process test double
+lives with the tests (``tests/grader/sandbox/fake.py``): nothing in the package runs
+student code outside a sandbox child.
 
 What is isolated, and what is not, is described in ``executor`` and ``jail``, and in
 SECURITY.md.
 
->>> fake = InProcessExecutor(answers={"x": 0.5, "grad": [1.0, -2.0]})
->>> result = fake.run("any.ipynb", answers=["x", "grad", "h"])
->>> result.status, result.answers["grad"], marker_kind(result.answers["h"])
-('ok', [1.0, -2.0], 'missing')
+>>> marker_kind({"$marker": "missing"}), restore([{"$marker": "inf"}, 2.0])
+('missing', [inf, 2.0])
 """
 
 from calcgrade.grader.sandbox.convert import MARKER, marker, marker_kind, restore
 from calcgrade.grader.sandbox.executor import Job, SandboxError, SandboxExecutor
-from calcgrade.grader.sandbox.fake import InProcessExecutor
 from calcgrade.grader.sandbox.limits import Limits
 from calcgrade.grader.sandbox.result import STATUSES, CellError, ExecutionResult
 from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, load_submission
 
-__all__ = ["MARKER", "STATUSES", "CellError", "ExecutionResult", "InProcessExecutor",
+__all__ = ["MARKER", "STATUSES", "CellError", "ExecutionResult",
            "InvalidSubmission", "Job", "Limits", "SandboxError", "SandboxExecutor",
            "Submission", "load_submission", "marker", "marker_kind", "restore"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.grader.sandbox import InProcessExecutor, Job, marker_kind
+from calcgrade.grader.sandbox import Job, marker_kind
+
+from .fake import InProcessExecutor
 
 
 def test_canned_answers_are_converted_like_the_sandbox_does():
