@@ -170,3 +170,57 @@ def test_a_start_point_listed_first_is_left_out_with_a_note():
     with pytest.raises(Unreadable, match="a list of 2 points"):
         read_answer({"kind": "iterates", "shape": [2, 2], "start": [1.0, 2.0]},
                     [[9, 9], [0.5, 1.5], [0.25, 1.0]])
+
+
+@SETTINGS
+@given(st.integers(1, 3), st.integers(1, 3), st.data())
+def test_a_matrix_in_any_accepted_form_reads_as_itself(rows, cols, data):
+    matrix = [data.draw(st.lists(finite, min_size=cols, max_size=cols)) for _ in range(rows)]
+    info = {"kind": "matrix", "shape": [rows, cols]}
+    forms = [matrix, tuple(tuple(row) for row in matrix), np.array(matrix), sympy.Matrix(matrix),
+             [np.array(row) for row in matrix], [[repr(v) for v in row] for row in matrix]]
+    for form in forms:
+        kind, read = both_paths(info, form)
+        assert kind == "read" and same(read, [[float(v) for v in row] for row in matrix]), form
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(LABELS), min_size=1, max_size=4), st.data())
+def test_a_list_of_labels_in_any_accepted_form_reads_as_itself(labels, data):
+    info = {"kind": "labels", "shape": [len(labels)], "labels": LABELS, "synonyms": SYNONYMS}
+    dressed = [data.draw(st.sampled_from([label, label.upper(), f"a {label} point.", f"'{label}'"]))
+               for label in labels]
+    for form in (dressed, tuple(dressed), np.array(dressed)):
+        assert both_paths(info, form) == ("read", labels)
+
+
+def _polynomial_forms(a: int, b: int, c: int) -> list[str]:
+    def signed(value: int, text: str, unicode_minus: bool = False) -> str:
+        minus = "\u2212" if unicode_minus else "-"
+        return f" {minus} {abs(value)}{text}" if value < 0 else f" + {value}{text}"
+
+    cdot_x = " \\cdot x"
+    return [
+        f"{a}*x**2{signed(b, '*x')}{signed(c, '')}",
+        f"{a}x^2{signed(b, 'x')}{signed(c, '')}",
+        f"f'(x) = {a}*np.power(x, 2){signed(b, '*x')}{signed(c, '')}",
+        f"{a}x\u00b2{signed(b, 'x', True)}{signed(c, '', True)}",
+        f"$${a} x^{{2}}{signed(b, cdot_x)}{signed(c, '')}$$",
+        f"\\frac{{{2 * a} x^{{2}}}}{{2}}{signed(b, ' x')}{signed(c, '')}",
+    ]
+
+
+@SETTINGS
+@given(st.integers(-9, 9).filter(bool), st.integers(-9, 9).filter(bool), st.integers(-9, 9))
+def test_an_expression_in_any_accepted_notation_reads_as_the_same_function(a, b, c):
+    from calcgrade.core.answers import expression_tree
+    from calcgrade.core.expr import evaluate
+
+    info = {"kind": "expression", "variables": ["x"]}
+    for text in _polynomial_forms(a, b, c):
+        if "np.power" in text:
+            continue  # a function the grammar does not know: a format error, not a wrong value
+        reading = read_answer(info, text)
+        tree = expression_tree(reading.value, ["x"])
+        for x in (-2.0, 0.5, 3.0):
+            assert evaluate(tree, {"x": x}) == pytest.approx(a * x * x + b * x + c), text
