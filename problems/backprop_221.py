@@ -106,24 +106,23 @@ class Backprop221Family(Family):
         "updated": AnswerSpec("vector", "θ − α∇L, the nine parameters after one step, same order"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("backprop_221.no_hidden_sigma_prime",
-                    "your hidden-layer gradients miss the factor σ′(z_i) = a_i(1 − a_i): "
-                    "∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
-                    _no_hidden_sigma_prime),
-            Mistake("backprop_221.no_hidden_weights",
-                    "your hidden-layer gradients miss the output weight: the error reaches hidden unit i "
-                    "through w_i, so ∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
-                    _no_hidden_weights),
-            Mistake("backprop_221.swapped_indexing",
-                    "you swapped w12 and w21: w12 connects x1 to hidden unit 2 and w21 connects x2 to "
-                    "hidden unit 1 (z1 = x1·w11 + x2·w21 + b1, z2 = x1·w12 + x2·w22 + b2)",
-                    _swapped_indexing),
-            Mistake("backprop_221.sign_flipped_update",
-                    "your update adds the gradient: gradient descent moves against it, θ ← θ − α·∂L/∂θ",
-                    _sign_flipped_update),
-        )
+    catalog = (
+        Mistake("no_hidden_sigma_prime",
+                "your hidden-layer gradients miss the factor σ′(z_i) = a_i(1 − a_i): "
+                "∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
+                _no_hidden_sigma_prime),
+        Mistake("no_hidden_weights",
+                "your hidden-layer gradients miss the output weight: the error reaches hidden unit i "
+                "through w_i, so ∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
+                _no_hidden_weights),
+        Mistake("swapped_indexing",
+                "you swapped w12 and w21: w12 connects x1 to hidden unit 2 and w21 connects x2 to "
+                "hidden unit 1 (z1 = x1·w11 + x2·w21 + b1, z2 = x1·w12 + x2·w22 + b2)",
+                _swapped_indexing),
+        Mistake("sign_flipped_update",
+                "your update adds the gradient: gradient descent moves against it, θ ← θ − α·∂L/∂θ",
+                _sign_flipped_update),
+    )
 
     def check(self, params):
         out = {"x1": read_number(self.name, params, "x1"), "x2": read_number(self.name, params, "x2"),

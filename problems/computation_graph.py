@@ -144,21 +144,20 @@ class ComputationGraphFamily(Family):
         "partials": AnswerSpec("vector", "∂f/∂ each input, in the order of the inputs"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("computation_graph.one_path",
-                    "an input that is used more than once reaches f along several paths: its partial "
-                    "derivative is the sum of the contributions of all paths, not just one",
-                    _one_path),
-            Mistake("computation_graph.skipped_local_derivative",
-                    "going back through a sin, exp or log node you did not multiply by its local "
-                    "derivative (cos u, e^u or 1/u at the node's input u)",
-                    _skipped_local),
-            Mistake("computation_graph.value_for_derivative",
-                    "you multiplied by the node's value (sin u or ln u) instead of its derivative "
-                    "(cos u or 1/u)",
-                    _value_for_derivative),
-        )
+    catalog = (
+        Mistake("one_path",
+                "an input that is used more than once reaches f along several paths: its partial "
+                "derivative is the sum of the contributions of all paths, not just one",
+                _one_path),
+        Mistake("skipped_local_derivative",
+                "going back through a sin, exp or log node you did not multiply by its local "
+                "derivative (cos u, e^u or 1/u at the node's input u)",
+                _skipped_local),
+        Mistake("value_for_derivative",
+                "you multiplied by the node's value (sin u or ln u) instead of its derivative "
+                "(cos u or 1/u)",
+                _value_for_derivative),
+    )
 
     def check(self, params):
         variables = read_variables(self.name, params, "vars", (1, 2, 3))

@@ -139,14 +139,14 @@ def _double_root_counted(params):
 
 
 MISTAKES = (
-    Mistake("concavity.critical_points_as_inflection",
+    Mistake("critical_points_as_inflection",
             "you listed the points where f′ = 0 (critical points): inflection points are where "
             "f″ changes sign",
             _critical_as_inflection),
-    Mistake("concavity.sign_flipped",
+    Mistake("sign_flipped",
             "your concavity is the wrong way round: f″ > 0 means concave up, f″ < 0 concave down",
             _sign_flipped),
-    Mistake("concavity.double_root_counted",
+    Mistake("double_root_counted",
             "f″ = 0 at a double root, but f″ does not change sign there, so it is no inflection "
             "point and the concavity stays the same on both sides",
             _double_root_counted),
@@ -177,8 +177,7 @@ class ConcavityFamily(Family):
                                 "points, left to right", labels=sol.LABELS, synonyms=SYNONYMS),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
         f = read_expression(self.name, params, "f", ("x",))

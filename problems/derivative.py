@@ -402,7 +402,7 @@ _CATALOG = (
     ("cos_derivative_sign", _CosDerivativeSign,
      "the derivative of cos(u) is −sin(u)·u′, not +sin(u)·u′: check the sign"),
 )
-MISTAKES = tuple(Mistake(f"derivative.{name}", message, _buggy_solver(cls))
+MISTAKES = tuple(Mistake(name, message, _buggy_solver(cls))
                  for name, cls, message in _CATALOG)
 
 
@@ -459,8 +459,7 @@ class DerivativeFamily(Family):
         specs["derivative"] = specs["derivative"].with_variables((params["var"],))
         return specs
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def require_distinguishable(self, params):
         """As :meth:`Family.require_distinguishable`, but comparing the scalars first and

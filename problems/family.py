@@ -1,9 +1,10 @@
 """The family contract: what every problem family declares and the machinery they share.
 
-A family subclasses :class:`Family` and supplies four plain functions — ``draw`` (one
+A family subclasses :class:`Family` and supplies three plain functions — ``draw`` (one
 candidate from a ``numpy.random.Generator``), ``check`` (validate and normalise explicit
-params), ``solve`` (call the reference solver) and ``mistakes`` (buggy solvers with
-messages) — plus declarations of its params, options and answers. The base class turns
+params) and ``solve`` (call the reference solver) — plus declarations of its params,
+options, answers and ``catalog`` of mistakes (buggy solvers with messages, named within
+the family: ``Mistake("gradient_step", ...)`` in ``newton`` is ``newton.gradient_step``). The base class turns
 those into bounded, deterministic rejection sampling whose constraints include "every
 catalogued mistake is distinguishable from the right answer".
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -106,12 +107,22 @@ class Mistake:
     """A named common mistake: a buggy solver over the same params and what to tell the student.
 
     ``solve`` returns the answers the mistake produces (only the parts it changes), or
-    ``None`` when the mistake does not arise for these params.
+    ``None`` when the mistake does not arise for these params. A family's ``catalog`` names
+    each mistake within the family; :meth:`Family.mistakes` gives the full id.
+
+    >>> Mistake("gradient_step", "divide by f''", lambda params: None).within("newton").id
+    'newton.gradient_step'
     """
 
     id: str
     message: str
     solve: Callable[[Params], Answers | None]
+
+    def within(self, family: str) -> "Mistake":
+        """This mistake with its id prefixed by ``family`` (unless it already is)."""
+        if self.id.startswith(family + "."):
+            return self
+        return replace(self, id=f"{family}.{self.id}")
 
 
 class Family:
@@ -125,6 +136,7 @@ class Family:
     params: tuple[ParamSpec, ...] = ()
     options: tuple[OptionSpec, ...] = ()
     answers: dict[str, AnswerSpec] = {}
+    catalog: tuple[Mistake, ...] = ()
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -141,8 +153,8 @@ class Family:
         raise NotImplementedError
 
     def mistakes(self) -> tuple[Mistake, ...]:
-        """The catalog of common mistakes."""
-        return ()
+        """The catalog of common mistakes, each id prefixed by the family's name."""
+        return tuple(mistake.within(self.name) for mistake in self.catalog)
 
     def context(self, params: Params) -> dict:
         """Extra values (LaTeX strings, flags) for the statement template."""

@@ -281,21 +281,20 @@ class GradientDescentFamily(Family):
         "iterates": AnswerSpec("iterates", "θ_k after each step, k = 1 … n"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("gradient_descent.uphill",
-                    "your steps go uphill: gradient descent subtracts the gradient, "
-                    "θ ← θ − α∇f(θ), but you added it", _mistake("uphill")),
-            Mistake("gradient_descent.used_f_not_gradient",
-                    "you stepped by the value f(θ) instead of the gradient ∇f(θ): "
-                    "the update is θ ← θ − α∇f(θ)", _mistake("used_f_not_gradient")),
-            Mistake("gradient_descent.forgot_learning_rate",
-                    "your step is the whole gradient: multiply it by the learning rate, "
-                    "θ ← θ − α∇f(θ)", _mistake("forgot_learning_rate")),
-            Mistake("gradient_descent.stale_gradient",
-                    "you reused the gradient at the starting point for every step: "
-                    "recompute ∇f at each new iterate", _mistake("stale_gradient")),
-        )
+    catalog = (
+        Mistake("uphill",
+                "your steps go uphill: gradient descent subtracts the gradient, "
+                "θ ← θ − α∇f(θ), but you added it", _mistake("uphill")),
+        Mistake("used_f_not_gradient",
+                "you stepped by the value f(θ) instead of the gradient ∇f(θ): "
+                "the update is θ ← θ − α∇f(θ)", _mistake("used_f_not_gradient")),
+        Mistake("forgot_learning_rate",
+                "your step is the whole gradient: multiply it by the learning rate, "
+                "θ ← θ − α∇f(θ)", _mistake("forgot_learning_rate")),
+        Mistake("stale_gradient",
+                "you reused the gradient at the starting point for every step: "
+                "recompute ∇f at each new iterate", _mistake("stale_gradient")),
+    )
 
     def check(self, params):
         variables = read_variables(self.name, params, "vars", (1, 2))

@@ -271,27 +271,26 @@ class HessianFamily(Family):
                                      synonyms=SYNONYMS),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("hessian.classified_by_trace",
-                    "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
-                    "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
-                    "a positive and a negative eigenvalue make a saddle",
-                    _by_trace),
-            Mistake("hessian.saddle_with_zero_called_inconclusive",
-                    "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
-                    "a sign: with a positive and a negative eigenvalue the point is a saddle",
-                    _saddle_with_zero),
-            Mistake("hessian.classified_by_determinant",
-                    "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
-                    "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
-                    "and maximum",
-                    _by_determinant),
-            Mistake("hessian.missing_mixed_partials",
-                    "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
-                    "and the eigenvalues are those of the full matrix, not its diagonal entries",
-                    _missing_mixed),
-        )
+    catalog = (
+        Mistake("classified_by_trace",
+                "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
+                "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
+                "a positive and a negative eigenvalue make a saddle",
+                _by_trace),
+        Mistake("saddle_with_zero_called_inconclusive",
+                "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
+                "a sign: with a positive and a negative eigenvalue the point is a saddle",
+                _saddle_with_zero),
+        Mistake("classified_by_determinant",
+                "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
+                "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
+                "and maximum",
+                _by_determinant),
+        Mistake("missing_mixed_partials",
+                "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
+                "and the eigenvalues are those of the full matrix, not its diagonal entries",
+                _missing_mixed),
+    )
 
     def check(self, params):
         variables = read_variables(self.name, params, "vars", (2, 3))

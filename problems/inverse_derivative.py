@@ -182,15 +182,15 @@ def _no_reciprocal(params):
 
 
 MISTAKES = (
-    Mistake("inverse_derivative.derivative_at_y",
+    Mistake("derivative_at_y",
             "you computed f′(y): the derivative of the inverse is 1 / f′(x) at x = f⁻¹(y), "
             "the point where f takes the value y",
             _derivative_at_y),
-    Mistake("inverse_derivative.reciprocal_at_y",
+    Mistake("reciprocal_at_y",
             "you took 1 / f′ at y itself: evaluate f′ at x = f⁻¹(y) instead, "
             "(f⁻¹)′(y) = 1 / f′(f⁻¹(y))",
             _reciprocal_at_y),
-    Mistake("inverse_derivative.no_reciprocal",
+    Mistake("no_reciprocal",
             "you found f′(f⁻¹(y)) but did not take its reciprocal: (f⁻¹)′(y) = 1 / f′(f⁻¹(y))",
             _no_reciprocal),
 )
@@ -217,8 +217,7 @@ class InverseDerivativeFamily(Family):
         "derivative": AnswerSpec("scalar", "(f⁻¹)′(y) = 1 / f′(f⁻¹(y))"),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
         read_expression(self.name, params, "f", ("x",))

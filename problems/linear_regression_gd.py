@@ -131,20 +131,19 @@ class LinearRegressionGDFamily(Family):
         "normal_equation": AnswerSpec("vector", "the least-squares [w..., b] (normal equations)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("linear_regression_gd.forgot_mean",
-                    "you forgot to divide by m: the cost and its gradient average over the m examples",
-                    _forgot_mean),
-            Mistake("linear_regression_gd.uphill",
-                    "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
-                    "update θ ← θ − α∇J goes downhill", _uphill),
-            Mistake("linear_regression_gd.other_scaling",
-                    "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
-                    "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
-            Mistake("linear_regression_gd.dropped_bias_update",
-                    "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
-        )
+    catalog = (
+        Mistake("forgot_mean",
+                "you forgot to divide by m: the cost and its gradient average over the m examples",
+                _forgot_mean),
+        Mistake("uphill",
+                "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
+                "update θ ← θ − α∇J goes downhill", _uphill),
+        Mistake("other_scaling",
+                "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
+                "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
+        Mistake("dropped_bias_update",
+                "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
+    )
 
     def check(self, params):
         X = read_matrix(self.name, params, "X", rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES))

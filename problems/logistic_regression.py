@@ -139,21 +139,20 @@ class LogisticRegressionFamily(Family):
         names = ["loss", "grad", "iterates"]
         return names + ["newton_step"] if params["newton"] else names
 
-    def mistakes(self):
-        return (
-            Mistake("logistic_regression.missing_mean",
-                    "you forgot the 1/m: the loss and its gradient average over the m examples",
-                    _missing_mean),
-            Mistake("logistic_regression.sign_flipped",
-                    "your gradient has the wrong sign: ∇J = 1/m Xᵀ(ŷ − y), and both gradient "
-                    "descent and Newton subtract their step", _sign_flipped),
-            Mistake("logistic_regression.hessian_not_inverse",
-                    "you multiplied the gradient by the Hessian: Newton's step is θ − H⁻¹∇J "
-                    "(solve H·Δ = ∇J)", _hessian_not_inverse),
-            Mistake("logistic_regression.extra_sigma_prime",
-                    "your gradient has an extra factor ŷ(1 − ŷ) (the squared-error chain rule): "
-                    "with the log-loss it cancels, leaving 1/m Xᵀ(ŷ − y)", _extra_sigma_prime),
-        )
+    catalog = (
+        Mistake("missing_mean",
+                "you forgot the 1/m: the loss and its gradient average over the m examples",
+                _missing_mean),
+        Mistake("sign_flipped",
+                "your gradient has the wrong sign: ∇J = 1/m Xᵀ(ŷ − y), and both gradient "
+                "descent and Newton subtract their step", _sign_flipped),
+        Mistake("hessian_not_inverse",
+                "you multiplied the gradient by the Hessian: Newton's step is θ − H⁻¹∇J "
+                "(solve H·Δ = ∇J)", _hessian_not_inverse),
+        Mistake("extra_sigma_prime",
+                "your gradient has an extra factor ŷ(1 − ŷ) (the squared-error chain rule): "
+                "with the log-loss it cancels, leaving 1/m Xᵀ(ŷ − y)", _extra_sigma_prime),
+    )
 
     def check(self, params):
         X = read_matrix(self.name, params, "X", rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES))

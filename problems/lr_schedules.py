@@ -99,21 +99,20 @@ class LRSchedulesFamily(Family):
         "rates": AnswerSpec("vector", "the learning rates at the listed steps, in order", atol=1e-9),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("lr_schedules.step_without_floor",
-                    "step decay changes the rate only every s steps: the exponent is ⌊t/s⌋ "
-                    "(rounded down), not t/s", _no_floor),
-            Mistake("lr_schedules.off_by_one",
-                    "your rates are one step late: steps count from t = 0, where the rate is α0",
-                    _off_by_one),
-            Mistake("lr_schedules.cosine_without_half",
-                    "cosine decay has a factor ½: α_t = α_min + ½(α0 − α_min)(1 + cos(πt/T)), "
-                    "so it starts at α0, not 2α0 − α_min", _cosine_no_half),
-            Mistake("lr_schedules.kt_in_numerator",
-                    "time-based decay divides by (1 + kt): α_t = α0/(1 + kt), it does not multiply",
-                    _kt_in_numerator),
-        )
+    catalog = (
+        Mistake("step_without_floor",
+                "step decay changes the rate only every s steps: the exponent is ⌊t/s⌋ "
+                "(rounded down), not t/s", _no_floor),
+        Mistake("off_by_one",
+                "your rates are one step late: steps count from t = 0, where the rate is α0",
+                _off_by_one),
+        Mistake("cosine_without_half",
+                "cosine decay has a factor ½: α_t = α_min + ½(α0 − α_min)(1 + cos(πt/T)), "
+                "so it starts at α0, not 2α0 − α_min", _cosine_no_half),
+        Mistake("kt_in_numerator",
+                "time-based decay divides by (1 + kt): α_t = α0/(1 + kt), it does not multiply",
+                _kt_in_numerator),
+    )
 
     def check(self, params):
         schedule = read_choice(self.name, params, "schedule", sc.SCHEDULES)

@@ -87,21 +87,20 @@ class MLEFamily(Family):
     def answer_names(self, params):
         return ["p_hat"] if params["model"] == "bernoulli" else ["mu_hat", "var_hat"]
 
-    def mistakes(self):
-        return (
-            Mistake("mle.sample_variance",
-                    "your variance divides by m − 1 (the unbiased sample variance): the maximum-likelihood "
-                    "estimate divides by m", _sample_variance),
-            Mistake("mle.std_not_variance",
-                    "you gave the standard deviation σ̂: the question asks for the variance σ̂², "
-                    "its square", _std_not_variance),
-            Mistake("mle.uncentered_variance",
-                    "your variance looks like the mean of the xᵢ²: average the squared deviations "
-                    "(xᵢ − μ̂)² from the mean instead", _uncentered),
-            Mistake("mle.fraction_of_zeros",
-                    "your estimate looks like the fraction of zeros: p is the probability of a 1, "
-                    "so p̂ is the fraction of ones", _fraction_of_zeros),
-        )
+    catalog = (
+        Mistake("sample_variance",
+                "your variance divides by m − 1 (the unbiased sample variance): the maximum-likelihood "
+                "estimate divides by m", _sample_variance),
+        Mistake("std_not_variance",
+                "you gave the standard deviation σ̂: the question asks for the variance σ̂², "
+                "its square", _std_not_variance),
+        Mistake("uncentered_variance",
+                "your variance looks like the mean of the xᵢ²: average the squared deviations "
+                "(xᵢ − μ̂)² from the mean instead", _uncentered),
+        Mistake("fraction_of_zeros",
+                "your estimate looks like the fraction of zeros: p is the probability of a 1, "
+                "so p̂ is the fraction of ones", _fraction_of_zeros),
+    )
 
     def check(self, params):
         model = read_choice(self.name, params, "model", MODELS)

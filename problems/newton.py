@@ -272,28 +272,27 @@ class NewtonFamily(Family):
         "iterates": AnswerSpec("iterates", "the point after each Newton step, each a list (also in 1-D)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("newton.hessian_not_inverse",
-                    "you multiplied by the second derivative (Hessian) instead of dividing by it: "
-                    "the step is H⁻¹∇f (f′/f″ in 1-D), not H∇f",
-                    _hessian_not_inverse),
-            Mistake("newton.gradient_step",
-                    "your update looks like x − f′(x): Newton divides by the second derivative",
-                    _gradient_step),
-            Mistake("newton.root_formula_when_minimizing",
-                    "you used the root update x − f/f′, but to minimize f Newton looks for a root "
-                    "of f′: x − f′/f″",
-                    _root_formula_when_minimizing),
-            Mistake("newton.inverted_ratio",
-                    "your step is upside down: it is f(x)/f′(x) for a root (f′(x)/f″(x) for a "
-                    "minimum), not the other way round",
-                    _inverted_ratio),
-            Mistake("newton.sign_flipped",
-                    "your step has the wrong sign: Newton subtracts it, x − f/f′ for a root and "
-                    "x − f′/f″ (θ − H⁻¹∇f) for a minimum",
-                    _sign_flipped),
-        )
+    catalog = (
+        Mistake("hessian_not_inverse",
+                "you multiplied by the second derivative (Hessian) instead of dividing by it: "
+                "the step is H⁻¹∇f (f′/f″ in 1-D), not H∇f",
+                _hessian_not_inverse),
+        Mistake("gradient_step",
+                "your update looks like x − f′(x): Newton divides by the second derivative",
+                _gradient_step),
+        Mistake("root_formula_when_minimizing",
+                "you used the root update x − f/f′, but to minimize f Newton looks for a root "
+                "of f′: x − f′/f″",
+                _root_formula_when_minimizing),
+        Mistake("inverted_ratio",
+                "your step is upside down: it is f(x)/f′(x) for a root (f′(x)/f″(x) for a "
+                "minimum), not the other way round",
+                _inverted_ratio),
+        Mistake("sign_flipped",
+                "your step has the wrong sign: Newton subtracts it, x − f/f′ for a root and "
+                "x − f′/f″ (θ − H⁻¹∇f) for a minimum",
+                _sign_flipped),
+    )
 
     def check(self, params):
         name = self.name

@@ -116,24 +116,23 @@ class OptimizersFamily(Family):
                             "G (AdaGrad), s (RMSProp) or [m…, v…] (Adam, before bias correction)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("optimizers.adam_no_bias_correction",
-                    "Adam divides the moments by (1 − β1^t) and (1 − β2^t) before the step, with t "
-                    "counting from 1: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)", _no_bias_correction),
-            Mistake("optimizers.momentum_other_form",
-                    "you used the other textbook form of momentum: follow the update for v exactly as "
-                    "the statement writes it (with or without the factor 1 − β)", _other_form),
-            Mistake("optimizers.missing_square_root",
-                    "the step divides the gradient by the square root of the accumulated squares, "
-                    "√s + ε, not by s itself", _missing_square_root),
-            Mistake("optimizers.ignored_momentum",
-                    "your iterates are plain gradient descent: the step uses the velocity v, "
-                    "which remembers the earlier gradients", _ignored_momentum),
-            Mistake("optimizers.nesterov_without_lookahead",
-                    "Nesterov evaluates the gradient at the look-ahead point θ − αβv, not at θ: "
-                    "without it you get ordinary momentum", _no_lookahead),
-        )
+    catalog = (
+        Mistake("adam_no_bias_correction",
+                "Adam divides the moments by (1 − β1^t) and (1 − β2^t) before the step, with t "
+                "counting from 1: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)", _no_bias_correction),
+        Mistake("momentum_other_form",
+                "you used the other textbook form of momentum: follow the update for v exactly as "
+                "the statement writes it (with or without the factor 1 − β)", _other_form),
+        Mistake("missing_square_root",
+                "the step divides the gradient by the square root of the accumulated squares, "
+                "√s + ε, not by s itself", _missing_square_root),
+        Mistake("ignored_momentum",
+                "your iterates are plain gradient descent: the step uses the velocity v, "
+                "which remembers the earlier gradients", _ignored_momentum),
+        Mistake("nesterov_without_lookahead",
+                "Nesterov evaluates the gradient at the look-ahead point θ − αβv, not at θ: "
+                "without it you get ordinary momentum", _no_lookahead),
+    )
 
     def check(self, params):
         name = read_choice(self.name, params, "optimizer", op.OPTIMIZERS)

@@ -240,15 +240,15 @@ def _gradient_swapped(params):
 
 
 MISTAKES = (
-    Mistake("partial_derivatives.other_variables_differentiated",
+    Mistake("other_variables_differentiated",
             "you differentiated the other variables too: for ∂f/∂x hold y (and z) constant, "
             "e.g. ∂(xy)/∂x = y, not y + x",
             _tree_solver("other_variables_differentiated")),
-    Mistake("partial_derivatives.missing_chain_factor",
+    Mistake("missing_chain_factor",
             "a chain-rule factor is missing: ∂/∂x g(u(x, y)) = g′(u)·∂u/∂x, e.g. "
             "∂/∂x e^(xy) = y·e^(xy)",
             _tree_solver("missing_chain_factor")),
-    Mistake("partial_derivatives.gradient_swapped",
+    Mistake("gradient_swapped",
             "your gradient lists the partials in the wrong order: ∇f = (∂f/∂x, ∂f/∂y[, ∂f/∂z])",
             _gradient_swapped),
 )
@@ -283,8 +283,7 @@ class PartialDerivativesFamily(Family):
             specs[sol.answer_name(v)] = specs[sol.answer_name(v)].with_variables(params["vars"])
         return specs
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def require_distinguishable(self, params):
         """As :meth:`Family.require_distinguishable`, comparing the gradient first and the
@@ -293,7 +292,7 @@ class PartialDerivativesFamily(Family):
         specs = self.answer_specs(params)
         reference = _solved(params)
         right = dict(zip(self.answer_names(params), _partials(params["f"], variables)))
-        for mistake in MISTAKES:
+        for mistake in self.mistakes():
             kind = mistake.id.split(".")[1]
             if kind == "gradient_swapped":
                 buggy = _gradient_swapped(params)

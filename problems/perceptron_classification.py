@@ -109,21 +109,20 @@ class PerceptronClassificationFamily(Family):
             return ["subgradient", "weights", "mistakes"]
         return ["weights", "mistakes"]
 
-    def mistakes(self):
-        return (
-            Mistake("perceptron_classification.update_every_example",
-                    "you updated on every example: the perceptron changes w and b only when an "
-                    "example is misclassified, y(w·x + b) ≤ 0", _buggy(lambda m: True)),
-            Mistake("perceptron_classification.update_when_correct",
-                    "you updated on the correctly classified examples instead of the misclassified "
-                    "ones: update when y(w·x + b) ≤ 0", _buggy(lambda m: m > pc.TIE)),
-            Mistake("perceptron_classification.strict_inequality",
-                    "an example with w·x + b = 0 counts as misclassified (the test is "
-                    "y(w·x + b) ≤ 0, not < 0), so it triggers an update", _strict_inequality),
-            Mistake("perceptron_classification.sign_flipped",
-                    "your update has the wrong sign: on a mistake w ← w + α·y·x and b ← b + α·y",
-                    _buggy(lambda m: m <= pc.TIE, direction=-1.0)),
-        )
+    catalog = (
+        Mistake("update_every_example",
+                "you updated on every example: the perceptron changes w and b only when an "
+                "example is misclassified, y(w·x + b) ≤ 0", _buggy(lambda m: True)),
+        Mistake("update_when_correct",
+                "you updated on the correctly classified examples instead of the misclassified "
+                "ones: update when y(w·x + b) ≤ 0", _buggy(lambda m: m > pc.TIE)),
+        Mistake("strict_inequality",
+                "an example with w·x + b = 0 counts as misclassified (the test is "
+                "y(w·x + b) ≤ 0, not < 0), so it triggers an update", _strict_inequality),
+        Mistake("sign_flipped",
+                "your update has the wrong sign: on a mistake w ← w + α·y·x and b ← b + α·y",
+                _buggy(lambda m: m <= pc.TIE, direction=-1.0)),
+    )
 
     def check(self, params):
         X = read_matrix(self.name, params, "X", rows=(1, MAX_EXAMPLES), columns=(1, MAX_FEATURES))

@@ -78,21 +78,20 @@ class PerceptronRegressionFamily(Family):
         "b_new": AnswerSpec("scalar", "the bias after one step"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("perceptron_regression.missing_half",
-                    "you lost the ½: with L = ½(y − ŷ)² the 2 of the square cancels, so "
-                    "L′ = (ŷ − y) and your values are twice too big", _missing_half),
-            Mistake("perceptron_regression.sign_flipped",
-                    "your gradient has the wrong sign: ∂L/∂wᵢ = (ŷ − y)xᵢ (the inner derivative of "
-                    "y − ŷ is −1), and the step subtracts it", _sign_flipped),
-            Mistake("perceptron_regression.forgot_x",
-                    "you forgot the input in the chain rule: ∂L/∂wᵢ = (ŷ − y)·xᵢ, not just ŷ − y",
-                    _forgot_x),
-            Mistake("perceptron_regression.forgot_learning_rate",
-                    "your step is the whole gradient: multiply it by the learning rate, "
-                    "w ← w − α∂L/∂w", _forgot_learning_rate),
-        )
+    catalog = (
+        Mistake("missing_half",
+                "you lost the ½: with L = ½(y − ŷ)² the 2 of the square cancels, so "
+                "L′ = (ŷ − y) and your values are twice too big", _missing_half),
+        Mistake("sign_flipped",
+                "your gradient has the wrong sign: ∂L/∂wᵢ = (ŷ − y)xᵢ (the inner derivative of "
+                "y − ŷ is −1), and the step subtracts it", _sign_flipped),
+        Mistake("forgot_x",
+                "you forgot the input in the chain rule: ∂L/∂wᵢ = (ŷ − y)·xᵢ, not just ŷ − y",
+                _forgot_x),
+        Mistake("forgot_learning_rate",
+                "your step is the whole gradient: multiply it by the learning rate, "
+                "w ← w − α∂L/∂w", _forgot_learning_rate),
+    )
 
     def check(self, params):
         x = read_vector(self.name, params, "x")

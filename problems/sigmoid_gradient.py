@@ -101,24 +101,23 @@ class SigmoidGradientFamily(Family):
             return ["z", "y_hat", "loss", "sigmoid_prime", "grad_w", "grad_b"]
         return ["sigmoid", "sigmoid_prime"]
 
-    def mistakes(self):
-        return (
-            Mistake("sigmoid_gradient.sigma_as_derivative",
-                    "you used σ(z) where the derivative σ′(z) = σ(z)(1 − σ(z)) is needed",
-                    _sigma_as_derivative),
-            Mistake("sigmoid_gradient.positive_exponent",
-                    "your sigmoid looks like 1/(1 + e^z): it is σ(z) = 1/(1 + e^(−z))",
-                    _positive_exponent),
-            Mistake("sigmoid_gradient.dropped_one_minus_y",
-                    "your loss drops the (1 − y) ln(1 − ŷ) term, which is the whole loss when y = 0",
-                    _dropped_one_minus_y),
-            Mistake("sigmoid_gradient.sign_flipped_error",
-                    "your gradient has the wrong sign: with log-loss ∂L/∂w = (ŷ − y)·x, not (y − ŷ)·x",
-                    _sign_flipped),
-            Mistake("sigmoid_gradient.extra_sigma_prime",
-                    "your gradient has an extra factor σ′(z): with log-loss it cancels, leaving (ŷ − y)·x",
-                    _extra_sigma_prime),
-        )
+    catalog = (
+        Mistake("sigma_as_derivative",
+                "you used σ(z) where the derivative σ′(z) = σ(z)(1 − σ(z)) is needed",
+                _sigma_as_derivative),
+        Mistake("positive_exponent",
+                "your sigmoid looks like 1/(1 + e^z): it is σ(z) = 1/(1 + e^(−z))",
+                _positive_exponent),
+        Mistake("dropped_one_minus_y",
+                "your loss drops the (1 − y) ln(1 − ŷ) term, which is the whole loss when y = 0",
+                _dropped_one_minus_y),
+        Mistake("sign_flipped_error",
+                "your gradient has the wrong sign: with log-loss ∂L/∂w = (ŷ − y)·x, not (y − ŷ)·x",
+                _sign_flipped),
+        Mistake("extra_sigma_prime",
+                "your gradient has an extra factor σ′(z): with log-loss it cancels, leaving (ŷ − y)·x",
+                _extra_sigma_prime),
+    )
 
     def check(self, params):
         given = set(params)

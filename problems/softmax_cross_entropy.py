@@ -68,24 +68,23 @@ class SoftmaxCrossEntropyFamily(Family):
         "gradient": AnswerSpec("vector", "∂L/∂z, one entry per class"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("softmax_cross_entropy.log_base_10",
-                    "your loss uses log base 10: the cross-entropy uses the natural logarithm, L = −ln p",
-                    _log10),
-            Mistake("softmax_cross_entropy.gradient_sign",
-                    "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
-                    "label), not y − p",
-                    _gradient_sign),
-            Mistake("softmax_cross_entropy.not_normalized",
-                    "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
-                    "up to 1",
-                    _not_normalized),
-            Mistake("softmax_cross_entropy.largest_probability",
-                    "your loss is −ln of the largest probability: the cross-entropy takes −ln of the "
-                    "probability of the true class (the one given by the label)",
-                    _largest_probability),
-        )
+    catalog = (
+        Mistake("log_base_10",
+                "your loss uses log base 10: the cross-entropy uses the natural logarithm, L = −ln p",
+                _log10),
+        Mistake("gradient_sign",
+                "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
+                "label), not y − p",
+                _gradient_sign),
+        Mistake("not_normalized",
+                "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
+                "up to 1",
+                _not_normalized),
+        Mistake("largest_probability",
+                "your loss is −ln of the largest probability: the cross-entropy takes −ln of the "
+                "probability of the true class (the one given by the label)",
+                _largest_probability),
+    )
 
     def check(self, params):
         scores = read_vector(self.name, params, "scores")

@@ -76,18 +76,18 @@ def _slopes_swapped(params):
 
 
 MISTAKES = (
-    Mistake("tangent_plane.partials_at_wrong_point",
+    Mistake("partials_at_wrong_point",
             "evaluate the partial derivatives at the point of tangency (a, b), not at the point "
             "(x1, y1) you are approximating",
             _partials_at_wrong_point),
-    Mistake("tangent_plane.missing_value",
+    Mistake("missing_value",
             "your plane leaves out f(a, b): z = f(a, b) + f_x(a, b)(x − a) + f_y(a, b)(y − b)",
             _missing_value),
-    Mistake("tangent_plane.plus_instead_of_minus",
+    Mistake("plus_instead_of_minus",
             "the plane uses (x − a) and (y − b), the distance from the point of tangency, "
             "not (x + a) and (y + b)",
             _plus_instead_of_minus),
-    Mistake("tangent_plane.slopes_swapped",
+    Mistake("slopes_swapped",
             "the slopes are swapped: f_x(a, b) multiplies (x − a) and f_y(a, b) multiplies (y − b)",
             _slopes_swapped),
 )
@@ -110,8 +110,7 @@ class TangentPlaneFamily(Family):
         "approximation": AnswerSpec("scalar", "the tangent plane's value at (x1, y1)"),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
         read_expression(self.name, params, "f", VARS)
