@@ -21,13 +21,13 @@ import numpy as np
 
 from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import ParamsError
+from calcgrade.problems.broken_rules import DroppedChainFactor
 from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as sol
-from calcgrade.solutions.calculus import Rules
-from calcgrade.solutions.derivative import MemoRules, derivative_and_rules
+from calcgrade.solutions.derivative import MemoRules
 from calcgrade.core.expr import Expr
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
@@ -164,25 +164,6 @@ def _finite(values) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-class _DroppedChainFactor(Rules):
-    """The textbook rules, but d/dv g(u) = g′(u) without the factor ∂u/∂v."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fired = False
-
-    def d(self, expr, var):
-        tree, used = derivative_and_rules(expr, var)  # right, and remembered per subtree
-        if "chain" not in used:
-            return tree  # the right derivation never applies the chain rule here
-        return super().d(expr, var)
-
-    def chain(self, outer, inner, var):
-        if self.d(inner, var) != ex.ONE:
-            self.fired = True
-        return outer
-
-
 @lru_cache(maxsize=512)
 def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr, ...] | None:
     """The partials a mistake produces (None when it does not arise for f)."""
@@ -200,7 +181,7 @@ def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr
 
 @lru_cache(maxsize=512)
 def _dropped_chain_factor(term: Expr, var: str) -> tuple[Expr, bool]:
-    rules = _DroppedChainFactor()
+    rules = DroppedChainFactor()
     return rules.d(term, var), rules.fired
 
 
