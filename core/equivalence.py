@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from calcgrade.core import expr as ex
+from calcgrade.core.numeric import compile_numeric
 
 SAMPLE_SEED = 20260101
 SAMPLE_POINTS = 24
@@ -33,7 +34,7 @@ def _values(tree: ex.Expr, points: list[dict], complex_mode: bool) -> np.ndarray
     env = {name: np.array([p[name] for p in points], dtype=complex if complex_mode else float)
            for name in (points[0] if points else {})}
     with np.errstate(all="ignore"):
-        out = ex.compile_numeric(tree)(env)
+        out = compile_numeric(tree)(env)
     return np.broadcast_to(np.asarray(out, dtype=complex if complex_mode else float), (len(points),))
 
 

@@ -28,6 +28,8 @@ from calcgrade.solutions import concavity as sol
 from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import diff
 from calcgrade.solutions.hessian import poly_text
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 KINDS = ("cubic", "quartic", "function")
 SYNONYMS = {
@@ -190,7 +192,7 @@ class ConcavityFamily(Family):
                               "derivative defined for every x") from None
         grid = np.linspace(-sol.WINDOW, sol.WINDOW, 81)
         with np.errstate(all="ignore"):
-            values = np.broadcast_to(np.asarray(ex.compile_numeric(f)({"x": grid}), dtype=float), grid.shape)
+            values = np.broadcast_to(np.asarray(compile_numeric(f)({"x": grid}), dtype=float), grid.shape)
         if not np.all(np.isfinite(values)):
             raise ParamsError(f"{self.name}: f must be defined for every x (it is not on "
                               f"[-{sol.WINDOW:g}, {sol.WINDOW:g}]); choose another function")
@@ -211,4 +213,4 @@ class ConcavityFamily(Family):
     def context(self, params):
         answer = _reference(params["f"])["second_derivative"]
         example = next(e for e in ("12*x**2 - 6", "6*x + 2") if e != answer)
-        return {"f_latex": ex.to_latex(parse_cached(params["f"], ("x",))), "example": example}
+        return {"f_latex": to_latex(parse_cached(params["f"], ("x",))), "example": example}

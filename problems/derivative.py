@@ -34,6 +34,8 @@ from calcgrade.problems.sampling import pick
 from calcgrade.solutions import derivative as sol
 from calcgrade.core import expr as ex
 from calcgrade.core.expr import Expr, Sym, exp, fn, log, sqrt
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 RULES = ("power", "constant_multiple", "sum", "product", "quotient", "chain", "exp", "log",
          "trig", "inverse")
@@ -444,14 +446,14 @@ class DerivativeFamily(Family):
         answer = _reference(params["f"], var, None, order)["derivative"]
         examples = (f"3*{var}**2 + exp({var})", f"{var}*cos({var}) - 2/{var}**2")
         example = next(e for e in examples if str(parse_cached(e, (var,))) != answer)
-        return {"var": var, "order": order, "f_latex": ex.to_latex(f), "example": example}
+        return {"var": var, "order": order, "f_latex": to_latex(f), "example": example}
 
 
 def _values(trees: tuple[Expr, ...], var: str) -> list[np.ndarray]:
     """Each tree evaluated at every point of ``AT_POINTS`` (nan outside the domain)."""
     xs = np.array(AT_POINTS, dtype=float)
     with np.errstate(all="ignore"):
-        return [np.broadcast_to(np.asarray(ex.compile_numeric(t)({var: xs}), dtype=float), xs.shape)
+        return [np.broadcast_to(np.asarray(compile_numeric(t)({var: xs}), dtype=float), xs.shape)
                 for t in trees]
 
 

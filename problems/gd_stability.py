@@ -20,7 +20,7 @@ from calcgrade.problems.checks import read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import stability as st
-from calcgrade.core.expr import latex_matrix
+from calcgrade.core.printing import latex_matrix
 
 RANGES = {2: (1, 20, 9), 3: (2, 12, 4)}  # dims -> (smallest diagonal, largest, largest |off-diagonal|)
 MAX_CONDITION = 60.0

@@ -27,7 +27,8 @@ from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, 
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
-from calcgrade.core.expr import compile_numeric, to_latex
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)

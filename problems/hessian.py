@@ -29,9 +29,9 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
 from calcgrade.core.parse import MAX_LENGTH
+from calcgrade.core.printing import to_latex
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 SYNONYMS = {
@@ -348,7 +348,7 @@ class HessianFamily(Family):
         if poly is not None:
             f_latex = hs.poly_latex(poly, variables)
         else:
-            f_latex = ex.to_latex(parse_cached(params["f"], tuple(variables)))
+            f_latex = to_latex(parse_cached(params["f"], tuple(variables)))
         return {
             "f_latex": f_latex,
             "args": ", ".join(variables),

@@ -27,6 +27,7 @@ from calcgrade.problems.sampling import pick
 from calcgrade.core import expr as ex
 from calcgrade.solutions import inverse_derivative as sol
 from calcgrade.solutions.partial_derivatives import scalar_value
+from calcgrade.core.printing import to_latex, to_str
 
 KINDS = ("exp", "log", "polynomial", "square", "root")
 F = Fraction
@@ -137,7 +138,7 @@ def python_spelling(tree: ex.Expr) -> str:
     >>> python_spelling(parse_cached("2*(3*x + 1)**(1/3) - 1", ("x",)))
     '2*np.cbrt(3*x + 1) - 1'
     """
-    return ex.to_str(_real_roots(tree))
+    return to_str(_real_roots(tree))
 
 
 # answers and mistakes ----------------------------------------------------------------------
@@ -268,9 +269,9 @@ class InverseDerivativeFamily(Family):
         f = parse_cached(params["f"], ("x",))
         y = params["y"]
         y_tree = parse_cached(y, ()) if isinstance(y, str) else None
-        y_latex = ex.to_latex(y_tree) if y_tree is not None else str(y)
+        y_latex = to_latex(y_tree) if y_tree is not None else str(y)
         roots = _odd_roots(f) | (_odd_roots(y_tree) if y_tree is not None else set())
-        return {"f_latex": ex.to_latex(f), "y_latex": y_latex,
+        return {"f_latex": to_latex(f), "y_latex": y_latex,
                 "domain": params.get("domain", "real"),
                 "roots": "cube" if roots == {3} else "odd" if roots else "",
                 "python_f": python_spelling(f) if _odd_roots(f) else "",

@@ -24,7 +24,8 @@ from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, 
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import newton as nt
-from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
+from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log
+from calcgrade.core.printing import to_latex
 
 MAX_STEPS = 20
 X, Y = Sym("x"), Sym("y")

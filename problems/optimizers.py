@@ -21,7 +21,7 @@ from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake
                                        ParamSpec, Reject, as_point, close_to, stationary_test)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimizers as op
-from calcgrade.core.expr import latex_matrix
+from calcgrade.core.printing import latex_matrix
 
 MAX_STEPS = 10
 WITH_BETA = ("momentum", "nesterov", "rmsprop")

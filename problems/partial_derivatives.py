@@ -29,6 +29,7 @@ from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as sol
 from calcgrade.solutions.derivative import MemoRules
 from calcgrade.core.expr import Expr
+from calcgrade.core.printing import to_latex
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 EXAMPLES = ("2*x*y + exp(x)", "3*y**2 - sin(x)")  # format examples in the statement
@@ -321,7 +322,7 @@ class PartialDerivativesFamily(Family):
     def context(self, params):
         variables = params["vars"]
         return {
-            "f_latex": ex.to_latex(_tree(params)),
+            "f_latex": to_latex(_tree(params)),
             "args": ", ".join(variables),
             "point_text": ", ".join(str(p) for p in params["point"]),
             "n": len(variables),

@@ -24,9 +24,9 @@ from calcgrade.problems.checks import parse_cached, read_expression, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, ParamSpec, Reject
 from calcgrade.problems.partial_derivatives import partials_of, random_function
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as pd
 from calcgrade.solutions import tangent_plane as sol
+from calcgrade.core.printing import to_latex
 
 VARS = sol.VARIABLES
 OFFSETS = (-0.2, -0.1, 0.1, 0.2)
@@ -145,5 +145,5 @@ class TangentPlaneFamily(Family):
 
     def context(self, params):
         (a, b), (x1, y1) = params["point"], params["near"]
-        return {"f_latex": ex.to_latex(parse_cached(params["f"], VARS)), "a": a, "b": b,
+        return {"f_latex": to_latex(parse_cached(params["f"], VARS)), "a": a, "b": b,
                 "x1": x1, "y1": y1}
