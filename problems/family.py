@@ -27,6 +27,7 @@ import numpy as np
 
 from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec, CarriedSteps  # noqa: F401 - the family contract
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
+from calcgrade.problems.checks import Kind
 
 Params = dict[str, Any]
 Answers = dict[str, Any]
@@ -38,15 +39,30 @@ class Reject(Exception):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter of a family: its JSON type and what it means."""
+    """One parameter of a family: its type and what it means.
+
+    With a :class:`~calcgrade.problems.checks.Kind` as ``type`` (``Number(positive=True)``,
+    ``Vector(length="x")``, ...), :meth:`Family.validate` reads and checks the value before
+    the family's ``check``; with a text, ``check`` reads it itself.
+
+    >>> from calcgrade.problems.checks import Number
+    >>> ParamSpec("lr", Number(positive=True), "the learning rate").to_json()["type"]
+    'positive number'
+    """
 
     name: str
-    type: str
+    type: str | Kind
     description: str
     required: bool = True
 
+    def read(self, family: str, params: Mapping[str, Any]) -> Any:
+        """The param's value read by its kind (as given when the type is only a text)."""
+        value = params[self.name]
+        return value if isinstance(self.type, str) else self.type.read(family, params, self.name)
+
     def to_json(self) -> dict:
-        return {"name": self.name, "type": self.type, "required": self.required,
+        shown = self.type if isinstance(self.type, str) else self.type.text
+        return {"name": self.name, "type": shown, "required": self.required,
                 "description": self.description}
 
 
@@ -145,8 +161,10 @@ class Family:
         raise NotImplementedError
 
     def check(self, params: Params) -> Params:
-        """Validate explicit params and return them normalised; raise ParamsError."""
-        raise NotImplementedError
+        """The family's own constraints on params already read by their kinds (see
+        :class:`ParamSpec`); return them normalised or raise ParamsError. By default the
+        kinds say it all."""
+        return params
 
     def solve(self, params: Params) -> Answers:
         """The reference answers for validated params."""
@@ -230,7 +248,12 @@ class Family:
         missing = [p.name for p in self.params if p.required and p.name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
-        return self.check(dict(params))
+        read: Params = {}  # in the declared order, each read by its kind
+        for spec in self.params:
+            if spec.name in params:
+                read[spec.name] = params[spec.name]
+                read[spec.name] = spec.read(self.name, read)
+        return self.check(read)
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
         """The specs of the answers asked for with these params."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.problems.checks import read_number, read_vector
+from calcgrade.problems.checks import Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import perceptron as pc
@@ -60,11 +60,11 @@ class PerceptronRegressionFamily(Family):
     skills = ("linear unit", "squared-error loss", "chain rule", "gradient step")
     summary = "ŷ, L = ½(y − ŷ)², its gradient and one gradient step of a linear unit on one example"
     params = (
-        ParamSpec("x", "list of numbers", "the example's features"),
-        ParamSpec("y", "number", "the example's target"),
-        ParamSpec("w", "list of numbers", "the weights, one per feature"),
-        ParamSpec("b", "number", "the bias"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
+        ParamSpec("x", Vector(), "the example's features"),
+        ParamSpec("y", Number(), "the example's target"),
+        ParamSpec("w", Vector(length="x"), "the weights, one per feature"),
+        ParamSpec("b", Number(), "the bias"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
     )
     options = (
         OptionSpec("features", 2, "the number of features", kind=int, minimum=1, maximum=4),
@@ -92,16 +92,6 @@ class PerceptronRegressionFamily(Family):
                 "your step is the whole gradient: multiply it by the learning rate, "
                 "w ← w − α∂L/∂w", _forgot_learning_rate),
     )
-
-    def check(self, params):
-        x = read_vector(self.name, params, "x")
-        return {
-            "x": x,
-            "y": read_number(self.name, params, "y"),
-            "w": read_vector(self.name, params, "w", len(x)),
-            "b": read_number(self.name, params, "b"),
-            "lr": read_number(self.name, params, "lr", positive=True),
-        }
 
     def draw(self, rng: np.random.Generator, *, features: int):
         params = {

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_int, read_vector
+from calcgrade.problems.checks import Vector, read_int
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice_vector, pick
 from calcgrade.solutions import softmax as sm
@@ -56,7 +56,7 @@ class SoftmaxCrossEntropyFamily(Family):
     skills = ("softmax", "cross-entropy loss", "gradient of the loss with respect to the scores")
     summary = "softmax probabilities of a score vector, the cross-entropy loss of the true class and ∂L/∂z"
     params = (
-        ParamSpec("scores", "list of numbers", "the scores (logits) z, one per class"),
+        ParamSpec("scores", Vector(), "the scores (logits) z, one per class"),
         ParamSpec("label", "whole number", "the index of the true class, counted from 0"),
     )
     options = (
@@ -87,7 +87,7 @@ class SoftmaxCrossEntropyFamily(Family):
     )
 
     def check(self, params):
-        scores = read_vector(self.name, params, "scores")
+        scores = params["scores"]
         if not 2 <= len(scores) <= 10:
             raise ParamsError(f"{self.name}: param 'scores' must have between 2 and 10 entries, "
                               f"not {len(scores)}")

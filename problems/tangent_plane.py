@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression, read_vector
+from calcgrade.problems.checks import Expression, Vector, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, ParamSpec, Reject
 from calcgrade.problems.partial_derivatives import partials_of, random_function
 from calcgrade.problems.sampling import nice, pick
@@ -99,9 +99,9 @@ class TangentPlaneFamily(Family):
     skills = ("partial derivatives", "tangent plane", "linear approximation")
     summary = "the tangent plane z = f(a,b) + f_x(a,b)(x−a) + f_y(a,b)(y−b) and its value near (a, b)"
     params = (
-        ParamSpec("f", "expression", "the function of x and y"),
-        ParamSpec("point", "list of 2 numbers", "the point of tangency (a, b)"),
-        ParamSpec("near", "list of 2 numbers", "the nearby point (x1, y1) to approximate f at"),
+        ParamSpec("f", Expression(VARS), "the function of x and y"),
+        ParamSpec("point", Vector(length=2, shown="list of 2 numbers"), "the point of tangency (a, b)"),
+        ParamSpec("near", Vector(length=2, shown="list of 2 numbers"), "the nearby point (x1, y1) to approximate f at"),
     )
     answers = {
         "value": AnswerSpec("scalar", "f(a, b)"),
@@ -113,9 +113,7 @@ class TangentPlaneFamily(Family):
     catalog = MISTAKES
 
     def check(self, params):
-        read_expression(self.name, params, "f", VARS)
-        point = read_vector(self.name, params, "point", 2)
-        near = read_vector(self.name, params, "near", 2)
+        point, near = params["point"], params["near"]
         if near == point:
             raise ParamsError(f"{self.name}: param 'near' must differ from 'point' "
                               "(the approximation is asked at a nearby point)")
