@@ -158,6 +158,11 @@ class Kind:
         raise NotImplementedError
 
     @property
+    def needs(self) -> tuple[str, ...]:
+        """The params this one refers to, which are read first."""
+        return ()
+
+    @property
     def text(self) -> str:
         """The type as ``calcgrade families`` shows it."""
         return self.shown or self.default_text()
@@ -168,8 +173,8 @@ class Kind:
 
 def _length(params: Mapping[str, Any], length) -> int | None:
     """A length given as a number, a param's name (its length) or a function of the params."""
-    if isinstance(length, str):
-        return len(params[length])
+    if isinstance(length, str):  # a missing param is the family's check to report
+        return len(params[length]) if length in params else None
     return length(params) if callable(length) else length
 
 
@@ -216,6 +221,10 @@ class Vector(Kind):
 
     def read(self, family, params, name):
         return read_vector(family, params, name, _length(params, self.length), scalar_ok=self.scalar_ok)
+
+    @property
+    def needs(self):
+        return (self.length,) if isinstance(self.length, str) else ()
 
     def default_text(self):
         return "list of numbers"
@@ -265,16 +274,25 @@ class Variable(Kind):
 
 @dataclass(frozen=True)
 class Expression(Kind):
-    """An expression as text in ``variables`` (names, or the name of a variables param);
-    the text is kept (params stay JSON), the tree is :func:`parse_cached`."""
+    """An expression as text in ``variables``: names, or the name of the param that holds
+    them (``default`` when that param is not given). The text is kept (params stay JSON);
+    :func:`parse_cached` gives the tree."""
 
     variables: tuple[str, ...] | str = ("x",)
+    default: tuple[str, ...] = ()
     shown: str = ""
 
     def read(self, family, params, name):
-        variables = params[self.variables] if isinstance(self.variables, str) else self.variables
+        variables = self.variables
+        if isinstance(variables, str):
+            variables = params.get(variables, self.default)
+            variables = (variables,) if isinstance(variables, str) else variables
         read_expression(family, params, name, variables)
         return params[name]
+
+    @property
+    def needs(self):
+        return (self.variables,) if isinstance(self.variables, str) else ()
 
     def default_text(self):
         return "expression"

@@ -21,11 +21,10 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression
+from calcgrade.problems.checks import Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import concavity as sol
-from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import diff
 from calcgrade.solutions.hessian import poly_text
 from calcgrade.core.numeric import compile_numeric
@@ -161,7 +160,7 @@ class ConcavityFamily(Family):
     skills = ("second derivative", "inflection points", "concavity intervals")
     summary = "f″, the inflection points (where f″ changes sign) and the concavity between them"
     params = (
-        ParamSpec("f", "expression", "a function of x defined for every real x (ln is the "
+        ParamSpec("f", Expression(("x",)), "a function of x defined for every real x (ln is the "
                   "natural log); non-polynomials are searched on [-20, 20]"),
     )
     options = (
@@ -182,8 +181,8 @@ class ConcavityFamily(Family):
     catalog = MISTAKES
 
     def check(self, params):
-        f = read_expression(self.name, params, "f", ("x",))
-        if not isinstance(f, ex.Expr) or not f.has("x"):
+        f = parse_cached(params["f"], ("x",))
+        if not f.has("x"):
             raise ParamsError(f"{self.name}: param 'f' must depend on x")
         try:
             _reference(params["f"])
@@ -196,7 +195,7 @@ class ConcavityFamily(Family):
         if not np.all(np.isfinite(values)):
             raise ParamsError(f"{self.name}: f must be defined for every x (it is not on "
                               f"[-{sol.WINDOW:g}, {sol.WINDOW:g}]); choose another function")
-        return {"f": params["f"]}
+        return params
 
     def draw(self, rng: np.random.Generator, *, kind):
         kind = pick(rng, (("cubic",) * 3 + ("quartic",) * 5 + ("function",) * 1)) \

@@ -27,8 +27,8 @@ from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems.broken_rules import (BrokenRule, CosDerivativeSign, DroppedChainFactor,
                                              PowerRuleExponentKept, PowerRuleNegativeExponent,
                                              ProductOfDerivatives, QuotientNumeratorSwapped)
-from calcgrade.problems.checks import (VARIABLE_NAMES, parse_cached, read_expression, read_int,
-                                       read_number, read_variable)
+from calcgrade.problems.checks import (VARIABLE_NAMES, Expression, Integer, Number, Variable,
+                                       parse_cached)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject)
 from calcgrade.problems.sampling import pick
 from calcgrade.solutions import derivative as sol
@@ -330,11 +330,11 @@ class DerivativeFamily(Family):
               "concavity")
     summary = "f′(x) (or f″(x)) of a one-variable function, its value at a point and the concavity there"
     params = (
-        ParamSpec("f", "expression", "the function, as text in the variable (ln is the natural log)"),
-        ParamSpec("var", "variable name", "the variable of f (default x)", required=False),
-        ParamSpec("at", "number", "a point in the domain where the derivative is evaluated",
+        ParamSpec("f", Expression("var", default=("x",)), "the function, as text in the variable (ln is the natural log)"),
+        ParamSpec("var", Variable(), "the variable of f (default x)", required=False),
+        ParamSpec("at", Number(), "a point in the domain where the derivative is evaluated",
                   required=False),
-        ParamSpec("order", "1 or 2", "first or second derivative (default 1)", required=False),
+        ParamSpec("order", Integer(1, 2, shown="1 or 2"), "first or second derivative (default 1)", required=False),
     )
     options = (
         OptionSpec("rules", list(RULES), "the differentiation rules a variant may exercise (a "
@@ -395,14 +395,14 @@ class DerivativeFamily(Family):
         return resolved
 
     def check(self, params):
-        var = read_variable(self.name, params, "var") if "var" in params else "x"
-        f = read_expression(self.name, params, "f", (var,))
+        var = params.get("var", "x")
+        f = parse_cached(params["f"], (var,))
         out = {"f": params["f"], "var": var}
         order = 1
         if "order" in params:
-            order = out["order"] = read_int(self.name, params, "order", 1, 2)
+            order = out["order"] = params["order"]
         if "at" in params:
-            at = out["at"] = read_number(self.name, params, "at")
+            at = out["at"] = params["at"]
             issue = sol.domain_issue(f, var, at)
             if issue:
                 raise ParamsError(f"{self.name}: f is not defined at at={at} ({issue}); "

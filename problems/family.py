@@ -248,10 +248,9 @@ class Family:
         missing = [p.name for p in self.params if p.required and p.name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
-        read: Params = {}  # in the declared order, each read by its kind
-        for spec in self.params:
-            if spec.name in params:
-                read[spec.name] = params[spec.name]
+        read = {p.name: params[p.name] for p in self.params if p.name in params}
+        for spec in _reading_order(self.params):
+            if spec.name in read:
                 read[spec.name] = spec.read(self.name, read)
         return self.check(read)
 
@@ -299,6 +298,19 @@ class Family:
             "answers": {name: spec.to_json() for name, spec in self.answers.items()},
             "mistakes": {m.id: m.message for m in self.mistakes()},
         }
+
+
+def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
+    """The declared order, except that a param is read after those its kind refers to."""
+    order: list[ParamSpec] = []
+    pending = list(specs)
+    while pending:
+        done = {s.name for s in order}
+        ready = next((s for s in pending if isinstance(s.type, str) or all(
+            n in done or n not in {p.name for p in pending} for n in s.type.needs)), pending[0])
+        order.append(ready)
+        pending.remove(ready)
+    return order
 
 
 def require_finite(name: str, family: str, *values: float) -> None:

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.core.errors import OptionsError, ParamsError
-from calcgrade.problems.checks import read_choice, read_expression, read_int, read_variables, read_vector
+from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached, read_expression
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
@@ -256,12 +256,12 @@ class NewtonFamily(Family):
     skills = ("Newton's method for roots", "Newton's method for optimization", "Hessian")
     summary = "a few Newton steps for a root of f (1-D) or a minimum of f (1-D or 2-D)"
     params = (
-        ParamSpec("f", "expression", "the function, e.g. 'x^3 - 2*x - 5'"),
-        ParamSpec("vars", "list of names", "its variables, 1 or 2 of them (roots: 1)"),
-        ParamSpec("x0", "list of numbers", "the starting point, one entry per variable "
+        ParamSpec("f", Expression("vars"), "the function, e.g. 'x^3 - 2*x - 5'"),
+        ParamSpec("vars", Variables((1, 2)), "its variables, 1 or 2 of them (roots: 1)"),
+        ParamSpec("x0", Vector(length="vars", scalar_ok=True), "the starting point, one entry per variable "
                   "(a bare number in 1-D)"),
-        ParamSpec("steps", "integer", f"how many Newton steps to take (1 to {MAX_STEPS})"),
-        ParamSpec("goal", "'root' or 'minimize'", "solve f = 0 or minimize f"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown="integer"), f"how many Newton steps to take (1 to {MAX_STEPS})"),
+        ParamSpec("goal", Choice(nt.GOALS), "solve f = 0 or minimize f"),
     )
     options = (
         OptionSpec("goal", "any", "'root', 'minimize' or 'any'", choices=("any", "root", "minimize")),
@@ -296,20 +296,16 @@ class NewtonFamily(Family):
     )
 
     def check(self, params):
-        name = self.name
-        goal = read_choice(name, params, "goal", nt.GOALS)
-        variables = read_variables(name, params, "vars", (1, 2))
+        goal, variables, steps = params["goal"], params["vars"], params["steps"]
         if goal == "root" and len(variables) != 1:
-            raise ParamsError(f"{name}: goal 'root' needs one variable (Newton's method for roots "
-                              f"is 1-D here), not {len(variables)}; use goal 'minimize'")
-        f = read_expression(name, params, "f", variables)
-        x0 = read_vector(name, params, "x0", len(variables), scalar_ok=True)
-        steps = read_int(name, params, "steps", 1, MAX_STEPS)
+            raise ParamsError(f"{self.name}: goal 'root' needs one variable (Newton's method for "
+                              f"roots is 1-D here), not {len(variables)}; use goal 'minimize'")
+        f = parse_cached(params["f"], tuple(variables))
         try:
-            nt.iterates(f, variables, x0, steps, goal)
+            nt.iterates(f, variables, params["x0"], steps, goal)
         except nt.NewtonBreakdown as error:
             raise ParamsError(_breakdown_message(error, goal, len(variables), steps)) from None
-        return {"f": _text(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
+        return {**params, "f": _text(f)}
 
     def draw(self, rng: np.random.Generator, *, goal: str, dims, steps: int):
         if goal == "root" and dims == 2:

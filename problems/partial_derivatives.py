@@ -22,7 +22,7 @@ import numpy as np
 from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.broken_rules import DroppedChainFactor
-from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
+from calcgrade.problems.checks import Expression, Variables, Vector, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.core import expr as ex
@@ -242,9 +242,9 @@ class PartialDerivativesFamily(Family):
     skills = ("partial derivatives", "holding variables constant", "chain rule", "gradient")
     summary = "∂f/∂x, ∂f/∂y (and ∂f/∂z) as expressions and the gradient ∇f at a point"
     params = (
-        ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
-        ParamSpec("vars", '["x", "y"] or ["x", "y", "z"]', "the variables, in order"),
-        ParamSpec("point", "list of numbers", "the point, one coordinate per variable"),
+        ParamSpec("f", Expression("vars"), "the function, in the variables of 'vars'"),
+        ParamSpec("vars", Variables((2, 3), shown='["x", "y"] or ["x", "y", "z"]'), "the variables, in order"),
+        ParamSpec("point", Vector(length="vars"), "the point, one coordinate per variable"),
     )
     options = (
         OptionSpec("dims", "any", "the number of variables (2, 3 or 'any')", choices=(2, 3, "any")),
@@ -290,18 +290,16 @@ class PartialDerivativesFamily(Family):
                 raise Reject(f"mistake {mistake.id} is indistinguishable from the answer")
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (2, 3))
+        variables, point = params["vars"], params["point"]
         if variables != VARIABLES[len(variables)]:
             raise ParamsError(f"{self.name}: param 'vars' must be {VARIABLES[len(variables)]} "
                               f"(the answers are named f_x, f_y, f_z), not {variables!r}")
-        f = read_expression(self.name, params, "f", variables)
-        point = read_vector(self.name, params, "point", len(variables))
-        value = sol.value_at(f, variables, point)
+        value = sol.value_at(parse_cached(params["f"], tuple(variables)), variables, point)
         gradient = _reference(params["f"], tuple(variables), tuple(point))["gradient"]
         if not math.isfinite(value) or not _finite(gradient):
             raise ParamsError(f"{self.name}: f or one of its partial derivatives is not defined at "
                               f"point {point}; choose a point inside the domain of f")
-        return {"f": params["f"], "vars": variables, "point": point}
+        return params
 
     def draw(self, rng: np.random.Generator, *, dims):
         n = pick(rng, (2, 3)) if dims == "any" else dims
