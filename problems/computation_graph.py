@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_variables, read_vector
+from calcgrade.problems.checks import Variables, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import computation_graph as cg
@@ -130,8 +130,8 @@ class ComputationGraphFamily(Family):
     skills = ("forward pass", "chain rule", "sum over paths", "reverse-mode differentiation")
     summary = "values of every node of a computation graph and ∂f/∂ each input by backpropagation"
     params = (
-        ParamSpec("vars", "list of 1 to 3 variable names", "the inputs, in order"),
-        ParamSpec("point", "list of numbers", "the value of each input"),
+        ParamSpec("vars", Variables((1, 2, 3), shown="list of 1 to 3 variable names"), "the inputs, in order"),
+        ParamSpec("point", Vector(length="vars"), "the value of each input"),
         ParamSpec("nodes", "list of [op, arg] or [op, arg, arg]",
                   "nodes v1, v2, ... in order; op is add, mul, sin, exp or log; an argument is an "
                   "input or an earlier node 'v<j>'; the last node is f"),
@@ -160,8 +160,7 @@ class ComputationGraphFamily(Family):
     )
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (1, 2, 3))
-        point = read_vector(self.name, params, "point", len(variables))
+        variables, point = params["vars"], params["point"]
         nodes = self._read_nodes(params["nodes"], variables)
         env = dict(zip(variables, (float(p) for p in point)))
         for k, (op, *args) in enumerate(nodes):

@@ -26,7 +26,7 @@ from math import comb
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
+from calcgrade.problems.checks import Variables, Vector, parse_cached, read_expression
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import hessian as hs
@@ -253,8 +253,8 @@ class HessianFamily(Family):
     summary = "∇f, the Hessian, its eigenvalues and the classification of a point by the eigenvalue test"
     params = (
         ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
-        ParamSpec("vars", "list of 2 or 3 variable names", "the variables, in order"),
-        ParamSpec("point", "list of numbers", "the point, one coordinate per variable"),
+        ParamSpec("vars", Variables((2, 3), shown="list of 2 or 3 variable names"), "the variables, in order"),
+        ParamSpec("point", Vector(length="vars"), "the point, one coordinate per variable"),
     )
     options = (
         OptionSpec("classification", "any", "the classification of the sampled critical point",
@@ -293,14 +293,12 @@ class HessianFamily(Family):
     )
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (2, 3))
-        f = params["f"]
+        variables, point, f = params["vars"], params["point"], params["f"]
         if not isinstance(f, str) or _canonical(f, tuple(variables)) is None:
             expr = read_expression(self.name, params, "f", variables)
             poly = hs.poly_from_expr(expr, variables)
             canonical = hs.poly_text(poly, variables) if poly is not None else ""
             f = canonical if 0 < len(canonical) <= MAX_LENGTH else str(expr)
-        point = read_vector(self.name, params, "point", len(variables))
         try:
             _analysis(f, tuple(variables), tuple(point))
         except ValueError:

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ExpressionError, ParamsError
-from calcgrade.problems.checks import parse_cached, read_choice, read_expression
+from calcgrade.problems.checks import Choice, Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
 from calcgrade.core import expr as ex
@@ -203,10 +203,10 @@ class InverseDerivativeFamily(Family):
     skills = ("inverse functions", "derivative of an inverse", "exp and ln", "powers and roots")
     summary = "x = f⁻¹(y) and (f⁻¹)′(y) = 1 / f′(f⁻¹(y)) for a one-to-one f"
     params = (
-        ParamSpec("f", "expression", "a one-to-one function of x (on the domain)"),
+        ParamSpec("f", Expression(("x",)), "a one-to-one function of x (on the domain)"),
         ParamSpec("y", "number or constant expression", "the value where (f⁻¹)′ is asked, "
                   "e.g. 2 or \"exp(2)\""),
-        ParamSpec("domain", "real, positive or negative", "where f is taken as one-to-one "
+        ParamSpec("domain", Choice(sol.DOMAINS, shown="real, positive or negative"), "where f is taken as one-to-one "
                   "(default real; e.g. positive for x² on x > 0)", required=False),
     )
     options = (
@@ -221,7 +221,6 @@ class InverseDerivativeFamily(Family):
     catalog = MISTAKES
 
     def check(self, params):
-        read_expression(self.name, params, "f", ("x",))
         y = params["y"]
         if isinstance(y, str):
             try:
@@ -236,7 +235,7 @@ class InverseDerivativeFamily(Family):
             raise ParamsError(f"{self.name}: param 'y' is not a finite real number: {y!r}")
         out = {"f": params["f"], "y": y}
         if "domain" in params:
-            out["domain"] = read_choice(self.name, params, "domain", sol.DOMAINS)
+            out["domain"] = params["domain"]
         try:
             _reference(out["f"], y, out.get("domain", "real"))
         except ValueError as error:
