@@ -1,12 +1,15 @@
 """The family contract: what every problem family declares and the machinery they share.
 
 A family subclasses :class:`Family` and supplies three plain functions — ``draw`` (one
-candidate from a ``numpy.random.Generator``), ``check`` (validate and normalise explicit
-params) and ``solve`` (call the reference solver) — plus declarations of its params,
-options, answers and ``catalog`` of mistakes (buggy solvers with messages, named within
-the family: ``Mistake("gradient_step", ...)`` in ``newton`` is ``newton.gradient_step``). The base class turns
-those into bounded, deterministic rejection sampling whose constraints include "every
-catalogued mistake is distinguishable from the right answer".
+candidate from a ``numpy.random.Generator``), ``check`` (the family's own constraints on
+explicit params) and ``solve`` (call the reference solver) — plus declarations: its params,
+each with a kind (:mod:`calcgrade.problems.checks`: ``Number(positive=True)``,
+``Vector(length="x")``, ...) that :meth:`Family.validate` reads before ``check``; its
+options; its answers; and its ``catalog`` of mistakes (buggy solvers with messages, named
+within the family: ``Mistake("gradient_step", ...)`` in ``newton`` is
+``newton.gradient_step``). The base class turns those into bounded, deterministic
+rejection sampling whose constraints include "every catalogued mistake is
+distinguishable from the right answer".
 
 >>> import numpy as np
 >>> from calcgrade.problems import get_family
@@ -170,10 +173,6 @@ class Family:
         """The reference answers for validated params."""
         raise NotImplementedError
 
-    def mistakes(self) -> tuple[Mistake, ...]:
-        """The catalog of common mistakes, each id prefixed by the family's name."""
-        return tuple(mistake.within(self.name) for mistake in self.catalog)
-
     def context(self, params: Params) -> dict:
         """Extra values (LaTeX strings, flags) for the statement template."""
         return {}
@@ -201,6 +200,10 @@ class Family:
         return None
 
     # shared machinery -----------------------------------------------------------------------
+    def mistakes(self) -> tuple[Mistake, ...]:
+        """The catalog of common mistakes, each id prefixed by the family's name."""
+        return tuple(mistake.within(self.name) for mistake in self.catalog)
+
     @property
     def template(self) -> str:
         return f"statements/{self.name}.md.j2"
