@@ -24,7 +24,7 @@ import sympy
 
 from calcgrade.core import equivalence
 from calcgrade.core.errors import ExpressionError
-from calcgrade.core.expr import to_sympy
+from calcgrade.core.symbolic import to_sympy
 from calcgrade.core.parse import parse_expression
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator

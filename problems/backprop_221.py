@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_number
+from calcgrade.problems.checks import Choice, Number
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import backprop as bp
@@ -82,19 +82,19 @@ class Backprop221Family(Family):
     summary = ("forward pass, log-loss, the nine partial derivatives and one gradient-descent step "
                "of a 2-2-1 sigmoid network on one example")
     params = (
-        ParamSpec("x1", "number", "the first input"),
-        ParamSpec("x2", "number", "the second input"),
-        ParamSpec("y", "0 or 1", "the label"),
-        ParamSpec("w11", "number", "weight from x1 to hidden unit 1"),
-        ParamSpec("w21", "number", "weight from x2 to hidden unit 1"),
-        ParamSpec("w12", "number", "weight from x1 to hidden unit 2"),
-        ParamSpec("w22", "number", "weight from x2 to hidden unit 2"),
-        ParamSpec("b1", "number", "bias of hidden unit 1"),
-        ParamSpec("b2", "number", "bias of hidden unit 2"),
-        ParamSpec("w1", "number", "weight from hidden unit 1 to the output"),
-        ParamSpec("w2", "number", "weight from hidden unit 2 to the output"),
-        ParamSpec("b", "number", "bias of the output unit"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
+        ParamSpec("x1", Number(), "the first input"),
+        ParamSpec("x2", Number(), "the second input"),
+        ParamSpec("y", Choice((0, 1)), "the label"),
+        ParamSpec("w11", Number(), "weight from x1 to hidden unit 1"),
+        ParamSpec("w21", Number(), "weight from x2 to hidden unit 1"),
+        ParamSpec("w12", Number(), "weight from x1 to hidden unit 2"),
+        ParamSpec("w22", Number(), "weight from x2 to hidden unit 2"),
+        ParamSpec("b1", Number(), "bias of hidden unit 1"),
+        ParamSpec("b2", Number(), "bias of hidden unit 2"),
+        ParamSpec("w1", Number(), "weight from hidden unit 1 to the output"),
+        ParamSpec("w2", Number(), "weight from hidden unit 2 to the output"),
+        ParamSpec("b", Number(), "bias of the output unit"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
     )
     options = (
         OptionSpec("label", "any", "the label y of the sampled example (0, 1 or 'any')", choices=(0, 1, "any")),
@@ -106,31 +106,26 @@ class Backprop221Family(Family):
         "updated": AnswerSpec("vector", "θ − α∇L, the nine parameters after one step, same order"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("backprop_221.no_hidden_sigma_prime",
-                    "your hidden-layer gradients miss the factor σ′(z_i) = a_i(1 − a_i): "
-                    "∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
-                    _no_hidden_sigma_prime),
-            Mistake("backprop_221.no_hidden_weights",
-                    "your hidden-layer gradients miss the output weight: the error reaches hidden unit i "
-                    "through w_i, so ∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
-                    _no_hidden_weights),
-            Mistake("backprop_221.swapped_indexing",
-                    "you swapped w12 and w21: w12 connects x1 to hidden unit 2 and w21 connects x2 to "
-                    "hidden unit 1 (z1 = x1·w11 + x2·w21 + b1, z2 = x1·w12 + x2·w22 + b2)",
-                    _swapped_indexing),
-            Mistake("backprop_221.sign_flipped_update",
-                    "your update adds the gradient: gradient descent moves against it, θ ← θ − α·∂L/∂θ",
-                    _sign_flipped_update),
-        )
+    catalog = (
+        Mistake("no_hidden_sigma_prime",
+                "your hidden-layer gradients miss the factor σ′(z_i) = a_i(1 − a_i): "
+                "∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
+                _no_hidden_sigma_prime),
+        Mistake("no_hidden_weights",
+                "your hidden-layer gradients miss the output weight: the error reaches hidden unit i "
+                "through w_i, so ∂L/∂z_i = (ŷ − y)·w_i·a_i(1 − a_i)",
+                _no_hidden_weights),
+        Mistake("swapped_indexing",
+                "you swapped w12 and w21: w12 connects x1 to hidden unit 2 and w21 connects x2 to "
+                "hidden unit 1 (z1 = x1·w11 + x2·w21 + b1, z2 = x1·w12 + x2·w22 + b2)",
+                _swapped_indexing),
+        Mistake("sign_flipped_update",
+                "your update adds the gradient: gradient descent moves against it, θ ← θ − α·∂L/∂θ",
+                _sign_flipped_update),
+    )
 
     def check(self, params):
-        out = {"x1": read_number(self.name, params, "x1"), "x2": read_number(self.name, params, "x2"),
-               "y": int(read_choice(self.name, params, "y", (0, 1)))}
-        for name in PARAMETERS:
-            out[name] = read_number(self.name, params, name)
-        out["lr"] = read_number(self.name, params, "lr", positive=True)
+        out = {**params, "y": int(params["y"])}
         solved = _solved(out)
         if not all(math.isfinite(v) for key in ("forward", "gradients", "updated") for v in solved[key]):
             raise ParamsError(f"{self.name}: the values are too large to compute with; use smaller numbers")

@@ -9,8 +9,9 @@ calcgrade.core.errors.ParamsError: newton: param 'lr' must be a number, not '0.1
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from calcgrade.core.errors import ExpressionError, ParamsError
 from calcgrade.core.expr import Expr
@@ -135,3 +136,177 @@ def read_matrix(family: str, params, name: str, *, rows: tuple[int, int], column
                               f"not {len(row)}")
         out.append(read_vector(family, {name: row}, name))
     return out
+
+
+# typed params: what a ParamSpec declares and Family.validate reads -------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """The type of a param: how :meth:`Family.validate` reads it and how ``families`` shows it.
+
+    ``read`` returns the clean value or raises :class:`ParamsError` with the message of the
+    reader above; a length or a set of variables given as a param's name (``length="x"``)
+    refers to that param, read before (params are read in the order they are declared).
+
+    >>> Vector(length="x").read("f", {"x": [1, 2], "w": [3, 4.5]}, "w")
+    [3, 4.5]
+    >>> Number(positive=True).text, Integer(1, 9).text, Choice((0, 1)).text
+    ('positive number', 'whole number', '0 or 1')
+    """
+
+    def read(self, family: str, params: Mapping[str, Any], name: str) -> Any:
+        raise NotImplementedError
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The params this one refers to, which are read first."""
+        return ()
+
+    @property
+    def text(self) -> str:
+        """The type as ``calcgrade families`` shows it."""
+        return self.shown or self.default_text()
+
+    def default_text(self) -> str:
+        raise NotImplementedError
+
+
+def _length(params: Mapping[str, Any], length) -> int | None:
+    """A length given as a number, a param's name (its length) or a function of the params."""
+    if isinstance(length, str):  # a missing param is the family's check to report
+        return len(params[length]) if length in params else None
+    return length(params) if callable(length) else length
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    """A finite real number, optionally positive or within bounds."""
+
+    positive: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_number(family, params, name, positive=self.positive, minimum=self.minimum,
+                           maximum=self.maximum)
+
+    def default_text(self):
+        return "positive number" if self.positive else "number"
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    """A whole number in [minimum, maximum]."""
+
+    minimum: int = 0
+    maximum: int = 0
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_int(family, params, name, self.minimum, self.maximum)
+
+    def default_text(self):
+        return "whole number"
+
+
+@dataclass(frozen=True)
+class Vector(Kind):
+    """A list of numbers; ``length`` a number, the name of a param of that length or a
+    function of the params read so far."""
+
+    length: int | str | Callable[[Mapping[str, Any]], int] | None = None
+    scalar_ok: bool = False
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_vector(family, params, name, _length(params, self.length), scalar_ok=self.scalar_ok)
+
+    @property
+    def needs(self):
+        return (self.length,) if isinstance(self.length, str) else ()
+
+    def default_text(self):
+        return "list of numbers"
+
+
+@dataclass(frozen=True)
+class Matrix(Kind):
+    """A list of rows of numbers, with bounds on the numbers of rows and columns."""
+
+    rows: tuple[int, int] = (1, 1)
+    columns: tuple[int, int] = (1, 1)
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_matrix(family, params, name, rows=self.rows, columns=self.columns)
+
+    def default_text(self):
+        return "list of rows"
+
+
+@dataclass(frozen=True)
+class Variables(Kind):
+    """A list of distinct variable names, as many as one of ``counts``."""
+
+    counts: tuple[int, ...] = (1,)
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_variables(family, params, name, self.counts)
+
+    def default_text(self):
+        return "list of names"
+
+
+@dataclass(frozen=True)
+class Variable(Kind):
+    """One variable name."""
+
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_variable(family, params, name)
+
+    def default_text(self):
+        return "variable name"
+
+
+@dataclass(frozen=True)
+class Expression(Kind):
+    """An expression as text in ``variables``: names, or the name of the param that holds
+    them (``default`` when that param is not given). The text is kept (params stay JSON);
+    :func:`parse_cached` gives the tree."""
+
+    variables: tuple[str, ...] | str = ("x",)
+    default: tuple[str, ...] = ()
+    shown: str = ""
+
+    def read(self, family, params, name):
+        variables = self.variables
+        if isinstance(variables, str):
+            variables = params.get(variables, self.default)
+            variables = (variables,) if isinstance(variables, str) else variables
+        read_expression(family, params, name, variables)
+        return params[name]
+
+    @property
+    def needs(self):
+        return (self.variables,) if isinstance(self.variables, str) else ()
+
+    def default_text(self):
+        return "expression"
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    """One of a fixed set of values."""
+
+    choices: tuple = ()
+    shown: str = ""
+
+    def read(self, family, params, name):
+        return read_choice(family, params, name, self.choices)
+
+    def default_text(self):
+        return " or ".join(repr(c) if isinstance(c, str) else str(c) for c in self.choices)

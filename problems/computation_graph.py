@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_variables, read_vector
+from calcgrade.problems.checks import Variables, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import computation_graph as cg
@@ -130,8 +130,8 @@ class ComputationGraphFamily(Family):
     skills = ("forward pass", "chain rule", "sum over paths", "reverse-mode differentiation")
     summary = "values of every node of a computation graph and ∂f/∂ each input by backpropagation"
     params = (
-        ParamSpec("vars", "list of 1 to 3 variable names", "the inputs, in order"),
-        ParamSpec("point", "list of numbers", "the value of each input"),
+        ParamSpec("vars", Variables((1, 2, 3), shown="list of 1 to 3 variable names"), "the inputs, in order"),
+        ParamSpec("point", Vector(length="vars"), "the value of each input"),
         ParamSpec("nodes", "list of [op, arg] or [op, arg, arg]",
                   "nodes v1, v2, ... in order; op is add, mul, sin, exp or log; an argument is an "
                   "input or an earlier node 'v<j>'; the last node is f"),
@@ -144,25 +144,23 @@ class ComputationGraphFamily(Family):
         "partials": AnswerSpec("vector", "∂f/∂ each input, in the order of the inputs"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("computation_graph.one_path",
-                    "an input that is used more than once reaches f along several paths: its partial "
-                    "derivative is the sum of the contributions of all paths, not just one",
-                    _one_path),
-            Mistake("computation_graph.skipped_local_derivative",
-                    "going back through a sin, exp or log node you did not multiply by its local "
-                    "derivative (cos u, e^u or 1/u at the node's input u)",
-                    _skipped_local),
-            Mistake("computation_graph.value_for_derivative",
-                    "you multiplied by the node's value (sin u or ln u) instead of its derivative "
-                    "(cos u or 1/u)",
-                    _value_for_derivative),
-        )
+    catalog = (
+        Mistake("one_path",
+                "an input that is used more than once reaches f along several paths: its partial "
+                "derivative is the sum of the contributions of all paths, not just one",
+                _one_path),
+        Mistake("skipped_local_derivative",
+                "going back through a sin, exp or log node you did not multiply by its local "
+                "derivative (cos u, e^u or 1/u at the node's input u)",
+                _skipped_local),
+        Mistake("value_for_derivative",
+                "you multiplied by the node's value (sin u or ln u) instead of its derivative "
+                "(cos u or 1/u)",
+                _value_for_derivative),
+    )
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (1, 2, 3))
-        point = read_vector(self.name, params, "point", len(variables))
+        variables, point = params["vars"], params["point"]
         nodes = self._read_nodes(params["nodes"], variables)
         env = dict(zip(variables, (float(p) for p in point)))
         for k, (op, *args) in enumerate(nodes):

@@ -21,13 +21,14 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression
+from calcgrade.problems.checks import Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import concavity as sol
-from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import diff
 from calcgrade.solutions.hessian import poly_text
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 KINDS = ("cubic", "quartic", "function")
 SYNONYMS = {
@@ -139,14 +140,14 @@ def _double_root_counted(params):
 
 
 MISTAKES = (
-    Mistake("concavity.critical_points_as_inflection",
+    Mistake("critical_points_as_inflection",
             "you listed the points where f′ = 0 (critical points): inflection points are where "
             "f″ changes sign",
             _critical_as_inflection),
-    Mistake("concavity.sign_flipped",
+    Mistake("sign_flipped",
             "your concavity is the wrong way round: f″ > 0 means concave up, f″ < 0 concave down",
             _sign_flipped),
-    Mistake("concavity.double_root_counted",
+    Mistake("double_root_counted",
             "f″ = 0 at a double root, but f″ does not change sign there, so it is no inflection "
             "point and the concavity stays the same on both sides",
             _double_root_counted),
@@ -159,7 +160,7 @@ class ConcavityFamily(Family):
     skills = ("second derivative", "inflection points", "concavity intervals")
     summary = "f″, the inflection points (where f″ changes sign) and the concavity between them"
     params = (
-        ParamSpec("f", "expression", "a function of x defined for every real x (ln is the "
+        ParamSpec("f", Expression(("x",)), "a function of x defined for every real x (ln is the "
                   "natural log); non-polynomials are searched on [-20, 20]"),
     )
     options = (
@@ -177,12 +178,11 @@ class ConcavityFamily(Family):
                                 "points, left to right", labels=sol.LABELS, synonyms=SYNONYMS),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
-        f = read_expression(self.name, params, "f", ("x",))
-        if not isinstance(f, ex.Expr) or not f.has("x"):
+        f = parse_cached(params["f"], ("x",))
+        if not f.has("x"):
             raise ParamsError(f"{self.name}: param 'f' must depend on x")
         try:
             _reference(params["f"])
@@ -191,11 +191,11 @@ class ConcavityFamily(Family):
                               "derivative defined for every x") from None
         grid = np.linspace(-sol.WINDOW, sol.WINDOW, 81)
         with np.errstate(all="ignore"):
-            values = np.broadcast_to(np.asarray(ex.compile_numeric(f)({"x": grid}), dtype=float), grid.shape)
+            values = np.broadcast_to(np.asarray(compile_numeric(f)({"x": grid}), dtype=float), grid.shape)
         if not np.all(np.isfinite(values)):
             raise ParamsError(f"{self.name}: f must be defined for every x (it is not on "
                               f"[-{sol.WINDOW:g}, {sol.WINDOW:g}]); choose another function")
-        return {"f": params["f"]}
+        return params
 
     def draw(self, rng: np.random.Generator, *, kind):
         kind = pick(rng, (("cubic",) * 3 + ("quartic",) * 5 + ("function",) * 1)) \
@@ -212,4 +212,4 @@ class ConcavityFamily(Family):
     def context(self, params):
         answer = _reference(params["f"])["second_derivative"]
         example = next(e for e in ("12*x**2 - 6", "6*x + 2") if e != answer)
-        return {"f_latex": ex.to_latex(parse_cached(params["f"], ("x",))), "example": example}
+        return {"f_latex": to_latex(parse_cached(params["f"], ("x",))), "example": example}

@@ -108,19 +108,18 @@ class CriticalPoints1DFamily(Family):
                              labels=cp.LABELS, synonyms=SYNONYMS, unordered=True, pairs_with="points"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("critical_points_1d.no_higher_order_test",
-                    "where f″ = 0 the second-derivative test is inconclusive, not a verdict of "
-                    "'neither': look at the first non-zero higher derivative (even order: minimum or "
-                    "maximum by its sign; odd order: neither)", _no_higher_order_test),
-            Mistake("critical_points_1d.min_max_swapped",
-                    "your minima and maxima are swapped: f″ > 0 (curving up) is a local minimum, "
-                    "f″ < 0 a local maximum", _swapped),
-            Mistake("critical_points_1d.missing_repeated_root",
-                    "you are missing a repeated root of f′: a factor like (x − r)² or (x − r)³ still "
-                    "makes f′(r) = 0", _missing_repeated),
-        )
+    catalog = (
+        Mistake("no_higher_order_test",
+                "where f″ = 0 the second-derivative test is inconclusive, not a verdict of "
+                "'neither': look at the first non-zero higher derivative (even order: minimum or "
+                "maximum by its sign; odd order: neither)", _no_higher_order_test),
+        Mistake("min_max_swapped",
+                "your minima and maxima are swapped: f″ > 0 (curving up) is a local minimum, "
+                "f″ < 0 a local maximum", _swapped),
+        Mistake("missing_repeated_root",
+                "you are missing a repeated root of f′: a factor like (x − r)² or (x − r)³ still "
+                "makes f′(r) = 0", _missing_repeated),
+    )
 
     def check(self, params):
         f = params["f"]

@@ -24,14 +24,18 @@ import numpy as np
 
 from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import OptionsError, ParamsError
-from calcgrade.problems.checks import (VARIABLE_NAMES, parse_cached, read_expression, read_int,
-                                       read_number, read_variable)
+from calcgrade.problems.broken_rules import (BrokenRule, CosDerivativeSign, DroppedChainFactor,
+                                             PowerRuleExponentKept, PowerRuleNegativeExponent,
+                                             ProductOfDerivatives, QuotientNumeratorSwapped)
+from calcgrade.problems.checks import (VARIABLE_NAMES, Expression, Integer, Number, Variable,
+                                       parse_cached)
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject)
 from calcgrade.problems.sampling import pick
 from calcgrade.solutions import derivative as sol
 from calcgrade.core import expr as ex
-from calcgrade.solutions.calculus import Rules
 from calcgrade.core.expr import Expr, Sym, exp, fn, log, sqrt
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 RULES = ("power", "constant_multiple", "sum", "product", "quotient", "chain", "exp", "log",
          "trig", "inverse")
@@ -226,105 +230,6 @@ def exercises(rule: str, f: Expr, used: set[str]) -> bool:
     return any(tag in used for tag in _TAGS.get(rule, (rule,)))
 
 
-# mistakes: each a Rules subclass with one rule broken ------------------------------------------
-
-def _is_negative_power(node: Expr) -> bool:
-    return isinstance(node, ex.Pow) and isinstance(node.exp, ex.Num) and node.exp.value < 0
-
-
-def _is_cos(node: Expr) -> bool:
-    return isinstance(node, ex.Fn) and node.name == "cos"
-
-
-@lru_cache(maxsize=512)
-def _contains(expr: Expr, test: Callable[[Expr], bool]) -> bool:
-    return test(expr) or any(_contains(arg, test) for arg in expr.args)
-
-
-class _Buggy(Rules):
-    needs = ""  # the tag (in Rules.used) of the rule this mistake breaks
-    cancels_in_pairs = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fired = False
-
-    @staticmethod
-    def relevant(expr: Expr) -> bool:
-        """False only when the broken rule cannot change the derivative of ``expr``."""
-        return True
-
-    def d(self, expr, var):
-        # A subtree whose right derivation never applies the broken rule is differentiated
-        # the same way by the buggy rules: take it from the memo.
-        known = sol.remembered(expr, var)
-        if known is None and not self.relevant(expr):
-            known = sol.derivative_and_rules(expr, var)
-        if known is not None and (self.needs not in known[1] or not self.relevant(expr)):
-            self.used |= known[1]
-            return known[0]
-        return super().d(expr, var)
-
-
-class _MissingChainFactor(_Buggy):
-    needs = "chain"
-
-    def chain(self, outer, inner, var):
-        if self.d(inner, var) != ex.ONE:
-            self.fired = True
-        return outer
-
-
-class _ProductOfDerivatives(_Buggy):
-    needs = "product"
-
-    def product(self, factors, var):
-        if len(factors) == 1:
-            return self.d(factors[0], var)
-        self.fired = True
-        return ex.mul(*(self.d(f, var) for f in factors))
-
-
-class _QuotientNumeratorSwapped(_Buggy):
-    needs = "quotient"
-    cancels_in_pairs = True  # swapped twice (f'' of a quotient), the sign flips cancel
-
-    def quotient(self, numer, denom, var):
-        self.fired = True
-        top = ex.add(ex.mul(numer, self.d(denom, var)), ex.neg(ex.mul(self.d(numer, var), denom)))
-        return ex.mul(top, ex.power(denom, ex.Num(-2)))
-
-
-class _PowerRuleNegativeExponent(_Buggy):
-    needs = "power"
-    relevant = staticmethod(lambda expr: _contains(expr, _is_negative_power))
-
-    def power_rule(self, base, exponent):
-        if isinstance(exponent, ex.Num) and exponent.value < 0:
-            self.fired = True
-            return ex.mul(exponent, ex.power(base, ex.add(exponent, ex.ONE)))
-        return super().power_rule(base, exponent)
-
-
-class _PowerRuleExponentKept(_Buggy):
-    needs = "power"
-
-    def power_rule(self, base, exponent):
-        self.fired = True
-        return ex.mul(exponent, ex.power(base, exponent))
-
-
-class _CosDerivativeSign(_Buggy):
-    needs = "trig"
-    relevant = staticmethod(lambda expr: _contains(expr, _is_cos))
-
-    def outer(self, name, u):
-        if name == "cos":
-            self.fired = True
-            return fn("sin", u)
-        return super().outer(name, u)
-
-
 def _tree(params) -> Expr:
     return parse_cached(params["f"], (params["var"],))
 
@@ -344,7 +249,7 @@ def _reference(text: str, var: str, at, order: int) -> dict:
     return sol.answers_for(derivatives(text, var, order)[0][-1], var, at, order)
 
 
-def _buggy_derivative(rules_class: type[_Buggy], params) -> Expr | None:
+def _buggy_derivative(rules_class: type[BrokenRule], params) -> Expr | None:
     """The derivative the mistake produces, or None when it does not arise for ``params``."""
     text, var, order = params["f"], params["var"], params.get("order", 1)
     if rules_class.needs not in derivatives(text, var, order)[1]:
@@ -375,7 +280,7 @@ def _buggy_scalars(tree: Expr, params) -> dict:
     return out
 
 
-def _buggy_solver(rules_class: type[_Buggy]) -> Callable:
+def _buggy_solver(rules_class: type[BrokenRule]) -> Callable:
     def solve(params):
         tree = _buggy_derivative(rules_class, params)
         if tree is None:
@@ -385,24 +290,24 @@ def _buggy_solver(rules_class: type[_Buggy]) -> Callable:
 
 
 _CATALOG = (
-    ("missing_chain_factor", _MissingChainFactor,
+    ("missing_chain_factor", DroppedChainFactor,
      "you differentiated the outer function but did not multiply by the derivative of the "
      "inside (chain rule: d/dx f(g(x)) = f′(g(x))·g′(x))"),
-    ("product_of_derivatives", _ProductOfDerivatives,
+    ("product_of_derivatives", ProductOfDerivatives,
      "you multiplied the derivatives of the factors: the product rule is (fg)′ = f′g + fg′, "
      "not f′g′"),
-    ("quotient_numerator_swapped", _QuotientNumeratorSwapped,
+    ("quotient_numerator_swapped", QuotientNumeratorSwapped,
      "your quotient-rule numerator is the wrong way round: (f/g)′ = (f′g − fg′)/g², "
      "not (fg′ − f′g)/g²"),
-    ("power_rule_negative_exponent", _PowerRuleNegativeExponent,
+    ("power_rule_negative_exponent", PowerRuleNegativeExponent,
      "with a negative exponent the power rule still lowers the exponent by one: "
      "d/dx x^(−2) = −2x^(−3), not −2x^(−1)"),
-    ("power_rule_exponent_kept", _PowerRuleExponentKept,
+    ("power_rule_exponent_kept", PowerRuleExponentKept,
      "the power rule lowers the exponent by one: d/dx x^n = n·x^(n−1), not n·x^n"),
-    ("cos_derivative_sign", _CosDerivativeSign,
+    ("cos_derivative_sign", CosDerivativeSign,
      "the derivative of cos(u) is −sin(u)·u′, not +sin(u)·u′: check the sign"),
 )
-MISTAKES = tuple(Mistake(f"derivative.{name}", message, _buggy_solver(cls))
+MISTAKES = tuple(Mistake(name, message, _buggy_solver(cls))
                  for name, cls, message in _CATALOG)
 
 
@@ -425,11 +330,11 @@ class DerivativeFamily(Family):
               "concavity")
     summary = "f′(x) (or f″(x)) of a one-variable function, its value at a point and the concavity there"
     params = (
-        ParamSpec("f", "expression", "the function, as text in the variable (ln is the natural log)"),
-        ParamSpec("var", "variable name", "the variable of f (default x)", required=False),
-        ParamSpec("at", "number", "a point in the domain where the derivative is evaluated",
+        ParamSpec("f", Expression("var", default=("x",)), "the function, as text in the variable (ln is the natural log)"),
+        ParamSpec("var", Variable(), "the variable of f (default x)", required=False),
+        ParamSpec("at", Number(), "a point in the domain where the derivative is evaluated",
                   required=False),
-        ParamSpec("order", "1 or 2", "first or second derivative (default 1)", required=False),
+        ParamSpec("order", Integer(1, 2, shown="1 or 2"), "first or second derivative (default 1)", required=False),
     )
     options = (
         OptionSpec("rules", list(RULES), "the differentiation rules a variant may exercise (a "
@@ -459,8 +364,7 @@ class DerivativeFamily(Family):
         specs["derivative"] = specs["derivative"].with_variables((params["var"],))
         return specs
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def require_distinguishable(self, params):
         """As :meth:`Family.require_distinguishable`, but comparing the scalars first and
@@ -491,14 +395,14 @@ class DerivativeFamily(Family):
         return resolved
 
     def check(self, params):
-        var = read_variable(self.name, params, "var") if "var" in params else "x"
-        f = read_expression(self.name, params, "f", (var,))
+        var = params.get("var", "x")
+        f = parse_cached(params["f"], (var,))
         out = {"f": params["f"], "var": var}
         order = 1
         if "order" in params:
-            order = out["order"] = read_int(self.name, params, "order", 1, 2)
+            order = out["order"] = params["order"]
         if "at" in params:
-            at = out["at"] = read_number(self.name, params, "at")
+            at = out["at"] = params["at"]
             issue = sol.domain_issue(f, var, at)
             if issue:
                 raise ParamsError(f"{self.name}: f is not defined at at={at} ({issue}); "
@@ -542,14 +446,14 @@ class DerivativeFamily(Family):
         answer = _reference(params["f"], var, None, order)["derivative"]
         examples = (f"3*{var}**2 + exp({var})", f"{var}*cos({var}) - 2/{var}**2")
         example = next(e for e in examples if str(parse_cached(e, (var,))) != answer)
-        return {"var": var, "order": order, "f_latex": ex.to_latex(f), "example": example}
+        return {"var": var, "order": order, "f_latex": to_latex(f), "example": example}
 
 
 def _values(trees: tuple[Expr, ...], var: str) -> list[np.ndarray]:
     """Each tree evaluated at every point of ``AT_POINTS`` (nan outside the domain)."""
     xs = np.array(AT_POINTS, dtype=float)
     with np.errstate(all="ignore"):
-        return [np.broadcast_to(np.asarray(ex.compile_numeric(t)({var: xs}), dtype=float), xs.shape)
+        return [np.broadcast_to(np.asarray(compile_numeric(t)({var: xs}), dtype=float), xs.shape)
                 for t in trees]
 
 

@@ -1,11 +1,15 @@
 """The family contract: what every problem family declares and the machinery they share.
 
-A family subclasses :class:`Family` and supplies four plain functions — ``draw`` (one
-candidate from a ``numpy.random.Generator``), ``check`` (validate and normalise explicit
-params), ``solve`` (call the reference solver) and ``mistakes`` (buggy solvers with
-messages) — plus declarations of its params, options and answers. The base class turns
-those into bounded, deterministic rejection sampling whose constraints include "every
-catalogued mistake is distinguishable from the right answer".
+A family subclasses :class:`Family` and supplies three plain functions — ``draw`` (one
+candidate from a ``numpy.random.Generator``), ``check`` (the family's own constraints on
+explicit params) and ``solve`` (call the reference solver) — plus declarations: its params,
+each with a kind (:mod:`calcgrade.problems.checks`: ``Number(positive=True)``,
+``Vector(length="x")``, ...) that :meth:`Family.validate` reads before ``check``; its
+options; its answers; and its ``catalog`` of mistakes (buggy solvers with messages, named
+within the family: ``Mistake("gradient_step", ...)`` in ``newton`` is
+``newton.gradient_step``). The base class turns those into bounded, deterministic
+rejection sampling whose constraints include "every catalogued mistake is
+distinguishable from the right answer".
 
 >>> import numpy as np
 >>> from calcgrade.problems import get_family
@@ -19,13 +23,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec, CarriedSteps  # noqa: F401 - the family contract
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
+from calcgrade.problems.checks import Kind
 
 Params = dict[str, Any]
 Answers = dict[str, Any]
@@ -37,15 +42,30 @@ class Reject(Exception):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter of a family: its JSON type and what it means."""
+    """One parameter of a family: its type and what it means.
+
+    With a :class:`~calcgrade.problems.checks.Kind` as ``type`` (``Number(positive=True)``,
+    ``Vector(length="x")``, ...), :meth:`Family.validate` reads and checks the value before
+    the family's ``check``; with a text, ``check`` reads it itself.
+
+    >>> from calcgrade.problems.checks import Number
+    >>> ParamSpec("lr", Number(positive=True), "the learning rate").to_json()["type"]
+    'positive number'
+    """
 
     name: str
-    type: str
+    type: str | Kind
     description: str
     required: bool = True
 
+    def read(self, family: str, params: Mapping[str, Any]) -> Any:
+        """The param's value read by its kind (as given when the type is only a text)."""
+        value = params[self.name]
+        return value if isinstance(self.type, str) else self.type.read(family, params, self.name)
+
     def to_json(self) -> dict:
-        return {"name": self.name, "type": self.type, "required": self.required,
+        shown = self.type if isinstance(self.type, str) else self.type.text
+        return {"name": self.name, "type": shown, "required": self.required,
                 "description": self.description}
 
 
@@ -106,12 +126,22 @@ class Mistake:
     """A named common mistake: a buggy solver over the same params and what to tell the student.
 
     ``solve`` returns the answers the mistake produces (only the parts it changes), or
-    ``None`` when the mistake does not arise for these params.
+    ``None`` when the mistake does not arise for these params. A family's ``catalog`` names
+    each mistake within the family; :meth:`Family.mistakes` gives the full id.
+
+    >>> Mistake("gradient_step", "divide by f''", lambda params: None).within("newton").id
+    'newton.gradient_step'
     """
 
     id: str
     message: str
     solve: Callable[[Params], Answers | None]
+
+    def within(self, family: str) -> "Mistake":
+        """This mistake with its id prefixed by ``family`` (unless it already is)."""
+        if self.id.startswith(family + "."):
+            return self
+        return replace(self, id=f"{family}.{self.id}")
 
 
 class Family:
@@ -125,6 +155,7 @@ class Family:
     params: tuple[ParamSpec, ...] = ()
     options: tuple[OptionSpec, ...] = ()
     answers: dict[str, AnswerSpec] = {}
+    catalog: tuple[Mistake, ...] = ()
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -133,16 +164,14 @@ class Family:
         raise NotImplementedError
 
     def check(self, params: Params) -> Params:
-        """Validate explicit params and return them normalised; raise ParamsError."""
-        raise NotImplementedError
+        """The family's own constraints on params already read by their kinds (see
+        :class:`ParamSpec`); return them normalised or raise ParamsError. By default the
+        kinds say it all."""
+        return params
 
     def solve(self, params: Params) -> Answers:
         """The reference answers for validated params."""
         raise NotImplementedError
-
-    def mistakes(self) -> tuple[Mistake, ...]:
-        """The catalog of common mistakes."""
-        return ()
 
     def context(self, params: Params) -> dict:
         """Extra values (LaTeX strings, flags) for the statement template."""
@@ -171,6 +200,10 @@ class Family:
         return None
 
     # shared machinery -----------------------------------------------------------------------
+    def mistakes(self) -> tuple[Mistake, ...]:
+        """The catalog of common mistakes, each id prefixed by the family's name."""
+        return tuple(mistake.within(self.name) for mistake in self.catalog)
+
     @property
     def template(self) -> str:
         return f"statements/{self.name}.md.j2"
@@ -218,7 +251,11 @@ class Family:
         missing = [p.name for p in self.params if p.required and p.name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
-        return self.check(dict(params))
+        read = {p.name: params[p.name] for p in self.params if p.name in params}
+        for spec in _reading_order(self.params):
+            if spec.name in read:
+                read[spec.name] = spec.read(self.name, read)
+        return self.check(read)
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
         """The specs of the answers asked for with these params."""
@@ -264,6 +301,19 @@ class Family:
             "answers": {name: spec.to_json() for name, spec in self.answers.items()},
             "mistakes": {m.id: m.message for m in self.mistakes()},
         }
+
+
+def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
+    """The declared order, except that a param is read after those its kind refers to."""
+    order: list[ParamSpec] = []
+    pending = list(specs)
+    while pending:
+        done = {s.name for s in order}
+        ready = next((s for s in pending if isinstance(s.type, str) or all(
+            n in done or n not in {p.name for p in pending} for n in s.type.needs)), pending[0])
+        order.append(ready)
+        pending.remove(ready)
+    return order
 
 
 def require_finite(name: str, family: str, *values: float) -> None:

@@ -20,7 +20,7 @@ from calcgrade.problems.checks import read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import stability as st
-from calcgrade.core.expr import latex_matrix
+from calcgrade.core.printing import latex_matrix
 
 RANGES = {2: (1, 20, 9), 3: (2, 12, 4)}  # dims -> (smallest diagonal, largest, largest |off-diagonal|)
 MAX_CONDITION = 60.0
@@ -77,24 +77,23 @@ class GDStabilityFamily(Family):
         "eigenvalues": AnswerSpec("vector", "the eigenvalues of A, ascending", unordered=True),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("gd_stability.one_over_lmax",
-                    "gradient descent stays stable up to α = 2/λmax, not 1/λmax: the error factor "
-                    "|1 − αλ| stays below 1 until αλ reaches 2", _one_over_lmax),
-            Mistake("gd_stability.two_over_lmin",
-                    "the largest eigenvalue limits the rate: with α above 2/λmax the steepest direction "
-                    "blows up, so the bound is 2/λmax, not 2/λmin", _two_over_lmin),
-            Mistake("gd_stability.kappa_as_factor",
-                    "the convergence factor is (κ − 1)/(κ + 1), a number below 1; κ = λmax/λmin itself "
-                    "is the condition number", _kappa_as_factor),
-            Mistake("gd_stability.used_trace",
-                    "the trace of A is the sum of all eigenvalues, not the largest one: "
-                    "the stable bound is 2/λmax", _used_trace),
-            Mistake("gd_stability.diagonal_as_eigenvalues",
-                    "the diagonal entries of A are its eigenvalues only when A is diagonal: "
-                    "solve det(A − λI) = 0", _diagonal_as_eigenvalues),
-        )
+    catalog = (
+        Mistake("one_over_lmax",
+                "gradient descent stays stable up to α = 2/λmax, not 1/λmax: the error factor "
+                "|1 − αλ| stays below 1 until αλ reaches 2", _one_over_lmax),
+        Mistake("two_over_lmin",
+                "the largest eigenvalue limits the rate: with α above 2/λmax the steepest direction "
+                "blows up, so the bound is 2/λmax, not 2/λmin", _two_over_lmin),
+        Mistake("kappa_as_factor",
+                "the convergence factor is (κ − 1)/(κ + 1), a number below 1; κ = λmax/λmin itself "
+                "is the condition number", _kappa_as_factor),
+        Mistake("used_trace",
+                "the trace of A is the sum of all eigenvalues, not the largest one: "
+                "the stable bound is 2/λmax", _used_trace),
+        Mistake("diagonal_as_eigenvalues",
+                "the diagonal entries of A are its eigenvalues only when A is diagonal: "
+                "solve det(A − λI) = 0", _diagonal_as_eigenvalues),
+    )
 
     def check(self, params):
         matrix = params["A"]

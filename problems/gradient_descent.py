@@ -20,14 +20,14 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import (parse_cached, read_expression, read_int, read_number,
-                                       read_variables, read_vector)
+from calcgrade.problems.checks import Expression, Integer, Number, Variables, Vector, parse_cached
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
                                        Reject, carry_steps)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
-from calcgrade.core.expr import compile_numeric, to_latex
+from calcgrade.core.numeric import compile_numeric
+from calcgrade.core.printing import to_latex
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
@@ -266,11 +266,11 @@ class GradientDescentFamily(Family):
     skills = ("gradient", "gradient descent update", "learning rate")
     summary = "a few steps of θ ← θ − α∇f(θ) on f of one or two variables: the gradients and iterates"
     params = (
-        ParamSpec("f", "expression", "the function to minimize, e.g. 'exp(x) - ln(x)'"),
-        ParamSpec("vars", "list of 1 or 2 variable names", "the variables of f, in order"),
-        ParamSpec("x0", "list of numbers", "the starting point, one number per variable"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
-        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of steps"),
+        ParamSpec("f", Expression("vars"), "the function to minimize, e.g. 'exp(x) - ln(x)'"),
+        ParamSpec("vars", Variables((1, 2), shown="list of 1 or 2 variable names"), "the variables of f, in order"),
+        ParamSpec("x0", Vector(length="vars", scalar_ok=True), "the starting point, one number per variable"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of steps"),
     )
     options = (
         OptionSpec("dims", "any", "the number of variables: 1, 2 or 'any'", choices=(1, 2, "any")),
@@ -281,33 +281,26 @@ class GradientDescentFamily(Family):
         "iterates": AnswerSpec("iterates", "θ_k after each step, k = 1 … n"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("gradient_descent.uphill",
-                    "your steps go uphill: gradient descent subtracts the gradient, "
-                    "θ ← θ − α∇f(θ), but you added it", _mistake("uphill")),
-            Mistake("gradient_descent.used_f_not_gradient",
-                    "you stepped by the value f(θ) instead of the gradient ∇f(θ): "
-                    "the update is θ ← θ − α∇f(θ)", _mistake("used_f_not_gradient")),
-            Mistake("gradient_descent.forgot_learning_rate",
-                    "your step is the whole gradient: multiply it by the learning rate, "
-                    "θ ← θ − α∇f(θ)", _mistake("forgot_learning_rate")),
-            Mistake("gradient_descent.stale_gradient",
-                    "you reused the gradient at the starting point for every step: "
-                    "recompute ∇f at each new iterate", _mistake("stale_gradient")),
-        )
+    catalog = (
+        Mistake("uphill",
+                "your steps go uphill: gradient descent subtracts the gradient, "
+                "θ ← θ − α∇f(θ), but you added it", _mistake("uphill")),
+        Mistake("used_f_not_gradient",
+                "you stepped by the value f(θ) instead of the gradient ∇f(θ): "
+                "the update is θ ← θ − α∇f(θ)", _mistake("used_f_not_gradient")),
+        Mistake("forgot_learning_rate",
+                "your step is the whole gradient: multiply it by the learning rate, "
+                "θ ← θ − α∇f(θ)", _mistake("forgot_learning_rate")),
+        Mistake("stale_gradient",
+                "you reused the gradient at the starting point for every step: "
+                "recompute ∇f at each new iterate", _mistake("stale_gradient")),
+    )
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (1, 2))
-        read_expression(self.name, params, "f", variables)
-        x0 = read_vector(self.name, params, "x0", len(variables), scalar_ok=True)
-        lr = read_number(self.name, params, "lr", positive=True)
-        steps = read_int(self.name, params, "steps", 1, MAX_STEPS)
-        checked = {"f": params["f"], "vars": variables, "x0": x0, "lr": lr, "steps": steps}
-        path = _runs(checked)["reference"]
+        path = _runs(params)["reference"]
         if isinstance(path, gd.OutsideDomain):
-            raise ParamsError(self._domain_message(path, variables))
-        return checked
+            raise ParamsError(self._domain_message(path, params["vars"]))
+        return params
 
     def _domain_message(self, error: gd.OutsideDomain, variables) -> str:
         where = _where(variables, error.point)

@@ -26,12 +26,12 @@ from math import comb
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
+from calcgrade.problems.checks import Variables, Vector, parse_cached, read_expression
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
 from calcgrade.core.parse import MAX_LENGTH
+from calcgrade.core.printing import to_latex
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 SYNONYMS = {
@@ -253,8 +253,8 @@ class HessianFamily(Family):
     summary = "∇f, the Hessian, its eigenvalues and the classification of a point by the eigenvalue test"
     params = (
         ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
-        ParamSpec("vars", "list of 2 or 3 variable names", "the variables, in order"),
-        ParamSpec("point", "list of numbers", "the point, one coordinate per variable"),
+        ParamSpec("vars", Variables((2, 3), shown="list of 2 or 3 variable names"), "the variables, in order"),
+        ParamSpec("point", Vector(length="vars"), "the point, one coordinate per variable"),
     )
     options = (
         OptionSpec("classification", "any", "the classification of the sampled critical point",
@@ -271,37 +271,34 @@ class HessianFamily(Family):
                                      synonyms=SYNONYMS),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("hessian.classified_by_trace",
-                    "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
-                    "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
-                    "a positive and a negative eigenvalue make a saddle",
-                    _by_trace),
-            Mistake("hessian.saddle_with_zero_called_inconclusive",
-                    "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
-                    "a sign: with a positive and a negative eigenvalue the point is a saddle",
-                    _saddle_with_zero),
-            Mistake("hessian.classified_by_determinant",
-                    "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
-                    "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
-                    "and maximum",
-                    _by_determinant),
-            Mistake("hessian.missing_mixed_partials",
-                    "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
-                    "and the eigenvalues are those of the full matrix, not its diagonal entries",
-                    _missing_mixed),
-        )
+    catalog = (
+        Mistake("classified_by_trace",
+                "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
+                "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
+                "a positive and a negative eigenvalue make a saddle",
+                _by_trace),
+        Mistake("saddle_with_zero_called_inconclusive",
+                "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
+                "a sign: with a positive and a negative eigenvalue the point is a saddle",
+                _saddle_with_zero),
+        Mistake("classified_by_determinant",
+                "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
+                "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
+                "and maximum",
+                _by_determinant),
+        Mistake("missing_mixed_partials",
+                "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
+                "and the eigenvalues are those of the full matrix, not its diagonal entries",
+                _missing_mixed),
+    )
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (2, 3))
-        f = params["f"]
+        variables, point, f = params["vars"], params["point"], params["f"]
         if not isinstance(f, str) or _canonical(f, tuple(variables)) is None:
             expr = read_expression(self.name, params, "f", variables)
             poly = hs.poly_from_expr(expr, variables)
             canonical = hs.poly_text(poly, variables) if poly is not None else ""
             f = canonical if 0 < len(canonical) <= MAX_LENGTH else str(expr)
-        point = read_vector(self.name, params, "point", len(variables))
         try:
             _analysis(f, tuple(variables), tuple(point))
         except ValueError:
@@ -349,7 +346,7 @@ class HessianFamily(Family):
         if poly is not None:
             f_latex = hs.poly_latex(poly, variables)
         else:
-            f_latex = ex.to_latex(parse_cached(params["f"], tuple(variables)))
+            f_latex = to_latex(parse_cached(params["f"], tuple(variables)))
         return {
             "f_latex": f_latex,
             "args": ", ".join(variables),

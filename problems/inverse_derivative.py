@@ -21,12 +21,13 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ExpressionError, ParamsError
-from calcgrade.problems.checks import parse_cached, read_choice, read_expression
+from calcgrade.problems.checks import Choice, Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
 from calcgrade.core import expr as ex
 from calcgrade.solutions import inverse_derivative as sol
 from calcgrade.solutions.partial_derivatives import scalar_value
+from calcgrade.core.printing import to_latex, to_str
 
 KINDS = ("exp", "log", "polynomial", "square", "root")
 F = Fraction
@@ -137,7 +138,7 @@ def python_spelling(tree: ex.Expr) -> str:
     >>> python_spelling(parse_cached("2*(3*x + 1)**(1/3) - 1", ("x",)))
     '2*np.cbrt(3*x + 1) - 1'
     """
-    return ex.to_str(_real_roots(tree))
+    return to_str(_real_roots(tree))
 
 
 # answers and mistakes ----------------------------------------------------------------------
@@ -182,15 +183,15 @@ def _no_reciprocal(params):
 
 
 MISTAKES = (
-    Mistake("inverse_derivative.derivative_at_y",
+    Mistake("derivative_at_y",
             "you computed f′(y): the derivative of the inverse is 1 / f′(x) at x = f⁻¹(y), "
             "the point where f takes the value y",
             _derivative_at_y),
-    Mistake("inverse_derivative.reciprocal_at_y",
+    Mistake("reciprocal_at_y",
             "you took 1 / f′ at y itself: evaluate f′ at x = f⁻¹(y) instead, "
             "(f⁻¹)′(y) = 1 / f′(f⁻¹(y))",
             _reciprocal_at_y),
-    Mistake("inverse_derivative.no_reciprocal",
+    Mistake("no_reciprocal",
             "you found f′(f⁻¹(y)) but did not take its reciprocal: (f⁻¹)′(y) = 1 / f′(f⁻¹(y))",
             _no_reciprocal),
 )
@@ -202,10 +203,10 @@ class InverseDerivativeFamily(Family):
     skills = ("inverse functions", "derivative of an inverse", "exp and ln", "powers and roots")
     summary = "x = f⁻¹(y) and (f⁻¹)′(y) = 1 / f′(f⁻¹(y)) for a one-to-one f"
     params = (
-        ParamSpec("f", "expression", "a one-to-one function of x (on the domain)"),
+        ParamSpec("f", Expression(("x",)), "a one-to-one function of x (on the domain)"),
         ParamSpec("y", "number or constant expression", "the value where (f⁻¹)′ is asked, "
                   "e.g. 2 or \"exp(2)\""),
-        ParamSpec("domain", "real, positive or negative", "where f is taken as one-to-one "
+        ParamSpec("domain", Choice(sol.DOMAINS, shown="real, positive or negative"), "where f is taken as one-to-one "
                   "(default real; e.g. positive for x² on x > 0)", required=False),
     )
     options = (
@@ -217,11 +218,9 @@ class InverseDerivativeFamily(Family):
         "derivative": AnswerSpec("scalar", "(f⁻¹)′(y) = 1 / f′(f⁻¹(y))"),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
-        read_expression(self.name, params, "f", ("x",))
         y = params["y"]
         if isinstance(y, str):
             try:
@@ -236,7 +235,7 @@ class InverseDerivativeFamily(Family):
             raise ParamsError(f"{self.name}: param 'y' is not a finite real number: {y!r}")
         out = {"f": params["f"], "y": y}
         if "domain" in params:
-            out["domain"] = read_choice(self.name, params, "domain", sol.DOMAINS)
+            out["domain"] = params["domain"]
         try:
             _reference(out["f"], y, out.get("domain", "real"))
         except ValueError as error:
@@ -269,9 +268,9 @@ class InverseDerivativeFamily(Family):
         f = parse_cached(params["f"], ("x",))
         y = params["y"]
         y_tree = parse_cached(y, ()) if isinstance(y, str) else None
-        y_latex = ex.to_latex(y_tree) if y_tree is not None else str(y)
+        y_latex = to_latex(y_tree) if y_tree is not None else str(y)
         roots = _odd_roots(f) | (_odd_roots(y_tree) if y_tree is not None else set())
-        return {"f_latex": ex.to_latex(f), "y_latex": y_latex,
+        return {"f_latex": to_latex(f), "y_latex": y_latex,
                 "domain": params.get("domain", "real"),
                 "roots": "cube" if roots == {3} else "odd" if roots else "",
                 "python_f": python_spelling(f) if _odd_roots(f) else "",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_int, read_matrix, read_number, read_vector
+from calcgrade.problems.checks import Choice, Integer, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
@@ -107,13 +107,13 @@ class LinearRegressionGDFamily(Family):
     summary = ("predictions, cost and gradient of squared-error linear regression, a few batch "
                "gradient-descent steps, and the least-squares solution")
     params = (
-        ParamSpec("X", "list of rows", "the features, one row per example (m × n)"),
-        ParamSpec("y", "list of numbers", "the targets, one per example"),
-        ParamSpec("w", "list of numbers", "the starting weights, one per feature"),
-        ParamSpec("b", "number", "the starting bias"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
-        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of gradient-descent steps"),
-        ParamSpec("scaling", "'half_mean' or 'mean'", "J = 1/(2m)Σ(ŷ−y)² (default) or J = 1/m Σ(ŷ−y)²",
+        ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example (m × n)"),
+        ParamSpec("y", Vector(length="X"), "the targets, one per example"),
+        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
+        ParamSpec("b", Number(), "the starting bias"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
+        ParamSpec("scaling", Choice(tuple(lr_solver.SCALINGS)), "J = 1/(2m)Σ(ŷ−y)² (default) or J = 1/m Σ(ŷ−y)²",
                   required=False),
     )
     options = (
@@ -131,39 +131,30 @@ class LinearRegressionGDFamily(Family):
         "normal_equation": AnswerSpec("vector", "the least-squares [w..., b] (normal equations)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("linear_regression_gd.forgot_mean",
-                    "you forgot to divide by m: the cost and its gradient average over the m examples",
-                    _forgot_mean),
-            Mistake("linear_regression_gd.uphill",
-                    "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
-                    "update θ ← θ − α∇J goes downhill", _uphill),
-            Mistake("linear_regression_gd.other_scaling",
-                    "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
-                    "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
-            Mistake("linear_regression_gd.dropped_bias_update",
-                    "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
-        )
+    catalog = (
+        Mistake("forgot_mean",
+                "you forgot to divide by m: the cost and its gradient average over the m examples",
+                _forgot_mean),
+        Mistake("uphill",
+                "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
+                "update θ ← θ − α∇J goes downhill", _uphill),
+        Mistake("other_scaling",
+                "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
+                "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
+        Mistake("dropped_bias_update",
+                "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
+    )
 
     def check(self, params):
-        X = read_matrix(self.name, params, "X", rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES))
-        m, n = len(X), len(X[0])
-        y = read_vector(self.name, params, "y", m)
-        w = read_vector(self.name, params, "w", n)
-        b = read_number(self.name, params, "b")
-        lr = read_number(self.name, params, "lr", positive=True)
-        steps = read_int(self.name, params, "steps", 1, MAX_STEPS)
-        scaling = read_choice(self.name, params, "scaling", tuple(lr_solver.SCALINGS)) \
-            if "scaling" in params else "half_mean"
-        if not full_rank(X):
+        checked = {**params, "scaling": params.get("scaling", "half_mean")}
+        if not full_rank(params["X"]):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (too few "
                               "examples or a repeated/constant feature), so the least-squares "
                               "solution is not unique; change X")
-        checked = {"X": X, "y": y, "w": w, "b": b, "lr": lr, "steps": steps, "scaling": scaling}
         last = self.solve(checked)["iterates"][-1]
         if not all(np.isfinite(last)) or max(abs(v) for v in last) > 1e12:
-            raise ParamsError(f"{self.name}: the iterates diverge with lr={lr}; choose a smaller lr")
+            raise ParamsError(f"{self.name}: the iterates diverge with lr={params['lr']}; "
+                              "choose a smaller lr")
         return checked
 
     def draw(self, rng: np.random.Generator, *, scaling: str, features, steps: int):

@@ -20,10 +20,9 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
+from calcgrade.problems.checks import Integer, Matrix, Number, Vector, read_choice
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
-from calcgrade.problems.checks import read_matrix
 from calcgrade.problems.linear_regression_gd import copy_answers, full_rank
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import logistic_regression as lg
@@ -114,12 +113,12 @@ class LogisticRegressionFamily(Family):
     summary = ("batch log-loss and its gradient for a few examples, a few gradient-descent steps "
                "and one Newton step")
     params = (
-        ParamSpec("X", "list of rows", "the features, one row per example (m × n, n = 1 or 2)"),
+        ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example (m × n, n = 1 or 2)"),
         ParamSpec("y", "list of 0/1", "the labels, one per example"),
-        ParamSpec("w", "list of numbers", "the starting weights, one per feature"),
-        ParamSpec("b", "number", "the starting bias"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
-        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of gradient-descent steps"),
+        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
+        ParamSpec("b", Number(), "the starting bias"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
         ParamSpec("newton", "true or false", "also ask for one Newton step (default true; the "
                   "data must then not be linearly separable)", required=False),
     )
@@ -139,24 +138,23 @@ class LogisticRegressionFamily(Family):
         names = ["loss", "grad", "iterates"]
         return names + ["newton_step"] if params["newton"] else names
 
-    def mistakes(self):
-        return (
-            Mistake("logistic_regression.missing_mean",
-                    "you forgot the 1/m: the loss and its gradient average over the m examples",
-                    _missing_mean),
-            Mistake("logistic_regression.sign_flipped",
-                    "your gradient has the wrong sign: ∇J = 1/m Xᵀ(ŷ − y), and both gradient "
-                    "descent and Newton subtract their step", _sign_flipped),
-            Mistake("logistic_regression.hessian_not_inverse",
-                    "you multiplied the gradient by the Hessian: Newton's step is θ − H⁻¹∇J "
-                    "(solve H·Δ = ∇J)", _hessian_not_inverse),
-            Mistake("logistic_regression.extra_sigma_prime",
-                    "your gradient has an extra factor ŷ(1 − ŷ) (the squared-error chain rule): "
-                    "with the log-loss it cancels, leaving 1/m Xᵀ(ŷ − y)", _extra_sigma_prime),
-        )
+    catalog = (
+        Mistake("missing_mean",
+                "you forgot the 1/m: the loss and its gradient average over the m examples",
+                _missing_mean),
+        Mistake("sign_flipped",
+                "your gradient has the wrong sign: ∇J = 1/m Xᵀ(ŷ − y), and both gradient "
+                "descent and Newton subtract their step", _sign_flipped),
+        Mistake("hessian_not_inverse",
+                "you multiplied the gradient by the Hessian: Newton's step is θ − H⁻¹∇J "
+                "(solve H·Δ = ∇J)", _hessian_not_inverse),
+        Mistake("extra_sigma_prime",
+                "your gradient has an extra factor ŷ(1 − ŷ) (the squared-error chain rule): "
+                "with the log-loss it cancels, leaving 1/m Xᵀ(ŷ − y)", _extra_sigma_prime),
+    )
 
     def check(self, params):
-        X = read_matrix(self.name, params, "X", rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES))
+        X = params["X"]
         labels = params["y"]
         if not isinstance(labels, list) or len(labels) != len(X):
             raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
@@ -167,14 +165,7 @@ class LogisticRegressionFamily(Family):
         newton = params.get("newton", True)
         if not isinstance(newton, bool):
             raise ParamsError(f"{self.name}: param 'newton' must be true or false, not {newton!r}")
-        checked = {
-            "X": X, "y": y,
-            "w": read_vector(self.name, params, "w", len(X[0])),
-            "b": read_number(self.name, params, "b"),
-            "lr": read_number(self.name, params, "lr", positive=True),
-            "steps": read_int(self.name, params, "steps", 1, MAX_STEPS),
-            "newton": newton,
-        }
+        checked = {**params, "y": y, "newton": newton}
         if not full_rank(X):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (a "
                               "repeated or constant feature); change X")

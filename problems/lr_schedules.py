@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_int, read_number
+from calcgrade.problems.checks import Choice, Integer, Number, read_int
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import schedules as sc
@@ -79,14 +79,14 @@ class LRSchedulesFamily(Family):
               "cosine decay")
     summary = "the learning rate of a time-based, exponential, step or cosine schedule at given steps"
     params = (
-        ParamSpec("schedule", "'time', 'exponential', 'step' or 'cosine'", "the decay schedule"),
-        ParamSpec("lr0", "positive number", "the initial learning rate α0 (the rate at t = 0)"),
-        ParamSpec("k", "positive number", "the decay constant (time and exponential)", required=False),
-        ParamSpec("gamma", "number in (0, 1)", "the decay factor γ (step)", required=False),
-        ParamSpec("step_size", "whole number >= 1", "s: γ is applied every s steps (step)",
+        ParamSpec("schedule", Choice(sc.SCHEDULES, shown="'time', 'exponential', 'step' or 'cosine'"), "the decay schedule"),
+        ParamSpec("lr0", Number(positive=True), "the initial learning rate α0 (the rate at t = 0)"),
+        ParamSpec("k", Number(positive=True), "the decay constant (time and exponential)", required=False),
+        ParamSpec("gamma", Number(positive=True, shown="number in (0, 1)"), "the decay factor γ (step)", required=False),
+        ParamSpec("step_size", Integer(1, MAX_STEP, shown="whole number >= 1"), "s: γ is applied every s steps (step)",
                   required=False),
-        ParamSpec("lr_min", "number in [0, lr0)", "the final rate α_min (cosine)", required=False),
-        ParamSpec("total", "whole number >= 1", "T: the length of the cosine schedule", required=False),
+        ParamSpec("lr_min", Number(minimum=0, shown="number in [0, lr0)"), "the final rate α_min (cosine)", required=False),
+        ParamSpec("total", Integer(1, MAX_STEP, shown="whole number >= 1"), "T: the length of the cosine schedule", required=False),
         ParamSpec("t", "whole number >= 0", "the step whose rate `rate` asks for"),
         ParamSpec("steps", "list of whole numbers >= 0", "the steps whose rates `rates` asks for"),
     )
@@ -99,24 +99,23 @@ class LRSchedulesFamily(Family):
         "rates": AnswerSpec("vector", "the learning rates at the listed steps, in order", atol=1e-9),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("lr_schedules.step_without_floor",
-                    "step decay changes the rate only every s steps: the exponent is ⌊t/s⌋ "
-                    "(rounded down), not t/s", _no_floor),
-            Mistake("lr_schedules.off_by_one",
-                    "your rates are one step late: steps count from t = 0, where the rate is α0",
-                    _off_by_one),
-            Mistake("lr_schedules.cosine_without_half",
-                    "cosine decay has a factor ½: α_t = α_min + ½(α0 − α_min)(1 + cos(πt/T)), "
-                    "so it starts at α0, not 2α0 − α_min", _cosine_no_half),
-            Mistake("lr_schedules.kt_in_numerator",
-                    "time-based decay divides by (1 + kt): α_t = α0/(1 + kt), it does not multiply",
-                    _kt_in_numerator),
-        )
+    catalog = (
+        Mistake("step_without_floor",
+                "step decay changes the rate only every s steps: the exponent is ⌊t/s⌋ "
+                "(rounded down), not t/s", _no_floor),
+        Mistake("off_by_one",
+                "your rates are one step late: steps count from t = 0, where the rate is α0",
+                _off_by_one),
+        Mistake("cosine_without_half",
+                "cosine decay has a factor ½: α_t = α_min + ½(α0 − α_min)(1 + cos(πt/T)), "
+                "so it starts at α0, not 2α0 − α_min", _cosine_no_half),
+        Mistake("kt_in_numerator",
+                "time-based decay divides by (1 + kt): α_t = α0/(1 + kt), it does not multiply",
+                _kt_in_numerator),
+    )
 
     def check(self, params):
-        schedule = read_choice(self.name, params, "schedule", sc.SCHEDULES)
+        schedule = params["schedule"]
         needed = sc.CONSTANTS[schedule]
         allowed = set(BASE) | set(needed)
         extra = sorted(set(params) - allowed)
@@ -127,22 +126,12 @@ class LRSchedulesFamily(Family):
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing "
                               f"(the {schedule} schedule needs {', '.join(needed)})")
-        out = {"schedule": schedule, "lr0": read_number(self.name, params, "lr0", positive=True)}
-        if schedule in ("time", "exponential"):
-            out["k"] = read_number(self.name, params, "k", positive=True)
-        elif schedule == "step":
-            gamma = read_number(self.name, params, "gamma", positive=True)
-            if gamma >= 1:
-                raise ParamsError(f"{self.name}: param 'gamma' must lie in (0, 1), not {gamma!r}")
-            out["gamma"] = gamma
-            out["step_size"] = read_int(self.name, params, "step_size", 1, MAX_STEP)
-        else:
-            lr_min = read_number(self.name, params, "lr_min", minimum=0)
-            if lr_min >= out["lr0"]:
-                raise ParamsError(f"{self.name}: param 'lr_min' must be below lr0 = {out['lr0']}, "
-                                  f"not {lr_min!r}")
-            out["lr_min"] = lr_min
-            out["total"] = read_int(self.name, params, "total", 1, MAX_STEP)
+        out = dict(params)
+        if schedule == "step" and out["gamma"] >= 1:
+            raise ParamsError(f"{self.name}: param 'gamma' must lie in (0, 1), not {out['gamma']!r}")
+        if schedule == "cosine" and out["lr_min"] >= out["lr0"]:
+            raise ParamsError(f"{self.name}: param 'lr_min' must be below lr0 = {out['lr0']}, "
+                              f"not {out['lr_min']!r}")
         last = out.get("total", MAX_STEP)
         out["t"] = read_int(self.name, params, "t", 0, last)
         steps = params["steps"]

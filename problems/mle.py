@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_vector
+from calcgrade.problems.checks import Choice, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import mle
@@ -71,8 +71,8 @@ class MLEFamily(Family):
     skills = ("log-likelihood", "setting derivatives to zero", "Bernoulli MLE", "Gaussian MLE")
     summary = "maximum-likelihood estimates from data: p̂ of a Bernoulli model, μ̂ and σ̂² (1/m) of a Gaussian"
     params = (
-        ParamSpec("model", "'bernoulli' or 'gaussian'", "the model the data are drawn from"),
-        ParamSpec("data", "list of numbers", "the observations (0 or 1 for a Bernoulli model)"),
+        ParamSpec("model", Choice(MODELS), "the model the data are drawn from"),
+        ParamSpec("data", Vector(), "the observations (0 or 1 for a Bernoulli model)"),
     )
     options = (
         OptionSpec("model", "any", "'bernoulli' for 0/1 data, 'gaussian' for real data",
@@ -87,25 +87,23 @@ class MLEFamily(Family):
     def answer_names(self, params):
         return ["p_hat"] if params["model"] == "bernoulli" else ["mu_hat", "var_hat"]
 
-    def mistakes(self):
-        return (
-            Mistake("mle.sample_variance",
-                    "your variance divides by m − 1 (the unbiased sample variance): the maximum-likelihood "
-                    "estimate divides by m", _sample_variance),
-            Mistake("mle.std_not_variance",
-                    "you gave the standard deviation σ̂: the question asks for the variance σ̂², "
-                    "its square", _std_not_variance),
-            Mistake("mle.uncentered_variance",
-                    "your variance looks like the mean of the xᵢ²: average the squared deviations "
-                    "(xᵢ − μ̂)² from the mean instead", _uncentered),
-            Mistake("mle.fraction_of_zeros",
-                    "your estimate looks like the fraction of zeros: p is the probability of a 1, "
-                    "so p̂ is the fraction of ones", _fraction_of_zeros),
-        )
+    catalog = (
+        Mistake("sample_variance",
+                "your variance divides by m − 1 (the unbiased sample variance): the maximum-likelihood "
+                "estimate divides by m", _sample_variance),
+        Mistake("std_not_variance",
+                "you gave the standard deviation σ̂: the question asks for the variance σ̂², "
+                "its square", _std_not_variance),
+        Mistake("uncentered_variance",
+                "your variance looks like the mean of the xᵢ²: average the squared deviations "
+                "(xᵢ − μ̂)² from the mean instead", _uncentered),
+        Mistake("fraction_of_zeros",
+                "your estimate looks like the fraction of zeros: p is the probability of a 1, "
+                "so p̂ is the fraction of ones", _fraction_of_zeros),
+    )
 
     def check(self, params):
-        model = read_choice(self.name, params, "model", MODELS)
-        data = read_vector(self.name, params, "data")
+        model, data = params["model"], params["data"]
         if len(data) > MAX_DATA:
             raise ParamsError(f"{self.name}: param 'data' has more than {MAX_DATA} observations")
         if model == "bernoulli":

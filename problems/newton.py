@@ -19,12 +19,13 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.core.errors import OptionsError, ParamsError
-from calcgrade.problems.checks import read_choice, read_expression, read_int, read_variables, read_vector
+from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached, read_expression
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import newton as nt
-from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log, to_latex
+from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log
+from calcgrade.core.printing import to_latex
 
 MAX_STEPS = 20
 X, Y = Sym("x"), Sym("y")
@@ -255,12 +256,12 @@ class NewtonFamily(Family):
     skills = ("Newton's method for roots", "Newton's method for optimization", "Hessian")
     summary = "a few Newton steps for a root of f (1-D) or a minimum of f (1-D or 2-D)"
     params = (
-        ParamSpec("f", "expression", "the function, e.g. 'x^3 - 2*x - 5'"),
-        ParamSpec("vars", "list of names", "its variables, 1 or 2 of them (roots: 1)"),
-        ParamSpec("x0", "list of numbers", "the starting point, one entry per variable "
+        ParamSpec("f", Expression("vars"), "the function, e.g. 'x^3 - 2*x - 5'"),
+        ParamSpec("vars", Variables((1, 2)), "its variables, 1 or 2 of them (roots: 1)"),
+        ParamSpec("x0", Vector(length="vars", scalar_ok=True), "the starting point, one entry per variable "
                   "(a bare number in 1-D)"),
-        ParamSpec("steps", "integer", f"how many Newton steps to take (1 to {MAX_STEPS})"),
-        ParamSpec("goal", "'root' or 'minimize'", "solve f = 0 or minimize f"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown="integer"), f"how many Newton steps to take (1 to {MAX_STEPS})"),
+        ParamSpec("goal", Choice(nt.GOALS), "solve f = 0 or minimize f"),
     )
     options = (
         OptionSpec("goal", "any", "'root', 'minimize' or 'any'", choices=("any", "root", "minimize")),
@@ -272,44 +273,39 @@ class NewtonFamily(Family):
         "iterates": AnswerSpec("iterates", "the point after each Newton step, each a list (also in 1-D)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("newton.hessian_not_inverse",
-                    "you multiplied by the second derivative (Hessian) instead of dividing by it: "
-                    "the step is H⁻¹∇f (f′/f″ in 1-D), not H∇f",
-                    _hessian_not_inverse),
-            Mistake("newton.gradient_step",
-                    "your update looks like x − f′(x): Newton divides by the second derivative",
-                    _gradient_step),
-            Mistake("newton.root_formula_when_minimizing",
-                    "you used the root update x − f/f′, but to minimize f Newton looks for a root "
-                    "of f′: x − f′/f″",
-                    _root_formula_when_minimizing),
-            Mistake("newton.inverted_ratio",
-                    "your step is upside down: it is f(x)/f′(x) for a root (f′(x)/f″(x) for a "
-                    "minimum), not the other way round",
-                    _inverted_ratio),
-            Mistake("newton.sign_flipped",
-                    "your step has the wrong sign: Newton subtracts it, x − f/f′ for a root and "
-                    "x − f′/f″ (θ − H⁻¹∇f) for a minimum",
-                    _sign_flipped),
-        )
+    catalog = (
+        Mistake("hessian_not_inverse",
+                "you multiplied by the second derivative (Hessian) instead of dividing by it: "
+                "the step is H⁻¹∇f (f′/f″ in 1-D), not H∇f",
+                _hessian_not_inverse),
+        Mistake("gradient_step",
+                "your update looks like x − f′(x): Newton divides by the second derivative",
+                _gradient_step),
+        Mistake("root_formula_when_minimizing",
+                "you used the root update x − f/f′, but to minimize f Newton looks for a root "
+                "of f′: x − f′/f″",
+                _root_formula_when_minimizing),
+        Mistake("inverted_ratio",
+                "your step is upside down: it is f(x)/f′(x) for a root (f′(x)/f″(x) for a "
+                "minimum), not the other way round",
+                _inverted_ratio),
+        Mistake("sign_flipped",
+                "your step has the wrong sign: Newton subtracts it, x − f/f′ for a root and "
+                "x − f′/f″ (θ − H⁻¹∇f) for a minimum",
+                _sign_flipped),
+    )
 
     def check(self, params):
-        name = self.name
-        goal = read_choice(name, params, "goal", nt.GOALS)
-        variables = read_variables(name, params, "vars", (1, 2))
+        goal, variables, steps = params["goal"], params["vars"], params["steps"]
         if goal == "root" and len(variables) != 1:
-            raise ParamsError(f"{name}: goal 'root' needs one variable (Newton's method for roots "
-                              f"is 1-D here), not {len(variables)}; use goal 'minimize'")
-        f = read_expression(name, params, "f", variables)
-        x0 = read_vector(name, params, "x0", len(variables), scalar_ok=True)
-        steps = read_int(name, params, "steps", 1, MAX_STEPS)
+            raise ParamsError(f"{self.name}: goal 'root' needs one variable (Newton's method for "
+                              f"roots is 1-D here), not {len(variables)}; use goal 'minimize'")
+        f = parse_cached(params["f"], tuple(variables))
         try:
-            nt.iterates(f, variables, x0, steps, goal)
+            nt.iterates(f, variables, params["x0"], steps, goal)
         except nt.NewtonBreakdown as error:
             raise ParamsError(_breakdown_message(error, goal, len(variables), steps)) from None
-        return {"f": _text(f), "vars": variables, "x0": x0, "steps": steps, "goal": goal}
+        return {**params, "f": _text(f)}
 
     def draw(self, rng: np.random.Generator, *, goal: str, dims, steps: int):
         if goal == "root" and dims == 2:

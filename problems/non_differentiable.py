@@ -187,24 +187,23 @@ class NonDifferentiableFamily(Family):
     def answer_names(self, params):
         return ["points", "kinds"] + (["subgradient"] if _is_relu_variant(params) else [])
 
-    def mistakes(self):
-        return (
-            Mistake("non_differentiable.corner_called_cusp",
-                    "a corner is not a cusp: at a corner (like |x| at 0) the one-sided derivatives are "
-                    "finite but different; at a cusp they are infinite with opposite signs",
-                    _corner_called_cusp),
-            Mistake("non_differentiable.vertical_tangent_called_cusp",
-                    "x^(1/3) has a vertical tangent, not a cusp: its slope tends to +∞ from both sides "
-                    "(same sign); a cusp like x^(2/3) has slopes of opposite signs",
-                    _vertical_called_cusp),
-            Mistake("non_differentiable.missed_continuous_point",
-                    "you are missing a point where f is continuous but still not differentiable "
-                    "(a corner, cusp or vertical tangent): continuity is not enough",
-                    _missed_continuous),
-            Mistake("non_differentiable.subgradient_by_heart",
-                    "[0, c] is the subdifferential of c·max(0, x − a) alone: add the slope of the "
-                    "rest of f at that point to both ends", _subgradient_by_heart),
-        )
+    catalog = (
+        Mistake("corner_called_cusp",
+                "a corner is not a cusp: at a corner (like |x| at 0) the one-sided derivatives are "
+                "finite but different; at a cusp they are infinite with opposite signs",
+                _corner_called_cusp),
+        Mistake("vertical_tangent_called_cusp",
+                "x^(1/3) has a vertical tangent, not a cusp: its slope tends to +∞ from both sides "
+                "(same sign); a cusp like x^(2/3) has slopes of opposite signs",
+                _vertical_called_cusp),
+        Mistake("missed_continuous_point",
+                "you are missing a point where f is continuous but still not differentiable "
+                "(a corner, cusp or vertical tangent): continuity is not enough",
+                _missed_continuous),
+        Mistake("subgradient_by_heart",
+                "[0, c] is the subdifferential of c·max(0, x − a) alone: add the slope of the "
+                "rest of f at that point to both ends", _subgradient_by_heart),
+    )
 
     # validation -----------------------------------------------------------------------
     def _polynomial(self, value, field: str) -> str:

@@ -136,27 +136,26 @@ class OptimizeClosedFormFamily(Family):
     def answer_names(self, params):
         return list(ANSWER_NAMES[kind_of(params)])
 
-    def mistakes(self):
-        return (
-            Mistake("optimize_closed_form.median_not_mean",
-                    "your minimizer looks like the median: setting f′(x) = 2Σ(x − aᵢ) = 0 gives the "
-                    "mean of the aᵢ", _median_not_mean),
-            Mistake("optimize_closed_form.tails_fraction",
-                    "your estimate looks like (n − k)/n, the fraction of tails: setting "
-                    "k/p − (n − k)/(1 − p) = 0 gives p = k/n, the fraction of heads", _tails_fraction),
-            Mistake("optimize_closed_form.likelihood_not_log",
-                    "you gave the likelihood p^k (1 − p)^(n−k) itself: the question asks for its "
-                    "natural log, k ln p + (n − k) ln(1 − p)", _likelihood_not_log),
-            Mistake("optimize_closed_form.swapped_slope_intercept",
-                    "your slope and intercept look swapped: m multiplies x, b is the value at x = 0",
-                    _swapped),
-            Mistake("optimize_closed_form.no_intercept",
-                    "your line looks forced through the origin (b = 0): minimize over b too, "
-                    "setting both ∂/∂m and ∂/∂b to zero", _no_intercept),
-            Mistake("optimize_closed_form.unsquared_sum",
-                    "your minimal value looks like a sum of distances |…| without squaring: the "
-                    "function sums the squares", _unsquared),
-        )
+    catalog = (
+        Mistake("median_not_mean",
+                "your minimizer looks like the median: setting f′(x) = 2Σ(x − aᵢ) = 0 gives the "
+                "mean of the aᵢ", _median_not_mean),
+        Mistake("tails_fraction",
+                "your estimate looks like (n − k)/n, the fraction of tails: setting "
+                "k/p − (n − k)/(1 − p) = 0 gives p = k/n, the fraction of heads", _tails_fraction),
+        Mistake("likelihood_not_log",
+                "you gave the likelihood p^k (1 − p)^(n−k) itself: the question asks for its "
+                "natural log, k ln p + (n − k) ln(1 − p)", _likelihood_not_log),
+        Mistake("swapped_slope_intercept",
+                "your slope and intercept look swapped: m multiplies x, b is the value at x = 0",
+                _swapped),
+        Mistake("no_intercept",
+                "your line looks forced through the origin (b = 0): minimize over b too, "
+                "setting both ∂/∂m and ∂/∂b to zero", _no_intercept),
+        Mistake("unsquared_sum",
+                "your minimal value looks like a sum of distances |…| without squaring: the "
+                "function sums the squares", _unsquared),
+    )
 
     def check(self, params):
         given = [kind for kind, names in KIND_PARAMS.items() if any(n in params for n in names)]

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_int, read_number, read_vector
+from calcgrade.problems.checks import Choice, Integer, Number, read_vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
                                        ParamSpec, Reject, as_point, close_to, stationary_test)
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimizers as op
-from calcgrade.core.expr import latex_matrix
+from calcgrade.core.printing import latex_matrix
 
 MAX_STEPS = 10
 WITH_BETA = ("momentum", "nesterov", "rmsprop")
@@ -93,15 +93,15 @@ class OptimizersFamily(Family):
     skills = ("momentum", "Nesterov momentum", "AdaGrad", "RMSProp", "Adam", "bias correction")
     summary = "1–3 steps of momentum, Nesterov, AdaGrad, RMSProp or Adam on f(θ) = ½θᵀAθ − bᵀθ"
     params = (
-        ParamSpec("optimizer", "'momentum', 'nesterov', 'adagrad', 'rmsprop' or 'adam'", "the optimizer"),
+        ParamSpec("optimizer", Choice(op.OPTIMIZERS, shown="'momentum', 'nesterov', 'adagrad', 'rmsprop' or 'adam'"), "the optimizer"),
         ParamSpec("A", "symmetric positive-definite matrix (list of rows, 1–3 variables)",
                   "the matrix of f(θ) = ½ θᵀAθ − bᵀθ"),
         ParamSpec("b", "list of numbers", "the vector b of f, one entry per variable"),
         ParamSpec("x0", "list of numbers", "the starting point θ0"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
-        ParamSpec("steps", f"whole number 1..{MAX_STEPS}", "the number of steps"),
-        ParamSpec("beta", "number in [0, 1)", "β of momentum, Nesterov or RMSProp", required=False),
-        ParamSpec("form", "'sum' or 'average'", "momentum only: v ← βv + ∇f ('sum', the default) "
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
+        ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of steps"),
+        ParamSpec("beta", Number(minimum=0, shown="number in [0, 1)"), "β of momentum, Nesterov or RMSProp", required=False),
+        ParamSpec("form", Choice(op.FORMS), "momentum only: v ← βv + ∇f ('sum', the default) "
                   "or v ← βv + (1 − β)∇f ('average')", required=False),
     )
     options = (
@@ -116,27 +116,26 @@ class OptimizersFamily(Family):
                             "G (AdaGrad), s (RMSProp) or [m…, v…] (Adam, before bias correction)"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("optimizers.adam_no_bias_correction",
-                    "Adam divides the moments by (1 − β1^t) and (1 − β2^t) before the step, with t "
-                    "counting from 1: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)", _no_bias_correction),
-            Mistake("optimizers.momentum_other_form",
-                    "you used the other textbook form of momentum: follow the update for v exactly as "
-                    "the statement writes it (with or without the factor 1 − β)", _other_form),
-            Mistake("optimizers.missing_square_root",
-                    "the step divides the gradient by the square root of the accumulated squares, "
-                    "√s + ε, not by s itself", _missing_square_root),
-            Mistake("optimizers.ignored_momentum",
-                    "your iterates are plain gradient descent: the step uses the velocity v, "
-                    "which remembers the earlier gradients", _ignored_momentum),
-            Mistake("optimizers.nesterov_without_lookahead",
-                    "Nesterov evaluates the gradient at the look-ahead point θ − αβv, not at θ: "
-                    "without it you get ordinary momentum", _no_lookahead),
-        )
+    catalog = (
+        Mistake("adam_no_bias_correction",
+                "Adam divides the moments by (1 − β1^t) and (1 − β2^t) before the step, with t "
+                "counting from 1: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)", _no_bias_correction),
+        Mistake("momentum_other_form",
+                "you used the other textbook form of momentum: follow the update for v exactly as "
+                "the statement writes it (with or without the factor 1 − β)", _other_form),
+        Mistake("missing_square_root",
+                "the step divides the gradient by the square root of the accumulated squares, "
+                "√s + ε, not by s itself", _missing_square_root),
+        Mistake("ignored_momentum",
+                "your iterates are plain gradient descent: the step uses the velocity v, "
+                "which remembers the earlier gradients", _ignored_momentum),
+        Mistake("nesterov_without_lookahead",
+                "Nesterov evaluates the gradient at the look-ahead point θ − αβv, not at θ: "
+                "without it you get ordinary momentum", _no_lookahead),
+    )
 
     def check(self, params):
-        name = read_choice(self.name, params, "optimizer", op.OPTIMIZERS)
+        name = params["optimizer"]
         matrix = params["A"]
         if not isinstance(matrix, list) or not 1 <= len(matrix) <= 3:
             raise ParamsError(f"{self.name}: param 'A' must be a square matrix of 1 to 3 rows, not {matrix!r}")
@@ -151,12 +150,11 @@ class OptimizersFamily(Family):
         out = {"optimizer": name, "A": rows,
                "b": read_vector(self.name, params, "b", n),
                "x0": read_vector(self.name, params, "x0", n),
-               "lr": read_number(self.name, params, "lr", positive=True),
-               "steps": read_int(self.name, params, "steps", 1, MAX_STEPS)}
+               "lr": params["lr"], "steps": params["steps"]}
         if name in WITH_BETA:
             if "beta" not in params:
                 raise ParamsError(f"{self.name}: param 'beta' is missing ({name} needs β in [0, 1))")
-            beta = read_number(self.name, params, "beta", minimum=0)
+            beta = params["beta"]
             if beta >= 1:
                 raise ParamsError(f"{self.name}: param 'beta' must lie in [0, 1), not {beta!r}")
             out["beta"] = beta
@@ -165,7 +163,7 @@ class OptimizersFamily(Family):
                               "(Adam uses β1 = 0.9 and β2 = 0.999)" if name == "adam" else
                               f"{self.name}: param 'beta' does not belong to {name}")
         if name == "momentum":
-            out["form"] = read_choice(self.name, {"form": params.get("form", "sum")}, "form", op.FORMS)
+            out["form"] = params.get("form", "sum")
         elif "form" in params:
             raise ParamsError(f"{self.name}: param 'form' belongs to momentum only, not {name}")
         result = _run(out)

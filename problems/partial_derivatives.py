@@ -21,14 +21,15 @@ import numpy as np
 
 from calcgrade.core.answers import answer_matches, expressions_equivalent
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression, read_variables, read_vector
+from calcgrade.problems.broken_rules import DroppedChainFactor
+from calcgrade.problems.checks import Expression, Variables, Vector, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as sol
-from calcgrade.solutions.calculus import Rules
-from calcgrade.solutions.derivative import MemoRules, derivative_and_rules
+from calcgrade.solutions.derivative import MemoRules
 from calcgrade.core.expr import Expr
+from calcgrade.core.printing import to_latex
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
 EXAMPLES = ("2*x*y + exp(x)", "3*y**2 - sin(x)")  # format examples in the statement
@@ -164,25 +165,6 @@ def _finite(values) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-class _DroppedChainFactor(Rules):
-    """The textbook rules, but d/dv g(u) = g′(u) without the factor ∂u/∂v."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fired = False
-
-    def d(self, expr, var):
-        tree, used = derivative_and_rules(expr, var)  # right, and remembered per subtree
-        if "chain" not in used:
-            return tree  # the right derivation never applies the chain rule here
-        return super().d(expr, var)
-
-    def chain(self, outer, inner, var):
-        if self.d(inner, var) != ex.ONE:
-            self.fired = True
-        return outer
-
-
 @lru_cache(maxsize=512)
 def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr, ...] | None:
     """The partials a mistake produces (None when it does not arise for f)."""
@@ -200,7 +182,7 @@ def _buggy_trees(kind: str, text: str, variables: tuple[str, ...]) -> tuple[Expr
 
 @lru_cache(maxsize=512)
 def _dropped_chain_factor(term: Expr, var: str) -> tuple[Expr, bool]:
-    rules = _DroppedChainFactor()
+    rules = DroppedChainFactor()
     return rules.d(term, var), rules.fired
 
 
@@ -240,15 +222,15 @@ def _gradient_swapped(params):
 
 
 MISTAKES = (
-    Mistake("partial_derivatives.other_variables_differentiated",
+    Mistake("other_variables_differentiated",
             "you differentiated the other variables too: for ∂f/∂x hold y (and z) constant, "
             "e.g. ∂(xy)/∂x = y, not y + x",
             _tree_solver("other_variables_differentiated")),
-    Mistake("partial_derivatives.missing_chain_factor",
+    Mistake("missing_chain_factor",
             "a chain-rule factor is missing: ∂/∂x g(u(x, y)) = g′(u)·∂u/∂x, e.g. "
             "∂/∂x e^(xy) = y·e^(xy)",
             _tree_solver("missing_chain_factor")),
-    Mistake("partial_derivatives.gradient_swapped",
+    Mistake("gradient_swapped",
             "your gradient lists the partials in the wrong order: ∇f = (∂f/∂x, ∂f/∂y[, ∂f/∂z])",
             _gradient_swapped),
 )
@@ -260,9 +242,9 @@ class PartialDerivativesFamily(Family):
     skills = ("partial derivatives", "holding variables constant", "chain rule", "gradient")
     summary = "∂f/∂x, ∂f/∂y (and ∂f/∂z) as expressions and the gradient ∇f at a point"
     params = (
-        ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
-        ParamSpec("vars", '["x", "y"] or ["x", "y", "z"]', "the variables, in order"),
-        ParamSpec("point", "list of numbers", "the point, one coordinate per variable"),
+        ParamSpec("f", Expression("vars"), "the function, in the variables of 'vars'"),
+        ParamSpec("vars", Variables((2, 3), shown='["x", "y"] or ["x", "y", "z"]'), "the variables, in order"),
+        ParamSpec("point", Vector(length="vars"), "the point, one coordinate per variable"),
     )
     options = (
         OptionSpec("dims", "any", "the number of variables (2, 3 or 'any')", choices=(2, 3, "any")),
@@ -283,8 +265,7 @@ class PartialDerivativesFamily(Family):
             specs[sol.answer_name(v)] = specs[sol.answer_name(v)].with_variables(params["vars"])
         return specs
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def require_distinguishable(self, params):
         """As :meth:`Family.require_distinguishable`, comparing the gradient first and the
@@ -293,7 +274,7 @@ class PartialDerivativesFamily(Family):
         specs = self.answer_specs(params)
         reference = _solved(params)
         right = dict(zip(self.answer_names(params), _partials(params["f"], variables)))
-        for mistake in MISTAKES:
+        for mistake in self.mistakes():
             kind = mistake.id.split(".")[1]
             if kind == "gradient_swapped":
                 buggy = _gradient_swapped(params)
@@ -309,18 +290,16 @@ class PartialDerivativesFamily(Family):
                 raise Reject(f"mistake {mistake.id} is indistinguishable from the answer")
 
     def check(self, params):
-        variables = read_variables(self.name, params, "vars", (2, 3))
+        variables, point = params["vars"], params["point"]
         if variables != VARIABLES[len(variables)]:
             raise ParamsError(f"{self.name}: param 'vars' must be {VARIABLES[len(variables)]} "
                               f"(the answers are named f_x, f_y, f_z), not {variables!r}")
-        f = read_expression(self.name, params, "f", variables)
-        point = read_vector(self.name, params, "point", len(variables))
-        value = sol.value_at(f, variables, point)
+        value = sol.value_at(parse_cached(params["f"], tuple(variables)), variables, point)
         gradient = _reference(params["f"], tuple(variables), tuple(point))["gradient"]
         if not math.isfinite(value) or not _finite(gradient):
             raise ParamsError(f"{self.name}: f or one of its partial derivatives is not defined at "
                               f"point {point}; choose a point inside the domain of f")
-        return {"f": params["f"], "vars": variables, "point": point}
+        return params
 
     def draw(self, rng: np.random.Generator, *, dims):
         n = pick(rng, (2, 3)) if dims == "any" else dims
@@ -341,7 +320,7 @@ class PartialDerivativesFamily(Family):
     def context(self, params):
         variables = params["vars"]
         return {
-            "f_latex": ex.to_latex(_tree(params)),
+            "f_latex": to_latex(_tree(params)),
             "args": ", ".join(variables),
             "point_text": ", ".join(str(p) for p in params["point"]),
             "n": len(variables),

@@ -21,9 +21,8 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_number, read_vector
+from calcgrade.problems.checks import Choice, Matrix, Number, Vector, read_choice
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
-from calcgrade.problems.checks import read_matrix
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import perceptron as pc
 
@@ -84,12 +83,12 @@ class PerceptronClassificationFamily(Family):
     skills = ("sign perceptron", "perceptron update rule", "perceptron loss subgradient")
     summary = "one online epoch (or one batch subgradient step) of the sign perceptron with labels ±1"
     params = (
-        ParamSpec("X", "list of rows", "the features, one row per example, in the order visited"),
+        ParamSpec("X", Matrix(rows=(1, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example, in the order visited"),
         ParamSpec("y", "list of ±1", "the labels, one per example"),
-        ParamSpec("w", "list of numbers", "the starting weights, one per feature"),
-        ParamSpec("b", "number", "the starting bias"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
-        ParamSpec("mode", "'online' or 'batch'", "one online epoch (default) or one batch step",
+        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
+        ParamSpec("b", Number(), "the starting bias"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
+        ParamSpec("mode", Choice(MODES), "one online epoch (default) or one batch step",
                   required=False),
     )
     options = (
@@ -109,24 +108,23 @@ class PerceptronClassificationFamily(Family):
             return ["subgradient", "weights", "mistakes"]
         return ["weights", "mistakes"]
 
-    def mistakes(self):
-        return (
-            Mistake("perceptron_classification.update_every_example",
-                    "you updated on every example: the perceptron changes w and b only when an "
-                    "example is misclassified, y(w·x + b) ≤ 0", _buggy(lambda m: True)),
-            Mistake("perceptron_classification.update_when_correct",
-                    "you updated on the correctly classified examples instead of the misclassified "
-                    "ones: update when y(w·x + b) ≤ 0", _buggy(lambda m: m > pc.TIE)),
-            Mistake("perceptron_classification.strict_inequality",
-                    "an example with w·x + b = 0 counts as misclassified (the test is "
-                    "y(w·x + b) ≤ 0, not < 0), so it triggers an update", _strict_inequality),
-            Mistake("perceptron_classification.sign_flipped",
-                    "your update has the wrong sign: on a mistake w ← w + α·y·x and b ← b + α·y",
-                    _buggy(lambda m: m <= pc.TIE, direction=-1.0)),
-        )
+    catalog = (
+        Mistake("update_every_example",
+                "you updated on every example: the perceptron changes w and b only when an "
+                "example is misclassified, y(w·x + b) ≤ 0", _buggy(lambda m: True)),
+        Mistake("update_when_correct",
+                "you updated on the correctly classified examples instead of the misclassified "
+                "ones: update when y(w·x + b) ≤ 0", _buggy(lambda m: m > pc.TIE)),
+        Mistake("strict_inequality",
+                "an example with w·x + b = 0 counts as misclassified (the test is "
+                "y(w·x + b) ≤ 0, not < 0), so it triggers an update", _strict_inequality),
+        Mistake("sign_flipped",
+                "your update has the wrong sign: on a mistake w ← w + α·y·x and b ← b + α·y",
+                _buggy(lambda m: m <= pc.TIE, direction=-1.0)),
+    )
 
     def check(self, params):
-        X = read_matrix(self.name, params, "X", rows=(1, MAX_EXAMPLES), columns=(1, MAX_FEATURES))
+        X = params["X"]
         labels = params["y"]
         if not isinstance(labels, list) or len(labels) != len(X):
             raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
@@ -134,15 +132,7 @@ class PerceptronClassificationFamily(Family):
         y = [read_choice(self.name, {"y": v}, "y", (1, -1)) for v in labels]
         if any(isinstance(v, bool) for v in labels):
             raise ParamsError(f"{self.name}: param 'y' must hold the numbers 1 and -1, not true/false")
-        mode = read_choice(self.name, params, "mode", MODES) if "mode" in params else "online"
-        return {
-            "X": X,
-            "y": [int(v) for v in y],
-            "w": read_vector(self.name, params, "w", len(X[0])),
-            "b": read_number(self.name, params, "b"),
-            "lr": read_number(self.name, params, "lr", positive=True),
-            "mode": mode,
-        }
+        return {**params, "y": [int(v) for v in y], "mode": params.get("mode", "online")}
 
     def draw(self, rng: np.random.Generator, *, mode: str, features):
         mode = pick(rng, MODES) if mode == "any" else mode

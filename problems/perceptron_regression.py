@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.problems.checks import read_number, read_vector
+from calcgrade.problems.checks import Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import perceptron as pc
@@ -60,11 +60,11 @@ class PerceptronRegressionFamily(Family):
     skills = ("linear unit", "squared-error loss", "chain rule", "gradient step")
     summary = "ŷ, L = ½(y − ŷ)², its gradient and one gradient step of a linear unit on one example"
     params = (
-        ParamSpec("x", "list of numbers", "the example's features"),
-        ParamSpec("y", "number", "the example's target"),
-        ParamSpec("w", "list of numbers", "the weights, one per feature"),
-        ParamSpec("b", "number", "the bias"),
-        ParamSpec("lr", "positive number", "the learning rate α"),
+        ParamSpec("x", Vector(), "the example's features"),
+        ParamSpec("y", Number(), "the example's target"),
+        ParamSpec("w", Vector(length="x"), "the weights, one per feature"),
+        ParamSpec("b", Number(), "the bias"),
+        ParamSpec("lr", Number(positive=True), "the learning rate α"),
     )
     options = (
         OptionSpec("features", 2, "the number of features", kind=int, minimum=1, maximum=4),
@@ -78,31 +78,20 @@ class PerceptronRegressionFamily(Family):
         "b_new": AnswerSpec("scalar", "the bias after one step"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("perceptron_regression.missing_half",
-                    "you lost the ½: with L = ½(y − ŷ)² the 2 of the square cancels, so "
-                    "L′ = (ŷ − y) and your values are twice too big", _missing_half),
-            Mistake("perceptron_regression.sign_flipped",
-                    "your gradient has the wrong sign: ∂L/∂wᵢ = (ŷ − y)xᵢ (the inner derivative of "
-                    "y − ŷ is −1), and the step subtracts it", _sign_flipped),
-            Mistake("perceptron_regression.forgot_x",
-                    "you forgot the input in the chain rule: ∂L/∂wᵢ = (ŷ − y)·xᵢ, not just ŷ − y",
-                    _forgot_x),
-            Mistake("perceptron_regression.forgot_learning_rate",
-                    "your step is the whole gradient: multiply it by the learning rate, "
-                    "w ← w − α∂L/∂w", _forgot_learning_rate),
-        )
-
-    def check(self, params):
-        x = read_vector(self.name, params, "x")
-        return {
-            "x": x,
-            "y": read_number(self.name, params, "y"),
-            "w": read_vector(self.name, params, "w", len(x)),
-            "b": read_number(self.name, params, "b"),
-            "lr": read_number(self.name, params, "lr", positive=True),
-        }
+    catalog = (
+        Mistake("missing_half",
+                "you lost the ½: with L = ½(y − ŷ)² the 2 of the square cancels, so "
+                "L′ = (ŷ − y) and your values are twice too big", _missing_half),
+        Mistake("sign_flipped",
+                "your gradient has the wrong sign: ∂L/∂wᵢ = (ŷ − y)xᵢ (the inner derivative of "
+                "y − ŷ is −1), and the step subtracts it", _sign_flipped),
+        Mistake("forgot_x",
+                "you forgot the input in the chain rule: ∂L/∂wᵢ = (ŷ − y)·xᵢ, not just ŷ − y",
+                _forgot_x),
+        Mistake("forgot_learning_rate",
+                "your step is the whole gradient: multiply it by the learning rate, "
+                "w ← w − α∂L/∂w", _forgot_learning_rate),
+    )
 
     def draw(self, rng: np.random.Generator, *, features: int):
         params = {

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_choice, read_number, read_vector
+from calcgrade.problems.checks import Choice, Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import sigmoid as sg
@@ -75,11 +75,11 @@ class SigmoidGradientFamily(Family):
     skills = ("sigmoid", "chain rule", "log-loss gradient")
     summary = "σ(z) and σ′(z); or z, ŷ, loss, σ′ and the gradient of one logistic unit under log-loss"
     params = (
-        ParamSpec("z", "number", "the input of the sigmoid (alone, without an example)", required=False),
-        ParamSpec("x", "list of numbers", "the example's features", required=False),
-        ParamSpec("w", "list of numbers", "the weights, one per feature", required=False),
-        ParamSpec("b", "number", "the bias", required=False),
-        ParamSpec("y", "0 or 1", "the example's label", required=False),
+        ParamSpec("z", Number(minimum=-700, maximum=700), "the input of the sigmoid (alone, without an example)", required=False),
+        ParamSpec("x", Vector(), "the example's features", required=False),
+        ParamSpec("w", Vector(length="x"), "the weights, one per feature", required=False),
+        ParamSpec("b", Number(), "the bias", required=False),
+        ParamSpec("y", Choice((0, 1)), "the example's label", required=False),
     )
     options = (
         OptionSpec("mode", "any", "'z' for σ and σ′ at a point, 'example' for a logistic unit",
@@ -101,42 +101,37 @@ class SigmoidGradientFamily(Family):
             return ["z", "y_hat", "loss", "sigmoid_prime", "grad_w", "grad_b"]
         return ["sigmoid", "sigmoid_prime"]
 
-    def mistakes(self):
-        return (
-            Mistake("sigmoid_gradient.sigma_as_derivative",
-                    "you used σ(z) where the derivative σ′(z) = σ(z)(1 − σ(z)) is needed",
-                    _sigma_as_derivative),
-            Mistake("sigmoid_gradient.positive_exponent",
-                    "your sigmoid looks like 1/(1 + e^z): it is σ(z) = 1/(1 + e^(−z))",
-                    _positive_exponent),
-            Mistake("sigmoid_gradient.dropped_one_minus_y",
-                    "your loss drops the (1 − y) ln(1 − ŷ) term, which is the whole loss when y = 0",
-                    _dropped_one_minus_y),
-            Mistake("sigmoid_gradient.sign_flipped_error",
-                    "your gradient has the wrong sign: with log-loss ∂L/∂w = (ŷ − y)·x, not (y − ŷ)·x",
-                    _sign_flipped),
-            Mistake("sigmoid_gradient.extra_sigma_prime",
-                    "your gradient has an extra factor σ′(z): with log-loss it cancels, leaving (ŷ − y)·x",
-                    _extra_sigma_prime),
-        )
+    catalog = (
+        Mistake("sigma_as_derivative",
+                "you used σ(z) where the derivative σ′(z) = σ(z)(1 − σ(z)) is needed",
+                _sigma_as_derivative),
+        Mistake("positive_exponent",
+                "your sigmoid looks like 1/(1 + e^z): it is σ(z) = 1/(1 + e^(−z))",
+                _positive_exponent),
+        Mistake("dropped_one_minus_y",
+                "your loss drops the (1 − y) ln(1 − ŷ) term, which is the whole loss when y = 0",
+                _dropped_one_minus_y),
+        Mistake("sign_flipped_error",
+                "your gradient has the wrong sign: with log-loss ∂L/∂w = (ŷ − y)·x, not (y − ŷ)·x",
+                _sign_flipped),
+        Mistake("extra_sigma_prime",
+                "your gradient has an extra factor σ′(z): with log-loss it cancels, leaving (ŷ − y)·x",
+                _extra_sigma_prime),
+    )
 
     def check(self, params):
         given = set(params)
         if "z" in given and given != {"z"}:
             raise ParamsError(f"{self.name}: give either 'z' alone or x, w, b and y, not both")
         if given == {"z"}:
-            return {"z": read_number(self.name, params, "z", minimum=-700, maximum=700)}
+            return params
         missing = [name for name in EXAMPLE_PARAMS if name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing "
                               "(give either 'z' alone or x, w, b and y)")
-        x = read_vector(self.name, params, "x")
-        w = read_vector(self.name, params, "w", len(x))
-        b = read_number(self.name, params, "b")
-        y = read_choice(self.name, params, "y", (0, 1))
-        if abs(sg.logistic_unit(x, w, b, y)["z"]) > 700:
+        if abs(sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])["z"]) > 700:
             raise ParamsError(f"{self.name}: w·x + b is too large for a sigmoid (|z| > 700)")
-        return {"x": x, "w": w, "b": b, "y": int(y)}
+        return {**params, "y": int(params["y"])}
 
     def draw(self, rng: np.random.Generator, *, mode: str, features: int):
         if mode == "any":

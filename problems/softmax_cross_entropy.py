@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_int, read_vector
+from calcgrade.problems.checks import Vector, read_int
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice_vector, pick
 from calcgrade.solutions import softmax as sm
@@ -56,7 +56,7 @@ class SoftmaxCrossEntropyFamily(Family):
     skills = ("softmax", "cross-entropy loss", "gradient of the loss with respect to the scores")
     summary = "softmax probabilities of a score vector, the cross-entropy loss of the true class and ∂L/∂z"
     params = (
-        ParamSpec("scores", "list of numbers", "the scores (logits) z, one per class"),
+        ParamSpec("scores", Vector(), "the scores (logits) z, one per class"),
         ParamSpec("label", "whole number", "the index of the true class, counted from 0"),
     )
     options = (
@@ -68,27 +68,26 @@ class SoftmaxCrossEntropyFamily(Family):
         "gradient": AnswerSpec("vector", "∂L/∂z, one entry per class"),
     }
 
-    def mistakes(self):
-        return (
-            Mistake("softmax_cross_entropy.log_base_10",
-                    "your loss uses log base 10: the cross-entropy uses the natural logarithm, L = −ln p",
-                    _log10),
-            Mistake("softmax_cross_entropy.gradient_sign",
-                    "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
-                    "label), not y − p",
-                    _gradient_sign),
-            Mistake("softmax_cross_entropy.not_normalized",
-                    "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
-                    "up to 1",
-                    _not_normalized),
-            Mistake("softmax_cross_entropy.largest_probability",
-                    "your loss is −ln of the largest probability: the cross-entropy takes −ln of the "
-                    "probability of the true class (the one given by the label)",
-                    _largest_probability),
-        )
+    catalog = (
+        Mistake("log_base_10",
+                "your loss uses log base 10: the cross-entropy uses the natural logarithm, L = −ln p",
+                _log10),
+        Mistake("gradient_sign",
+                "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
+                "label), not y − p",
+                _gradient_sign),
+        Mistake("not_normalized",
+                "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
+                "up to 1",
+                _not_normalized),
+        Mistake("largest_probability",
+                "your loss is −ln of the largest probability: the cross-entropy takes −ln of the "
+                "probability of the true class (the one given by the label)",
+                _largest_probability),
+    )
 
     def check(self, params):
-        scores = read_vector(self.name, params, "scores")
+        scores = params["scores"]
         if not 2 <= len(scores) <= 10:
             raise ParamsError(f"{self.name}: param 'scores' must have between 2 and 10 entries, "
                               f"not {len(scores)}")

@@ -20,13 +20,13 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import parse_cached, read_expression, read_vector
+from calcgrade.problems.checks import Expression, Vector, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, ParamSpec, Reject
 from calcgrade.problems.partial_derivatives import partials_of, random_function
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.core import expr as ex
 from calcgrade.solutions import partial_derivatives as pd
 from calcgrade.solutions import tangent_plane as sol
+from calcgrade.core.printing import to_latex
 
 VARS = sol.VARIABLES
 OFFSETS = (-0.2, -0.1, 0.1, 0.2)
@@ -76,18 +76,18 @@ def _slopes_swapped(params):
 
 
 MISTAKES = (
-    Mistake("tangent_plane.partials_at_wrong_point",
+    Mistake("partials_at_wrong_point",
             "evaluate the partial derivatives at the point of tangency (a, b), not at the point "
             "(x1, y1) you are approximating",
             _partials_at_wrong_point),
-    Mistake("tangent_plane.missing_value",
+    Mistake("missing_value",
             "your plane leaves out f(a, b): z = f(a, b) + f_x(a, b)(x − a) + f_y(a, b)(y − b)",
             _missing_value),
-    Mistake("tangent_plane.plus_instead_of_minus",
+    Mistake("plus_instead_of_minus",
             "the plane uses (x − a) and (y − b), the distance from the point of tangency, "
             "not (x + a) and (y + b)",
             _plus_instead_of_minus),
-    Mistake("tangent_plane.slopes_swapped",
+    Mistake("slopes_swapped",
             "the slopes are swapped: f_x(a, b) multiplies (x − a) and f_y(a, b) multiplies (y − b)",
             _slopes_swapped),
 )
@@ -99,9 +99,9 @@ class TangentPlaneFamily(Family):
     skills = ("partial derivatives", "tangent plane", "linear approximation")
     summary = "the tangent plane z = f(a,b) + f_x(a,b)(x−a) + f_y(a,b)(y−b) and its value near (a, b)"
     params = (
-        ParamSpec("f", "expression", "the function of x and y"),
-        ParamSpec("point", "list of 2 numbers", "the point of tangency (a, b)"),
-        ParamSpec("near", "list of 2 numbers", "the nearby point (x1, y1) to approximate f at"),
+        ParamSpec("f", Expression(VARS), "the function of x and y"),
+        ParamSpec("point", Vector(length=2, shown="list of 2 numbers"), "the point of tangency (a, b)"),
+        ParamSpec("near", Vector(length=2, shown="list of 2 numbers"), "the nearby point (x1, y1) to approximate f at"),
     )
     answers = {
         "value": AnswerSpec("scalar", "f(a, b)"),
@@ -110,13 +110,10 @@ class TangentPlaneFamily(Family):
         "approximation": AnswerSpec("scalar", "the tangent plane's value at (x1, y1)"),
     }
 
-    def mistakes(self):
-        return MISTAKES
+    catalog = MISTAKES
 
     def check(self, params):
-        read_expression(self.name, params, "f", VARS)
-        point = read_vector(self.name, params, "point", 2)
-        near = read_vector(self.name, params, "near", 2)
+        point, near = params["point"], params["near"]
         if near == point:
             raise ParamsError(f"{self.name}: param 'near' must differ from 'point' "
                               "(the approximation is asked at a nearby point)")
@@ -146,5 +143,5 @@ class TangentPlaneFamily(Family):
 
     def context(self, params):
         (a, b), (x1, y1) = params["point"], params["near"]
-        return {"f_latex": ex.to_latex(parse_cached(params["f"], VARS)), "a": a, "b": b,
+        return {"f_latex": to_latex(parse_cached(params["f"], VARS)), "a": a, "b": b,
                 "x1": x1, "y1": y1}

@@ -21,6 +21,7 @@ import numpy as np
 
 from calcgrade.core import expr as ex
 from calcgrade.core.expr import Expr
+from calcgrade.core.numeric import compile_numeric
 
 
 class Rules:
@@ -169,7 +170,7 @@ def evaluate_vector(exprs: list[Expr], variables: list[str], point) -> np.ndarra
     """Evaluate each expression at ``point`` (a sequence matching ``variables``)."""
     env = dict(zip(variables, (float(v) for v in point)))
     with np.errstate(all="ignore"):
-        return np.array([float(ex.compile_numeric(e)(env)) for e in exprs])
+        return np.array([float(compile_numeric(e)(env)) for e in exprs])
 
 
 def evaluate_matrix(rows: list[list[Expr]], variables: list[str], point) -> np.ndarray:

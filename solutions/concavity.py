@@ -25,11 +25,11 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.core import expr as ex
 from calcgrade.solutions.derivative import MemoRules
 from calcgrade.core.expr import Expr
 from calcgrade.solutions.hessian import poly_from_expr
 from calcgrade.solutions.partial_derivatives import scalar_value
+from calcgrade.core.numeric import compile_numeric
 
 LABELS = ("concave up", "concave down")
 WINDOW = 20.0      # where non-polynomial f″ is scanned
@@ -91,7 +91,7 @@ def scan_sign_changes(tree: Expr, low: float, high: float, grid: int = GRID) -> 
     """Points in [low, high] where ``tree`` changes sign (refined by bisection), ascending."""
     xs = np.linspace(low, high, grid + 1)
     with np.errstate(all="ignore"):
-        ys = np.broadcast_to(np.asarray(ex.compile_numeric(tree)({"x": xs}), dtype=float), xs.shape)
+        ys = np.broadcast_to(np.asarray(compile_numeric(tree)({"x": xs}), dtype=float), xs.shape)
     keep = np.isfinite(ys) & (ys != 0)
     signed = list(zip(xs[keep].tolist(), ys[keep].tolist()))
     out = []

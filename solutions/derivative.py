@@ -2,7 +2,7 @@
 
 Pure functions over :mod:`calcgrade.core.expr` trees: :func:`solve` differentiates
 with :func:`calcgrade.solutions.calculus.diff` (or a buggy :class:`Rules` subclass, for
-the mistake catalog) and evaluates with :func:`expr.compile_numeric`. Right derivatives
+the mistake catalog) and evaluates with :func:`~calcgrade.core.numeric.compile_numeric`. Right derivatives
 are remembered per subtree (:func:`derivative_and_rules`), so the mistake catalog's buggy
 derivations re-use every part the broken rule does not touch.
 
@@ -24,6 +24,7 @@ import numpy as np
 from calcgrade.core import expr as ex
 from calcgrade.solutions.calculus import Rules, diff
 from calcgrade.core.expr import Expr
+from calcgrade.core.numeric import compile_numeric
 
 CONCAVITY_LABELS = ("concave up", "concave down", "neither")
 FLAT = 1e-9  # |f''(a)| at or below this counts as zero: the test is inconclusive
@@ -80,7 +81,7 @@ class MemoRules(Rules):
 def value_at(expr: Expr, var: str, at: float) -> float:
     """The real value of ``expr`` at ``var = at``; nan outside the domain."""
     with np.errstate(all="ignore"):
-        value = ex.compile_numeric(expr)({var: float(at)})
+        value = compile_numeric(expr)({var: float(at)})
     return float(value)
 
 

@@ -1,7 +1,7 @@
 """Gradient descent θ ← θ − α∇f(θ) on a function of one or two variables (DESIGN §8).
 
 The gradient is differentiated once by :mod:`calculus` and compiled with
-``expr.compile_numeric`` (no sympy, no code generation). :func:`descend` runs several
+``numeric.compile_numeric`` (no sympy, no code generation). :func:`descend` runs several
 update rules side by side as rows of one numpy array, so the sampler can try many
 learning rates, and the mistake catalog its buggy rules, for the cost of one run. A point
 where f or ∇f is not a finite real number ends its row with :class:`OutsideDomain`.
@@ -24,7 +24,8 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.core.expr import Expr, compile_numeric
+from calcgrade.core.expr import Expr
+from calcgrade.core.numeric import compile_numeric
 
 Point = list[float]
 HUGE = 1e15  # a coordinate beyond this means the steps diverged

@@ -31,6 +31,7 @@ import numpy as np
 from calcgrade.solutions import calculus
 from calcgrade.core import expr as ex
 from calcgrade.core.expr import Expr
+from calcgrade.core.printing import format_number
 
 LABELS = ("minimum", "maximum", "saddle", "inconclusive")
 ZERO_RTOL = 1e-9
@@ -208,7 +209,7 @@ def _terms(poly: dict, variables, factor, times: str) -> str:
 def _coefficient(c: Fraction, latex: bool) -> str:
     if c.denominator == 1:
         return str(c.numerator)
-    text = ex.format_number(c)
+    text = format_number(c)
     if latex and "/" in text:
         return rf"\frac{{{c.numerator}}}{{{c.denominator}}}"
     return text

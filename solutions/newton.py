@@ -2,7 +2,7 @@
 minimization θ − H⁻¹∇f computed by solving H·Δ = ∇f, then θ − Δ.
 
 Derivatives come from :func:`calcgrade.solutions.calculus.diff` and are compiled with
-:func:`~calcgrade.core.expr.compile_numeric`, once per function (and, since sampled
+:func:`~calcgrade.core.numeric.compile_numeric`, once per function (and, since sampled
 functions share terms such as ``4*x**2``, once per term of a sum). A step that divides by
 a (numerically) zero derivative or singular Hessian, or a point where f is not defined,
 raises :class:`NewtonBreakdown` naming the step.
@@ -22,7 +22,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from calcgrade.solutions import calculus
-from calcgrade.core.expr import Add, Expr, add, compile_numeric
+from calcgrade.core.expr import Add, Expr, add
+from calcgrade.core.numeric import compile_numeric
 
 GOALS = ("root", "minimize")
 # A divisor is numerically zero when the step it gives exceeds this many times max(1, |numerator|);

@@ -214,7 +214,7 @@ def _polynomial_forms(a: int, b: int, c: int) -> list[str]:
 @given(st.integers(-9, 9).filter(bool), st.integers(-9, 9).filter(bool), st.integers(-9, 9))
 def test_an_expression_in_any_accepted_notation_reads_as_the_same_function(a, b, c):
     from calcgrade.core.answers import expression_tree
-    from calcgrade.core.expr import evaluate
+    from calcgrade.core.numeric import evaluate
 
     info = {"kind": "expression", "variables": ["x"]}
     for text in _polynomial_forms(a, b, c):

@@ -14,9 +14,10 @@ from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
 from calcgrade.core.parse import parse_expression
+from calcgrade.core.numeric import compile_numeric
+from ..sympy_trees import to_sympy
 
 family = get_family("hessian")
 LABELS = ("minimum", "maximum", "saddle", "inconclusive")
@@ -25,7 +26,7 @@ LABELS = ("minimum", "maximum", "saddle", "inconclusive")
 def sympy_at_point(params):
     """Gradient and Hessian of f at the point, exactly, by sympy."""
     symbols = [sympy.Symbol(v, real=True) for v in params["vars"]]
-    f = ex.to_sympy(parse_expression(params["f"], params["vars"]))
+    f = to_sympy(parse_expression(params["f"], params["vars"]))
     at = dict(zip(symbols, [sympy.Rational(repr(p)) for p in params["point"]]))
     return [sympy.diff(f, s).subs(at) for s in symbols], sympy.hessian(f, symbols).subs(at)
 
@@ -98,7 +99,7 @@ def test_inconclusive_points_are_genuinely_undecided_by_the_second_derivatives()
         hessian = np.array(family.solve(params)["hessian"])
         values, vectors = np.linalg.eigh(hessian)
         direction = vectors[:, int(np.argmin(np.abs(values)))]
-        f = ex.compile_numeric(parse_expression(params["f"], params["vars"]))
+        f = compile_numeric(parse_expression(params["f"], params["vars"]))
         p = np.array(params["point"], dtype=float)
 
         def g(s):

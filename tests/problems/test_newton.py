@@ -13,8 +13,8 @@ from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.core.expr import compile_numeric
 from calcgrade.core.parse import parse_expression
+from calcgrade.core.numeric import compile_numeric
 
 family = get_family("newton")
 WORKED = {"f": "x^4 + 0.8*y^4 + 4*x^2 + 2*y^2 - x*y - 0.2*x^2*y", "vars": ["x", "y"],

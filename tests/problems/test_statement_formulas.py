@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import sympy
 
-from calcgrade.core import expr as ex
 from calcgrade.core.errors import ExpressionError
 from calcgrade.core.parse import parse_expression
 from calcgrade.problems import get_family
 from calcgrade.problems.derivative import RULES
 from calcgrade.problems.variant import generator
+from calcgrade.core.numeric import compile_numeric
 
 DISPLAYED = re.compile(r"\$\$\s*f\(([^)]*)\)\s*=\s*(.*?)[,.]?\s*\$\$", re.S)
 POINTS = (-9.1, -6.3, -4.6, -2.7, -1.3, -0.4, 0.35, 0.9, 1.7, 2.6, 4.2, 5.6, 7.9, 9.7)
@@ -73,7 +73,7 @@ def mismatch(latex: str, text: str, variables: list[str]) -> str | None:
     except ExpressionError as error:
         return f"unreadable: {error}"
     oracle = sympy_function(text, tuple(variables))
-    compiled = ex.compile_numeric(read)
+    compiled = compile_numeric(read)
     decided = 0
     for k in range(len(POINTS)):
         point = {v: POINTS[(k + 3 * j) % len(POINTS)] for j, v in enumerate(variables)}

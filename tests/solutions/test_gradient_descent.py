@@ -16,8 +16,8 @@ import sympy
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import gradient_descent as gd
-from calcgrade.core.expr import to_sympy
 from calcgrade.core.parse import parse_expression
+from ..sympy_trees import to_sympy
 
 family = get_family("gradient_descent")
 

@@ -11,16 +11,17 @@ import sympy
 
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
 from calcgrade.core.parse import parse_expression
+from calcgrade.core.numeric import compile_numeric
+from ..sympy_trees import to_sympy
 
 family = get_family("hessian")
 
 
 def sympy_derivatives(f_text, variables, point):
     """Gradient and Hessian by sympy.diff / sympy.hessian, exact at the point."""
-    f = ex.to_sympy(parse_expression(f_text, variables))
+    f = to_sympy(parse_expression(f_text, variables))
     symbols = [sympy.Symbol(v, real=True) for v in variables]
     at = {s: sympy.Rational(repr(p)) for s, p in zip(symbols, point)}
     gradient = [sympy.diff(f, s).subs(at) for s in symbols]
@@ -30,7 +31,7 @@ def sympy_derivatives(f_text, variables, point):
 
 def finite_differences(f_text, variables, point, h=1e-3):
     """Central differences of f itself (evaluated numerically, never differentiated)."""
-    evaluate = ex.compile_numeric(parse_expression(f_text, variables))
+    evaluate = compile_numeric(parse_expression(f_text, variables))
     x = np.array(point, dtype=float)
     n = len(x)
 
@@ -168,7 +169,7 @@ def test_polynomial_text_round_trips_through_the_parser():
         symbols = [sympy.Symbol(v, real=True) for v in variables]
         from_dict = sum(sympy.Rational(c) * sympy.prod([s**e for s, e in zip(symbols, mono)])
                         for mono, c in poly.items())
-        assert sympy.expand(ex.to_sympy(parsed) - from_dict) == 0
+        assert sympy.expand(to_sympy(parsed) - from_dict) == 0
 
 
 def test_polynomial_printing_with_fractions():

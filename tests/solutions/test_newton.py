@@ -13,8 +13,9 @@ from scipy import optimize
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions import newton as nt
-from calcgrade.core.expr import compile_numeric, to_sympy
 from calcgrade.core.parse import parse_expression
+from calcgrade.core.numeric import compile_numeric
+from ..sympy_trees import to_sympy
 
 family = get_family("newton")
 WORKED = "x^4 + 0.8*y^4 + 4*x^2 + 2*y^2 - x*y - 0.2*x^2*y"

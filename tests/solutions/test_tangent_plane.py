@@ -8,9 +8,9 @@ import sympy
 
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
-from calcgrade.core import expr as ex
 from calcgrade.solutions import tangent_plane as sol
 from calcgrade.core.parse import parse_expression
+from calcgrade.core.numeric import compile_numeric
 
 family = get_family("tangent_plane")
 X, Y = sympy.symbols("x y", real=True)
@@ -43,7 +43,7 @@ def test_coefficients_agree_with_sympy_and_the_plane_formula(variants):
 def test_slopes_agree_with_central_differences_and_the_plane_approximates_f(variants):
     h = 1e-5
     for params in variants:
-        f = ex.compile_numeric(parse_expression(params["f"], ["x", "y"]))
+        f = compile_numeric(parse_expression(params["f"], ["x", "y"]))
         (a, b), (x1, y1) = params["point"], params["near"]
         answers = family.solve(params)
         fx = (float(f({"x": a + h, "y": b})) - float(f({"x": a - h, "y": b}))) / (2 * h)
