@@ -176,6 +176,7 @@ def test_check_refuses_what_is_not_a_calcgrade_notebook(capsys, tmp_path):
     assert code == 2 and "no such notebook" in one_error_line(err)
 
 
+@pytest.mark.slow  # grades in the sandbox
 def test_demo_without_arguments_makes_a_class_and_says_where(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("CALCGRADE_SECRET")
