@@ -1,4 +1,5 @@
-"""``calcgrade init | generate | preview | check | demo`` as a user runs them."""
+"""``calcgrade init | generate | preview | check | demo`` as a user runs them: in this process
+through the console entry point ``main``, and the demo once as a real process."""
 
 from __future__ import annotations
 
