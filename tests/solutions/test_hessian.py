@@ -15,6 +15,8 @@ from calcgrade.core import expr as ex
 from calcgrade.solutions import hessian as hs
 from calcgrade.core.parse import parse_expression
 
+from ..sweep import sweep
+
 family = get_family("hessian")
 
 
@@ -87,8 +89,9 @@ def assert_matches_oracles(f_text, variables, point, answers):
     return hessian
 
 
-def test_sampled_variants_match_sympy_finite_differences_and_eigvals():
-    for seed in range(200):
+@pytest.mark.parametrize("count", sweep(200))
+def test_sampled_variants_match_sympy_finite_differences_and_eigvals(count):
+    for seed in range(count):
         params = family.sample(generator(seed))
         answers = family.solve(params)
         hessian = assert_matches_oracles(params["f"], params["vars"], params["point"], answers)
