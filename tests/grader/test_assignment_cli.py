@@ -1,4 +1,5 @@
-"""``calcgrade init | generate | preview | check | demo`` as a user runs them."""
+"""``calcgrade init | generate | preview | check | demo`` as a user runs them: in this process
+through the console entry point ``main``, and the demo once as a real process."""
 
 from __future__ import annotations
 
@@ -176,6 +177,7 @@ def test_check_refuses_what_is_not_a_calcgrade_notebook(capsys, tmp_path):
     assert code == 2 and "no such notebook" in one_error_line(err)
 
 
+@pytest.mark.slow  # grades in the sandbox
 def test_demo_without_arguments_makes_a_class_and_says_where(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("CALCGRADE_SECRET")

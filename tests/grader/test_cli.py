@@ -1,64 +1,87 @@
-"""The command line as a user runs it: real processes, exit codes, one-line errors."""
+"""The command line as a user runs it: exit codes, output and one-line errors.
+
+Most tests call the console entry point :func:`calcgrade.grader.cli.main` in this process
+(the same function the ``calcgrade`` script calls, error handler included); the few marked
+slow start real processes: the installed console script, and sampling under different hash
+seeds.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 
+from calcgrade.grader.cli import main
 from calcgrade.problems import family_names
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "calcgrade.grader.cli", *args],
-                          capture_output=True, text=True, timeout=120)
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``calcgrade ARGS`` in this process: (exit code, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_families_json_lists_every_family_with_params_and_answers():
-    result = run("families", "--json")
-    assert result.returncode == 0, result.stderr
-    described = {f["name"]: f for f in json.loads(result.stdout)["families"]}
+def one_error_line(err: str) -> str:
+    """The single ``calcgrade: error: ...`` line of ``err`` (fails on anything else)."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("calcgrade: error: ")
+    return lines[0]
+
+
+def test_families_json_lists_every_family_with_params_and_answers(capsys):
+    code, out, err = run(capsys, "families", "--json")
+    assert code == 0, err
+    described = {f["name"]: f for f in json.loads(out)["families"]}
     assert list(described) == family_names()
     assert {"derivative", "gradient_descent", "sigmoid_gradient", "newton", "hessian"} <= set(described)
     assert {p["name"] for p in described["newton"]["params"]} == {"f", "vars", "x0", "steps", "goal"}
     assert set(described["hessian"]["answers"]) == {"gradient", "hessian", "eigenvalues", "classification"}
 
 
-def test_families_table_names_every_family():
-    result = run("families")
-    assert result.returncode == 0
+def test_families_table_names_every_family(capsys):
+    code, out, _ = run(capsys, "families")
+    assert code == 0
     for name in family_names():
-        assert name in result.stdout
+        assert name in out
 
 
 @pytest.mark.parametrize("name", family_names())
-def test_sample_is_byte_identical_for_the_same_seed(name):
-    first, second = run("sample", name, "--seed", "17"), run("sample", name, "--seed", "17")
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout
-    data = json.loads(first.stdout)
+def test_sample_is_byte_identical_for_the_same_seed(capsys, name):
+    first, second = run(capsys, "sample", name, "--seed", "17"), run(capsys, "sample", name, "--seed", "17")
+    assert first[0] == 0, first[2]
+    assert first[1] == second[1]
+    data = json.loads(first[1])
     assert set(data) == {"family", "seed", "params", "statement", "answers"}
     assert data["family"] == name and data["seed"] == 17
 
 
-def test_seed_range_prints_one_compact_object_per_line():
-    result = run("sample", "sigmoid_gradient", "--seeds", "3:7", "--option", "mode=z")
-    lines = result.stdout.splitlines()
+def test_seed_range_prints_one_compact_object_per_line(capsys):
+    code, out, _ = run(capsys, "sample", "sigmoid_gradient", "--seeds", "3:7", "--option", "mode=z")
+    assert code == 0
+    lines = out.splitlines()
     assert [json.loads(line)["seed"] for line in lines] == [3, 4, 5, 6]
     for line in lines:
         assert line == json.dumps(json.loads(line), separators=(",", ":"), sort_keys=True,
                                   ensure_ascii=False)
 
 
-def test_solve_prints_family_params_and_answers():
-    result = run("solve", "sigmoid_gradient", "--params", '{"z": 0}')
-    assert json.loads(result.stdout) == {"family": "sigmoid_gradient", "params": {"z": 0},
-                                         "answers": {"sigmoid": 0.5, "sigmoid_prime": 0.25}}
+def test_solve_prints_family_params_and_answers(capsys):
+    code, out, _ = run(capsys, "solve", "sigmoid_gradient", "--params", '{"z": 0}')
+    assert code == 0
+    assert json.loads(out) == {"family": "sigmoid_gradient", "params": {"z": 0},
+                               "answers": {"sigmoid": 0.5, "sigmoid_prime": 0.25}}
 
 
-@pytest.mark.parametrize("args, fragment", [
+BAD_INPUTS = [
     (("sample", "nosuch", "--seed", "1"), "unknown family 'nosuch'"),
     (("sample", "sigmoid_gradient", "--seed", "1.5"), "'1.5' is not a valid integer"),
     (("sample", "sigmoid_gradient", "--seed", "-3"), "--seed"),
@@ -83,26 +106,84 @@ def test_solve_prints_family_params_and_answers():
                                                  "steps": 2, "goal": "minimize"})), "singular"),
     (("solve",), "Missing argument"),
     (("nonsense",), "No such command"),
-])
-def test_bad_input_gets_exit_2_and_one_line(args, fragment):
-    result = run(*args)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("calcgrade: error: ")
-    assert fragment in lines[0]
-    assert "Traceback" not in result.stderr
+]
 
 
-def test_version_and_help_exit_0():
-    assert run("--version").returncode == 0
-    assert "sample" in run("--help").stdout
+@pytest.mark.parametrize("args, fragment", BAD_INPUTS)
+def test_bad_input_gets_exit_2_and_one_line(capsys, args, fragment):
+    code, out, err = run(capsys, *args)
+    assert code == 2, (out, err)
+    assert fragment in one_error_line(err)
+
+
+def test_version_and_help_exit_0(capsys):
+    assert run(capsys, "--version")[0] == 0
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "sample" in out
 
 
 @pytest.mark.parametrize("name", family_names())
-def test_solve_reproduces_the_answers_of_a_sampled_variant(name):
-    sampled = json.loads(run("sample", name, "--seed", "3").stdout)
-    solved = run("solve", name, "--params", json.dumps(sampled["params"]))
-    assert solved.returncode == 0, solved.stderr
-    assert json.loads(solved.stdout) == {"family": name, "params": sampled["params"],
-                                         "answers": sampled["answers"]}
+def test_solve_reproduces_the_answers_of_a_sampled_variant(capsys, name):
+    sampled = json.loads(run(capsys, "sample", name, "--seed", "3")[1])
+    code, out, err = run(capsys, "solve", name, "--params", json.dumps(sampled["params"]))
+    assert code == 0, err
+    assert json.loads(out) == {"family": name, "params": sampled["params"],
+                               "answers": sampled["answers"]}
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+
+def console_script() -> str:
+    """The installed ``calcgrade`` script of this environment."""
+    found = shutil.which("calcgrade", path=os.path.dirname(sys.executable))
+    assert found, "the console script 'calcgrade' is not installed next to this Python"
+    return found
+
+
+def run_script(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([console_script(), *args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+@pytest.mark.slow
+def test_the_console_script_is_installed_and_prints_what_main_prints(capsys):
+    version = run_script("--version")
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.split() == ["calcgrade,", "version", metadata.version("calcgrade")]
+    real = run_script("sample", "sigmoid_gradient", "--seed", "5")
+    assert (real.returncode, real.stderr) == (0, "")
+    assert real.stdout == run(capsys, "sample", "sigmoid_gradient", "--seed", "5")[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, fragment", [
+    (("sample", "nosuch", "--seed", "1"), "unknown family 'nosuch'"),
+    (("solve", "derivative", "--params", '{"f": "sin(y)", "var": "x"}'), "unknown name 'y'"),
+    (("nonsense",), "No such command"),
+])
+def test_bad_input_to_the_console_script_exits_2_with_one_line(args, fragment):
+    result = run_script(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert fragment in one_error_line(result.stderr)
+    assert result.stdout == ""
+
+
+SAMPLE_EVERY_FAMILY = """\
+from calcgrade.grader.cli import main
+from calcgrade.problems import family_names
+for name in family_names():
+    assert main(["sample", name, "--seed", "17"]) == 0
+"""
+
+
+@pytest.mark.slow
+def test_samples_are_byte_identical_across_processes_and_hash_seeds(capsys):
+    """Each process hashes strings differently: no output may depend on set or dict order."""
+    expected = "".join(run(capsys, "sample", name, "--seed", "17")[1] for name in family_names())
+    for hash_seed in ("0", "1"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run([sys.executable, "-c", SAMPLE_EVERY_FAMILY], capture_output=True,
+                                text=True, timeout=300, env=env)
+        assert (result.returncode, result.stderr) == (0, ""), result.stderr
+        assert result.stdout == expected, f"PYTHONHASHSEED={hash_seed}"

@@ -53,6 +53,7 @@ def sigmoid(tmp_path):
 STUDENTS = [Student("ann01", "Ann Lee", "ann@x.edu"), Student("bob02", "Bob Ray"), Student("cy03")]
 
 
+@pytest.mark.slow
 def test_the_output_folder_holds_every_file(example_class):
     names = set(all_files(example_class))
     ids = [f"s{i:04d}" for i in range(CLASS_SIZE)]
@@ -60,6 +61,7 @@ def test_the_output_folder_holds_every_file(example_class):
         "key.json", "key.csv", "manifest.json", "assignment.toml", "roster.csv"} == names
 
 
+@pytest.mark.slow
 def test_notebooks_are_valid_nbformat_v4_with_the_calcgrade_metadata(example_class):
     assignment = load_assignment(EXAMPLE_ASSIGNMENT)
     for student_id in ("s0000", "s0001", "s0199"):
@@ -72,6 +74,7 @@ def test_notebooks_are_valid_nbformat_v4_with_the_calcgrade_metadata(example_cla
         assert set(meta) == {"assignment", "student", "token"}
 
 
+@pytest.mark.slow
 def test_notebook_cells_title_statements_answers_and_self_check(example_class, example_key):
     notebook = nbformat.read(example_class / "notebooks" / "s0003.ipynb", as_version=4)
     record = next(s for s in example_key["students"] if s["id"] == "s0003")
@@ -97,6 +100,7 @@ def test_notebook_cells_title_statements_answers_and_self_check(example_class, e
     assert cells[-1].id == "selfcheck" and "calcgrade_self_check(globals()" in cells[-1].source
 
 
+@pytest.mark.slow
 def test_handouts_show_the_statements_as_mathml(example_class):
     text = (example_class / "handouts" / "s0005.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "<math" in text and 'display="block"' in text
@@ -106,6 +110,7 @@ def test_handouts_show_the_statements_as_mathml(example_class):
     assert "<script" not in text and "http" not in text.replace("http://www.w3.org/1998/Math/MathML", "")
 
 
+@pytest.mark.slow
 def test_every_sampled_slot_gives_200_students_pairwise_distinct_variants(example_key):
     assignment = load_assignment(EXAMPLE_ASSIGNMENT)
     students = example_key["students"]
@@ -119,6 +124,7 @@ def test_every_sampled_slot_gives_200_students_pairwise_distinct_variants(exampl
             assert all(a != b for a, b in combinations(params[:30], 2))
 
 
+@pytest.mark.slow
 def test_no_notebook_or_handout_contains_its_students_answers(example_class, example_key):
     for record in example_key["students"]:
         notebook = notebook_text_content(example_class / "notebooks" / f"{record['id']}.ipynb")
@@ -127,6 +133,7 @@ def test_no_notebook_or_handout_contains_its_students_answers(example_class, exa
         assert leaked_answers(handout, record) == [], record["id"]
 
 
+@pytest.mark.slow
 def test_the_leak_detector_finds_a_planted_answer(example_class, example_key):
     record = example_key["students"][0]
     notebook = notebook_text_content(example_class / "notebooks" / f"{record['id']}.ipynb")
@@ -140,6 +147,7 @@ def test_the_leak_detector_finds_a_planted_answer(example_class, example_key):
     assert any("q6_classification" in leak for leak in leaked_answers(labelled, record))
 
 
+@pytest.mark.slow
 def test_the_key_lists_params_and_answers_per_student_and_problem(example_class, example_key):
     assignment = load_assignment(EXAMPLE_ASSIGNMENT)
     record = example_key["students"][7]
@@ -154,6 +162,7 @@ def test_the_key_lists_params_and_answers_per_student_and_problem(example_class,
     assert rows[0]["student"] == "s0000" and rows[0]["variable"] == "q1_derivative"
 
 
+@pytest.mark.slow
 def test_the_manifest_hashes_every_file(example_class):
     manifest = json.loads((example_class / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["assignment"]["id"] == load_assignment(EXAMPLE_ASSIGNMENT).id
@@ -162,6 +171,7 @@ def test_the_manifest_hashes_every_file(example_class):
     assert manifest["files"] == {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
 
 
+@pytest.mark.slow
 def test_generating_twice_gives_byte_identical_files(tmp_path):
     roster = write(tmp_path / "roster.csv", roster_text(12))
     gen.generate(EXAMPLE_ASSIGNMENT, roster, tmp_path / "first", SECRET, jobs=1)

@@ -34,6 +34,7 @@ def test_different_seeds_give_different_variants(variants):
     assert len(distinct) >= 0.95 * len(variants)
 
 
+@pytest.mark.slow
 def test_a_thousand_seeds_give_at_least_95_percent_distinct_variants(family):
     distinct = {dumps(family.sample(generator(seed))) for seed in range(1000)}
     assert len(distinct) >= 950

@@ -12,6 +12,8 @@ from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
 from calcgrade.solutions.computation_graph import computation_graph
 
+from ..sweep import sweep
+
 EXAMPLE = [["mul", "x", "y"], ["sin", "x"], ["add", "v1", "v2"], ["exp", "y"], ["mul", "v3", "v4"]]
 
 
@@ -58,10 +60,11 @@ def test_a_node_used_twice_sums_both_paths():
                                              0.5 * (math.sin(u) + u * math.cos(u))])
 
 
-def test_against_finite_differences_over_seeds():
+@pytest.mark.parametrize("count", sweep(200))
+def test_against_finite_differences_over_seeds(count):
     family = get_family("computation_graph")
     h = 1e-6
-    for seed in range(200):
+    for seed in range(count):
         p = family.sample(generator(seed))
         out = computation_graph(p["vars"], p["point"], p["nodes"])
         assert out["values"] == pytest.approx(loop_forward(p["vars"], p["point"], p["nodes"]), rel=1e-12, abs=1e-14)
@@ -74,9 +77,10 @@ def test_against_finite_differences_over_seeds():
             assert out["partials"][i] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (seed, p)
 
 
-def test_against_sympy_derivatives_over_seeds():
+@pytest.mark.parametrize("count", sweep(200))
+def test_against_sympy_derivatives_over_seeds(count):
     family = get_family("computation_graph")
-    for seed in range(200):
+    for seed in range(count):
         p = family.sample(generator(seed))
         f, symbols = sympy_f(p["vars"], p["nodes"])
         at = dict(zip(symbols, p["point"]))

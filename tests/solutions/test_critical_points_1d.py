@@ -13,6 +13,8 @@ from calcgrade.problems.variant import generator
 from calcgrade.solutions import critical_points_1d as cp
 from calcgrade.solutions import hessian as hs
 
+from ..sweep import sweep
+
 X = sympy.Symbol("x", real=True)
 family = get_family("critical_points_1d")
 
@@ -39,8 +41,9 @@ def coefficients(text):
     return [poly.get((k,), 0) for k in range(max(e for (e,) in poly) + 1)]
 
 
-def test_sampled_polynomials_against_sympy_over_200_seeds():
-    for seed in range(200):
+@pytest.mark.parametrize("count", sweep(200))
+def test_sampled_polynomials_against_sympy_over_200_seeds(count):
+    for seed in range(count):
         params = family.sample(generator(seed))
         f = sympy.sympify(params["f"].replace("^", "**"), locals={"x": X})
         roots = sorted(set(sympy.real_roots(sympy.Poly(sympy.diff(f, X), X))))

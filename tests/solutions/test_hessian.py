@@ -16,6 +16,8 @@ from calcgrade.core.parse import parse_expression
 from calcgrade.core.numeric import compile_numeric
 from ..sympy_trees import to_sympy
 
+from ..sweep import sweep
+
 family = get_family("hessian")
 
 
@@ -88,8 +90,9 @@ def assert_matches_oracles(f_text, variables, point, answers):
     return hessian
 
 
-def test_sampled_variants_match_sympy_finite_differences_and_eigvals():
-    for seed in range(200):
+@pytest.mark.parametrize("count", sweep(200))
+def test_sampled_variants_match_sympy_finite_differences_and_eigvals(count):
+    for seed in range(count):
         params = family.sample(generator(seed))
         answers = family.solve(params)
         hessian = assert_matches_oracles(params["f"], params["vars"], params["point"], answers)
