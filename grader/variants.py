@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from functools import cached_property
@@ -68,10 +69,14 @@ class Variant:
 
     __slots__ = ("problem", "params", "draw", "__dict__")
 
-    def __init__(self, problem: Problem, params: dict, draw: int | None):
+    def __init__(self, problem: Problem, params: dict, draw: int | None,
+                 known: dict | None = None):
         self.problem = problem
         self.params = params
         self.draw = draw  # None for fixed params
+        for name, value in (known or {}).items():  # what sampling computed already
+            if name in ("answers", "diagnosis"):
+                self.__dict__[name] = value
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Variant) and (self.problem, self.draw, _key(self.params)) == \
@@ -111,24 +116,67 @@ class Variant:
         return self.answers
 
 
+def _recording(family, seen: dict):
+    """``family`` seen through a shallow copy whose ``solve`` and ``diagnose`` keep their
+    last result in ``seen`` (name -> (params, result)): a family's sampler solves the
+    params it accepts to check them, and that result need not be computed again."""
+    recorder = copy.copy(family)
+
+    def solve(params):
+        result = family.solve(params)
+        seen["answers"] = (params, result)
+        return result
+
+    def diagnose(params):
+        result = family.diagnose(params)
+        seen["diagnosis"] = (params, result)
+        return result
+
+    recorder.solve, recorder.diagnose = solve, diagnose
+    return recorder
+
+
 def draw_params(assignment: Assignment, problem: Problem, secret: bytes, student_id: str,
-                draw: int = 0) -> dict:
-    """The params sampled for one student and slot (``draw`` > 0 for re-draws)."""
+                draw: int = 0, record: dict | None = None) -> dict:
+    """The params sampled for one student and slot (``draw`` > 0 for re-draws). With
+    ``record``, the reference ``answers`` and mistake table (``diagnosis``) that the
+    family's sampler computed for the params it returns are put there."""
     from calcgrade.problems.variant import generator
 
     seed = seed_for(secret, assignment.id, student_id, problem.slot, draw)
+    family, seen = problem.family_object(), {}
+    if record is not None:
+        family = _recording(family, seen)
     try:
-        return problem.family_object().sample(generator(seed), **problem.options)
+        params = family.sample(generator(seed), **problem.options)
     except UsageError as error:
         raise type(error)(f"{assignment.source}: problem {problem.number} ({problem.family}): "
                           f"{_without_family(str(error), problem.family)}") from None
+    for name, (solved, result) in seen.items():
+        if solved is params:
+            record[name] = result
+    return params
 
 
-def first_draws(assignment: Assignment, secret: bytes, student_id: str) -> list[dict | None]:
+def _sampled(assignment: Assignment, problem: Problem, secret: bytes, student_id: str,
+             draw: int) -> Variant:
+    """The variant of one draw, with what its sampling computed already."""
+    known: dict = {}
+    params = draw_params(assignment, problem, secret, student_id, draw, record=known)
+    return Variant(problem, params, draw, known)
+
+
+def first_draws(assignment: Assignment, secret: bytes, student_id: str) -> list[Variant | None]:
     """Draw 0 of every slot of one student (None for fixed params); independent of the
     rest of the class, so it can be computed in parallel."""
-    return [None if problem.fixed else draw_params(assignment, problem, secret, student_id)
+    return [None if problem.fixed else _sampled(assignment, problem, secret, student_id, 0)
             for problem in assignment.problems]
+
+
+def _fixed_variants(assignment: Assignment) -> dict[int, Variant]:
+    """One variant per fixed problem, shared by every student (so solved once)."""
+    return {index: Variant(problem, problem.params, None)
+            for index, problem in enumerate(assignment.problems) if problem.fixed}
 
 
 class RosterWalk:
@@ -146,26 +194,30 @@ class RosterWalk:
         self.secret = secret
         self.shared = shared
         self.taken: list[set[bytes]] = [set() for _ in assignment.problems]
+        self.fixed = _fixed_variants(assignment)
 
-    def next(self, student_id: str, first: list[dict | None] | None = None) -> list[Variant]:
-        """The variants of the next student of the roster (``first``: draws 0 if known)."""
+    def next(self, student_id: str, first: list | None = None) -> list[Variant]:
+        """The variants of the next student of the roster (``first``: their draws 0, as
+        :func:`first_draws` gives them, when already made)."""
         variants = []
         for index, problem in enumerate(self.assignment.problems):
             if problem.fixed:
-                variants.append(Variant(problem, problem.params, None))
+                variants.append(self.fixed[index])
                 continue
             chosen = initial = None
             for draw in range(MAX_DRAWS):
                 if draw == 0 and first is not None:
-                    params = first[index]
+                    candidate = first[index]
+                    if not isinstance(candidate, Variant):
+                        candidate = Variant(problem, candidate, 0)
                 else:
-                    params = draw_params(self.assignment, problem, self.secret, student_id, draw)
-                digest = _digest(params)
+                    candidate = _sampled(self.assignment, problem, self.secret, student_id, draw)
+                digest = _digest(candidate.params)
                 if digest not in self.taken[index]:
-                    chosen = Variant(problem, params, draw)
+                    chosen = candidate
                     break
                 if draw == 0:
-                    initial = Variant(problem, params, 0)
+                    initial = candidate
             if chosen is None:
                 chosen = initial
                 if self.shared is not None:
@@ -198,14 +250,16 @@ def class_variants(assignment: Assignment, secret: bytes, student_ids: Iterable[
 
 
 def variants_from_draws(assignment: Assignment, secret: bytes, student_id: str,
-                        draws: list[int | None]) -> list[Variant]:
-    """One student's variants from their draw numbers (as ``key.json`` records them)."""
+                        draws: list[int | None],
+                        fixed: dict[int, Variant] | None = None) -> list[Variant]:
+    """One student's variants from their draw numbers (as ``key.json`` records them);
+    ``fixed`` may hold the fixed problems' variants, to share them between students."""
     if len(draws) != len(assignment.problems):
         raise UsageError(f"{len(draws)} draw numbers for {len(assignment.problems)} problems")
-    return [Variant(problem, problem.params, None) if problem.fixed else
-            Variant(problem, draw_params(assignment, problem, secret, student_id, draw or 0),
-                    draw or 0)
-            for problem, draw in zip(assignment.problems, draws)]
+    fixed = fixed if fixed is not None else _fixed_variants(assignment)
+    return [fixed[index] if problem.fixed else
+            _sampled(assignment, problem, secret, student_id, draw or 0)
+            for index, (problem, draw) in enumerate(zip(assignment.problems, draws))]
 
 
 def student_variants(assignment: Assignment, secret: bytes, student_id: str,
@@ -248,6 +302,7 @@ class KeyDraws:
             raise UsageError(f"--key {self.path} is the key of assignment {owner!r}, not "
                              f"{assignment.id!r}")
         self.assignment = assignment
+        self.fixed = _fixed_variants(assignment)
         self.draws: dict[str, tuple] = {}
         try:
             for student in students:
@@ -269,7 +324,7 @@ class KeyDraws:
         """The student's variants from the key's draw numbers, checked against the key."""
         recorded = self.draws[student_id]
         variants = variants_from_draws(self.assignment, secret, student_id,
-                                       [draw for draw, _ in recorded])
+                                       [draw for draw, _ in recorded], self.fixed)
         for variant, (_, digest) in zip(variants, recorded):
             if _digest(json.loads(dumps(variant.params))) != digest:
                 raise UsageError(
