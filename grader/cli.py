@@ -10,7 +10,7 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
     calcgrade preview ASSIGNMENT --student ID [--key KEY | --roster ROSTER] [--secret-file FILE]
     calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
-                    [--pick newest|last-path|FILE ...] [...]
+                    [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
 """
