@@ -167,10 +167,15 @@ def _sampled(assignment: Assignment, problem: Problem, secret: bytes, student_id
 
 
 def first_draws(assignment: Assignment, secret: bytes, student_id: str) -> list[Variant | None]:
-    """Draw 0 of every slot of one student (None for fixed params); independent of the
-    rest of the class, so it can be computed in parallel."""
-    return [None if problem.fixed else _sampled(assignment, problem, secret, student_id, 0)
-            for problem in assignment.problems]
+    """Draw 0 of every slot of one student (None for fixed params), with the reference
+    answers their sampling computed (not the mistake tables, which generation does not
+    use); independent of the rest of the class, so it can be computed in parallel."""
+    drawn = [None if problem.fixed else _sampled(assignment, problem, secret, student_id, 0)
+             for problem in assignment.problems]
+    for variant in drawn:
+        if variant is not None:
+            variant.__dict__.pop("diagnosis", None)
+    return drawn
 
 
 def _fixed_variants(assignment: Assignment) -> dict[int, Variant]:
