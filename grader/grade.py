@@ -355,6 +355,15 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment,
     if progress:
         progress(0, total)
     done = 0
+
+    def finish(record: SubmissionRecord, parts: list[PartRecord]) -> None:
+        nonlocal done
+        group.add(record, parts)
+        _count(summary, record.status)
+        done += 1
+        if progress:
+            progress(done, total)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         in_flight: dict = {}
 
@@ -367,8 +376,7 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment,
                 try:
                     answers, functions = answer_names(variants), requested_calls(variants)
                 except Exception as error:  # a bug of ours: a row, never a stopped batch
-                    group.add(_grader_error(assignment, claim, error), [])
-                    _count(summary, GRADER_ERROR)
+                    finish(_grader_error(assignment, claim, error), [])
                     continue
                 starting()
                 in_flight[pool.submit(_run, sandbox, claim, answers, functions)] = job
@@ -379,12 +387,7 @@ def _run_all(book: Gradebook, sandbox, assignment: Assignment,
                 finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in finished:
                     claim, variants = in_flight.pop(future)
-                    record, parts = _mark(assignment, variants, claim, future.result())
-                    group.add(record, parts)
-                    _count(summary, record.status)
-                    done += 1
-                    if progress:
-                        progress(done, total)
+                    finish(*_mark(assignment, variants, claim, future.result()))
                 group.commit_if_due()
                 fill()
         finally:
