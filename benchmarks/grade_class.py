@@ -1,13 +1,16 @@
 """Grading throughput: N simulated submissions of the example assignment, end to end.
 
-Run:  python benchmarks/grade_class.py [--students 100 1000] [--runs 3] [--workers 2]
+Run:  python benchmarks/grade_class.py [--students 1000 10000] [--runs 3] [--workers 2] [--key]
 
 For each N it generates a class of N students once, fills every notebook as a student
 would (most correct, every fifth with a catalogued mistake, every seventh with a slip in
-Newton's first step), then grades the folder from scratch ``--runs`` times, each run in a
-fresh process with a fresh output folder. It reports the median submissions per second
-and the peak memory: of the grading process alone, and of it together with its sandbox
-workers and their children (resident set sizes sampled every 50 ms).
+Newton's first step), then, ``--runs`` times, grades the folder from scratch (a fresh
+process, a fresh output folder; with ``--key`` the class's key.json gives the draw
+numbers) and, for the ceiling, runs the same notebooks through the sandbox alone (a fresh
+process: the same workers, the same answers extracted, no marking, no gradebook). It
+reports the median submissions per second of both side by side, and the peak memory: of
+the grading process alone (ru_maxrss), and of it together with its sandbox workers and
+their children (resident set sizes sampled every 50 ms).
 """
 
 from __future__ import annotations
@@ -72,7 +75,61 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def one_run(assignment: Path, roster: Path, subs: Path, workers: int) -> dict:
+def _peak_sampler():
+    """Start sampling this process tree's resident memory; returns stop() -> peak KiB."""
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kib(os.getpid()))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def stop() -> int:
+        done.set()
+        sampler.join()
+        return peak[0]
+    return stop
+
+
+def sandbox_run(subs: Path, key_path: Path, workers: int) -> dict:
+    """The ceiling: the same notebooks through the sandbox alone (no variants, no marking)."""
+    import resource
+    from concurrent.futures import ThreadPoolExecutor
+
+    from calcgrade.grader.grade import without_selfcheck
+    from calcgrade.grader.sandbox import Limits, SandboxExecutor
+    from calcgrade.grader.sandbox.submission import parse_submission
+
+    key = json.loads(key_path.read_text())
+    names = {record["id"]: [f"q{p['number']}_{name}" for p in record["problems"]
+                            for name in p["answers"]] for record in key["students"]}
+    del key
+    stop = _peak_sampler()
+    start = time.perf_counter()
+    sandbox = SandboxExecutor(workers=workers, limits=Limits(wall_seconds=60))
+    sandbox.start()
+
+    def one(path: Path):
+        submission = parse_submission(path.read_bytes(), path.name)
+        return sandbox.run(without_selfcheck(submission), answers=names[path.stem]).status
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            statuses = list(pool.map(one, sorted(subs.iterdir())))
+    finally:
+        sandbox.close()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "graded": statuses.count("ok"),
+            "grader_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "tree_peak_mib": stop() / 1024}
+
+
+def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
+            key: Path | None = None) -> dict:
     """Grade once in this process (called in a fresh child by :func:`main`)."""
     import resource
 
@@ -90,7 +147,8 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int) -> dict:
     sampler.start()
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        summary = grade([str(subs)], str(assignment), str(roster), out, bytes(32), workers=workers)
+        summary = grade([str(subs)], str(assignment), str(roster), out, bytes(32), workers=workers,
+                        **({"key": str(key)} if key else {}))
         seconds = time.perf_counter() - start
     done.set()
     sampler.join()
@@ -99,34 +157,52 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int) -> dict:
             "tree_peak_mib": peak[0] / 1024}
 
 
+def _child(*args: str) -> dict:
+    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
+                            text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--students", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--key", action="store_true", help="grade with the class's key.json")
     parser.add_argument("--one", nargs=3, metavar=("ASSIGNMENT", "ROSTER", "SUBS"), help=argparse.SUPPRESS)
+    parser.add_argument("--one-key", help=argparse.SUPPRESS)
+    parser.add_argument("--sandbox", nargs=2, metavar=("SUBS", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_run(*map(Path, args.one), args.workers)))
+        key = Path(args.one_key) if args.one_key else None
+        print(json.dumps(one_run(*map(Path, args.one), args.workers, key)))
         return
-    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{args.workers} sandbox workers; median of {args.runs} runs")
-    print(f"{'N':>6} {'subs/s':>8} {'seconds':>8} {'grader MiB':>11} {'with workers MiB':>17}")
+    if args.sandbox:
+        print(json.dumps(sandbox_run(*map(Path, args.sandbox), args.workers)))
+        return
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+          f"Python {platform.python_version()}; {args.workers} sandbox workers; median of "
+          f"{args.runs} runs; grading {'with' if args.key else 'without'} --key")
+    print(f"{'N':>6} {'grade/s':>8} {'sandbox/s':>10} {'share':>6} {'grader MiB':>11} "
+          f"{'with workers MiB':>17} {'sandbox-only MiB':>17}")
     for students in args.students:
         with tempfile.TemporaryDirectory() as tmp:
             assignment, roster, subs = prepare(Path(tmp), students)
-            runs = []
+            key = Path(tmp) / "class" / "key.json"
+            graded, ceiling = [], []
             for _ in range(args.runs):
-                output = subprocess.run(
-                    [sys.executable, __file__, "--workers", str(args.workers), "--one",
-                     str(assignment), str(roster), str(subs)],
-                    check=True, capture_output=True, text=True).stdout
-                runs.append(json.loads(output.strip().splitlines()[-1]))
-            assert all(r["graded"] == students for r in runs), runs
-            seconds = statistics.median(r["seconds"] for r in runs)
-            print(f"{students:>6} {students / seconds:>8.1f} {seconds:>8.1f} "
-                  f"{statistics.median(r['grader_peak_mib'] for r in runs):>11.0f} "
-                  f"{statistics.median(r['tree_peak_mib'] for r in runs):>17.0f}")
+                extra = ["--one-key", str(key)] if args.key else []
+                graded.append(_child("--workers", str(args.workers), *extra, "--one",
+                                     str(assignment), str(roster), str(subs)))
+                ceiling.append(_child("--workers", str(args.workers), "--sandbox", str(subs),
+                                      str(key)))
+            assert all(r["graded"] == students for r in graded), graded
+            rate = students / statistics.median(r["seconds"] for r in graded)
+            top = students / statistics.median(r["seconds"] for r in ceiling)
+            print(f"{students:>6} {rate:>8.1f} {top:>10.1f} {rate / top:>6.0%} "
+                  f"{statistics.median(r['grader_peak_mib'] for r in graded):>11.0f} "
+                  f"{statistics.median(r['tree_peak_mib'] for r in graded):>17.0f} "
+                  f"{statistics.median(r['tree_peak_mib'] for r in ceiling):>17.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade solve FAMILY --params JSON
     calcgrade init [--secret-file FILE] [--force]
     calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
-    calcgrade preview ASSIGNMENT --student ID [--roster ROSTER] [--secret-file FILE]
+    calcgrade preview ASSIGNMENT --student ID [--key KEY | --roster ROSTER] [--secret-file FILE]
     calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
-                    [--pick newest|last-path|FILE ...] [...]
+                    [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
 """
@@ -229,15 +229,18 @@ def _report_generated(result) -> None:
 @click.option("--roster", "roster_file", metavar="ROSTER",
               help="The class roster: with it the variants match 'generate' exactly (a student "
                    "whose draw collides with an earlier student's is re-drawn).")
+@click.option("--key", "key_file", metavar="KEY",
+              help="The class's key.json: the student's variants are made from its draw "
+                   "numbers, without drawing the rest of the class.")
 @click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
-def preview(assignment_file: str, student_id: str, roster_file: str | None,
+def preview(assignment_file: str, student_id: str, roster_file: str | None, key_file: str | None,
             secret_file: str | None) -> None:
     """Print one student's problem statements."""
     from calcgrade.grader.assignment import load_assignment
     from calcgrade.grader.notebook import points_text
     from calcgrade.grader.roster import id_problem, load_roster
     from calcgrade.grader.secret import load_secret
-    from calcgrade.grader.variants import student_variants
+    from calcgrade.grader.variants import key_draws, student_variants
 
     assignment = load_assignment(assignment_file)
     problem = id_problem(student_id)
@@ -249,15 +252,21 @@ def preview(assignment_file: str, student_id: str, roster_file: str | None,
         raise UsageError(f"--student: {student_id!r} is not in {roster_file}")
     name = next((s.name for s in roster or () if s.id == student_id and s.name), "")
     secret = load_secret(secret_file)
+    if key_file is not None:
+        draws = key_draws(key_file, assignment)
+        if student_id not in draws:
+            raise UsageError(f"--student: {student_id!r} is not in {key_file}")
+        variants = draws.variants(secret, student_id)
+    else:
+        variants = student_variants(assignment, secret, student_id, roster_ids)
     parts = [f"# {assignment.title}", f"Student: {name + ' (' + student_id + ')' if name else student_id}"
              + (f" · Due: {assignment.due}" if assignment.due else "")]
-    for variant in student_variants(assignment, secret, student_id, roster_ids):
+    for variant in variants:
         problem = variant.problem
-        family = problem.family_object()
         heading = f"## Problem {problem.number}" + (f": {problem.title}" if problem.title else "")
-        names = ", ".join(f"`q{problem.number}_{name}`" for name in family.answer_names(variant.params))
+        names = ", ".join(f"`q{problem.number}_{name}`" for name in variant.specs)
         parts.append(f"{heading} ({points_text(problem.points)}, {problem.family})\n\n"
-                     f"{family.statement(variant.params).strip()}\n\nAnswers: {names}")
+                     f"{variant.statement.strip()}\n\nAnswers: {names}")
     text = "\n\n".join(parts) + "\n"
     if sys.stdout.isatty():
         from rich.console import Console
@@ -347,9 +356,12 @@ def demo(out_dir: str | None) -> None:
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=2, show_default=True,
               help="Sandbox worker processes.")
 @click.option("--reveal", is_flag=True, help="Show the reference answers in the feedback.")
+@click.option("--key", "key_file", metavar="KEY",
+              help="The class's key.json from 'calcgrade generate': each student's variants "
+                   "are made from its draw numbers, without drawing the rest of the class.")
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
-          memory_mib: int, workers: int, reveal: bool) -> None:
+          memory_mib: int, workers: int, reveal: bool, key_file: str | None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
     from calcgrade.grader.grade import grade as grade_batch
     from calcgrade.grader.secret import load_secret
@@ -358,7 +370,8 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
     with _ProgressBar("Grading") as bar:
         summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
                               student=student, timeout=timeout, memory_mib=memory_mib,
-                              workers=workers, reveal=reveal, pick=pick, progress=bar.update)
+                              workers=workers, reveal=reveal, pick=pick, progress=bar.update,
+                              key=key_file)
     _report_graded(summary)
 
 

@@ -44,7 +44,7 @@ from calcgrade.grader.jsonio import dumps, plain
 from calcgrade.grader.notebook import answer_entry, build_notebook, notebook_text
 from calcgrade.grader.roster import Student, load_roster
 from calcgrade.grader.secret import secret_check, token_for
-from calcgrade.grader.variants import Variant, class_variants, first_draws
+from calcgrade.grader.variants import Variant, first_draws, iter_class_variants
 
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 100  # students; fewer are made in this process (starting workers costs ~1 s)
@@ -63,15 +63,16 @@ class GenerateResult:
 
 
 def problem_parts(variant: Variant) -> tuple[dict, dict]:
-    """``(item, record)``: what notebook and handout need, and the key's record."""
+    """``(item, record)``: what notebook and handout need, and the key's record (from the
+    variant's answers, specs and statement, each computed once)."""
     problem = variant.problem
-    family = problem.family_object()
-    answers = plain(family.solve(variant.params))
-    specs = problem.answer_specs(variant.params)
+    family = variant.family
+    answers = plain(variant.answers)
+    specs = variant.specs
     entries = [answer_entry(problem.number, name, spec, answers[name],
                             family.iterates_start(variant.params, name))
                for name, spec in specs.items()]
-    item = {"problem": problem, "statement": family.statement(variant.params), "entries": entries}
+    item = {"problem": problem, "statement": variant.statement, "entries": entries}
     record = {
         "number": problem.number, "slot": problem.slot, "family": problem.family,
         "points": problem.points, "draw": variant.draw, "params": plain(variant.params),
@@ -176,8 +177,8 @@ def write_class(root: Path, assignment: Assignment, students: list[Student], sec
         progress(0, len(students))
     with _mapper(worker_count(jobs, len(students))) as mapper:
         first = dict(zip(ids, mapper(partial(first_draws, assignment, secret), ids)))
-        variants = class_variants(assignment, secret, ids, shared, first)
-        tasks = ((student, variants[student.id]) for student in students)
+        walk = iter_class_variants(assignment, secret, ids, shared, first)
+        tasks = ((student, variants) for student, (_, variants) in zip(students, walk))
         job = partial(_student_job, assignment, secret, str(root))
         for done, (record, written) in enumerate(mapper(job, tasks), start=1):
             records.append(record)

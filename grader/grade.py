@@ -1,11 +1,16 @@
 """``calcgrade grade``: run submissions in the sandbox, mark them, keep the gradebook.
 
 The flow (DESIGN §3, §7): collect the inputs, identify each student, choose the file
-that counts for each student, regenerate every variant from the secret, skip submissions
-already in the gradebook (same content, same assignment, same secret), run the rest in the
-sandbox pool, mark each one in this process and commit it to the gradebook as soon as it
-is marked, then write the reports. Every input ends up exactly once in ``submissions.csv``;
-one bad submission never stops the batch.
+that counts for each student, skip submissions already in the gradebook (same content,
+same assignment, same secret), then stream the rest through the sandbox pool in roster
+order: a student's variants are made when their first submission comes up (from the
+key's draw numbers when ``key`` is given, else by one walk of the roster that applies the
+redraw rule, see :mod:`calcgrade.grader.variants`), at most ``2 × workers`` submissions
+are in flight, each is marked in this process as soon as it is back, and the gradebook is
+committed every ``COMMIT_EVERY`` submissions or ``COMMIT_SECONDS`` seconds. The memory of
+this process does not grow with the number of submissions (beyond one small record per
+input for the reports). Every input ends up exactly once in ``submissions.csv``; one bad
+submission never stops the batch.
 
 Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
 """
@@ -13,10 +18,10 @@ Whose each file is and which file counts for each student: :mod:`calcgrade.grade
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,11 +37,13 @@ from calcgrade.grader.secret import secret_check
 from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
 from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
                                           InputLimits, collect_inputs)
-from calcgrade.grader.variants import Variant, iter_class_variants
+from calcgrade.grader.variants import KeyDraws, RosterWalk, Variant, key_draws
 
 GRADEBOOK = "gradebook.sqlite"
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
 NOT_NOTEBOOK, SKIPPED = "not_notebook", "skipped"
+COMMIT_EVERY, COMMIT_SECONDS = 20, 1.0
+WINDOW_PER_WORKER = 2
 
 
 def _calcgrade_version() -> str:
@@ -70,41 +77,11 @@ def submission_hash(item: Input, student: str, assignment: Assignment, secret: b
     return digest.hexdigest()
 
 
-def _variants_fingerprint(assignment: Assignment, secret: bytes, roster_ids: list[str]) -> str:
-    return hashlib.sha256("\0".join(
-        [assignment.sha256, secret_check(secret), _calcgrade_version(), *roster_ids]).encode()).hexdigest()
-
-
-def class_variants_cached(book: Gradebook, assignment: Assignment, secret: bytes,
-                          roster_ids: list[str]) -> Iterator[tuple[str, list[Variant]]]:
-    """Every roster student's variants, one student at a time, in roster order.
-
-    The first run samples them and, once all are drawn, stores their params and draw
-    numbers in the gradebook; a rerun with the same assignment, secret and roster reads
-    them back instead of sampling again.
-    """
-    fingerprint = _variants_fingerprint(assignment, secret, roster_ids)
-    cached = book.get_meta("variants")
-    if cached is not None:
-        stored = json.loads(cached)
-        if stored.get("fingerprint") == fingerprint:
-            for student in roster_ids:
-                yield student, [Variant(problem, params, draw) for problem, (params, draw)
-                                in zip(assignment.problems, stored["students"][student])]
-            return
-    drawn = {}
-    for student, rows in iter_class_variants(assignment, secret, roster_ids):
-        drawn[student] = [[v.params, v.draw] for v in rows]
-        yield student, rows
-    book.set_meta("variants", json.dumps({"fingerprint": fingerprint, "students": drawn},
-                                         sort_keys=True))
-
-
-def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> list[PartRecord]:
+def _error_parts(variants: list[Variant], hash_: str, status: str) -> list[PartRecord]:
     """Zero-score parts for a submission that did not run, so every report has every part."""
     parts = []
-    for problem, variant in zip(problems, variants):
-        specs = problem.answer_specs(variant.params)
+    for variant in variants:
+        problem, specs = variant.problem, variant.specs
         for name in specs:
             parts.append(PartRecord(hash_, problem.number, name, problem.family, 0.0,
                                     round(problem.points / len(specs), 6), status,
@@ -113,29 +90,32 @@ def _error_parts(problems, variants: list[Variant], hash_: str, status: str) -> 
     return parts
 
 
-def requested_calls(assignment: Assignment, variants: list[Variant]) -> dict:
+def answer_names(variants: list[Variant]) -> list[str]:
+    """The notebook variables the sandbox extracts for one student."""
+    return [answer_variable(v.problem.number, name) for v in variants for name in v.specs]
+
+
+def requested_calls(variants: list[Variant]) -> dict:
     """Variable -> inputs for every answer that a student may write as a function (an
     expression as a def or lambda of its variables): the sandbox calls it there."""
     from calcgrade.core.answers import function_inputs
 
     calls = {}
-    for problem, variant in zip(assignment.problems, variants):
-        specs = problem.answer_specs(variant.params)
-        expressions = {name: spec for name, spec in specs.items() if spec.kind == "expression"}
-        if not expressions:
-            continue
-        reference = variant.solve()
-        for name, spec in expressions.items():
-            calls[answer_variable(problem.number, name)] = function_inputs(spec, reference[name])
+    for variant in variants:
+        for name, spec in variant.specs.items():
+            if spec.kind == "expression":
+                calls[answer_variable(variant.problem.number, name)] = \
+                    function_inputs(spec, variant.answers[name])
     return calls
 
 
 def mark_submission(assignment: Assignment, variants: list[Variant], pending: Claim,
                     result) -> tuple[SubmissionRecord, list[PartRecord]]:
-    """Turn a sandbox result into gradebook rows."""
+    """Turn a sandbox result into gradebook rows (each variant's reference answers, specs
+    and mistake table are the ones it computed once)."""
     flags = list(pending.flags)
     if result.status not in ("ok", "memory"):
-        parts = _error_parts(assignment.problems, variants, pending.hash, result.status)
+        parts = _error_parts(variants, pending.hash, result.status)
         record = SubmissionRecord(pending.hash, pending.student, pending.input.label, result.status,
                                   result.reason or result.status, 0.0, assignment.total_points,
                                   "; ".join(flags))
@@ -147,15 +127,16 @@ def mark_submission(assignment: Assignment, variants: list[Variant], pending: Cl
         flags.append(f"{len(result.cell_errors)} cell(s) raised an error, first {first.name} in cell "
                      f"{first.cell + 1}")
     parts = []
-    for problem, variant in zip(assignment.problems, variants):
-        names = problem.answer_specs(variant.params)
-        variables = {name: answer_variable(problem.number, name) for name in names}
+    for variant in variants:
+        problem = variant.problem
+        variables = {name: answer_variable(problem.number, name) for name in variant.specs}
         answers = {name: result.answers.get(variable, {"$marker": "missing"})
                    for name, variable in variables.items()}
         calls = {name: result.function_results[variable]
                  for name, variable in variables.items() if variable in result.function_results}
         parts.extend(mark_problem(problem, variant.params, answers, pending.hash, calls,
-                                  result.cell_errors))
+                                  result.cell_errors, reference=variant.answers,
+                                  specs=variant.specs, diagnosis=lambda v=variant: v.diagnosis))
     total = round(sum(p.score for p in parts), 6)
     record = SubmissionRecord(pending.hash, pending.student, pending.input.label, GRADED, "",
                               total, assignment.total_points, "; ".join(flags))
@@ -166,10 +147,14 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           student: str | None = None, timeout: float = 60.0, memory_mib: int = 2048,
           workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
           limits: InputLimits = DEFAULT_LIMITS,
-          progress: Callable[[int, int], None] | None = None) -> GradeSummary:
+          progress: Callable[[int, int], None] | None = None,
+          key: str | None = None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
-    ``--pick``: ``last-path``, ``newest`` or files that count for their students."""
+    ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
+    the class's ``key.json``, whose draw numbers make each student's variants without
+    walking the roster."""
     assignment = load_assignment(assignment_path)
+    draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
     roster_ids = [s.id for s in roster]
     if student is not None and student not in roster_ids:
@@ -185,12 +170,12 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
         claims = [identify(item, set(roster_ids), assignment, secret, student) for item in inputs]
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress)
+                             memory_mib, workers, reveal, progress, draws)
 
 
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
                   out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
-                  reveal: bool, progress) -> GradeSummary:
+                  reveal: bool, progress, draws: KeyDraws | None = None) -> GradeSummary:
     from calcgrade.grader.sandbox import Limits, SandboxExecutor
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -202,22 +187,60 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                              f"{assignment.id!r}; choose another --out")
         book.set_meta("assignment", assignment.id)
         pending = _pending(book, claims, assignment, secret, summary)
+        if draws is not None:
+            absent = sorted({claim.student for claim in pending} - set(draws.draws))
+            if absent:
+                raise UsageError(f"--key {draws.path} has no variants for {absent[0]!r}"
+                                 + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
+                                 + ": give the key of this roster's class, or grade without --key")
         if pending:
             limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
             sandbox = SandboxExecutor(workers=workers, limits=limits)
             try:
-                # the workers boot (importing numpy, sympy, IPython) while variants are drawn:
-                # drawing them all first keeps this process quiet while the workers run
+                # the workers boot (importing numpy, sympy, IPython) while the first
+                # variants are drawn
                 starting = _in_background(sandbox.start)
-                variants = dict(class_variants_cached(book, assignment, secret, roster_ids))
-                starting()
-                _run_all(book, sandbox, assignment, variants, pending, workers, summary, progress)
+                jobs = _jobs(pending, roster_ids, _variant_source(assignment, secret, roster_ids,
+                                                                  draws))
+                _run_all(book, sandbox, assignment, jobs, len(pending), workers, summary,
+                         progress, starting)
             finally:
                 sandbox.close()
-        write_reports(out_dir, assignment, roster, _report_rows(book, claims, assignment),
-                      book.parts, reveal)
-    summary.rows = _table(out_dir)
+        summary.rows = write_reports(out_dir, assignment, roster,
+                                     _report_rows(book, claims, assignment), book.parts, reveal)
     return summary
+
+
+def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str],
+                    draws: KeyDraws | None) -> Callable[[str], list[Variant]]:
+    """student -> their variants; called in roster order, once per student. From the key's
+    draw numbers when given; else one walk of the roster (earlier students without a
+    submission are drawn for the redraw rule only, and forgotten)."""
+    if draws is not None:
+        return lambda student: draws.variants(secret, student)
+    walk = RosterWalk(assignment, secret)
+    remaining = iter(roster_ids)
+
+    def variants_of(student: str) -> list[Variant]:
+        for walked in remaining:
+            variants = walk.next(walked)
+            if walked == student:
+                return variants
+        raise AssertionError(f"{student!r} is not further down the roster")  # pragma: no cover
+    return variants_of
+
+
+def _jobs(pending: list[Claim], roster_ids: list[str],
+          variants_of: Callable[[str], list[Variant]]) -> Iterator[tuple[Claim, list[Variant]]]:
+    """The pending claims in roster order, each with its student's variants, made when the
+    student's first claim comes up and shared by the student's other claims."""
+    position = {student: index for index, student in enumerate(roster_ids)}
+    ordered = sorted(pending, key=lambda claim: position[claim.student])
+    current, variants = None, []
+    for claim in ordered:
+        if claim.student != current:
+            current, variants = claim.student, variants_of(claim.student)
+        yield claim, variants
 
 
 def _not_graded(claim: Claim) -> tuple[str, str]:
@@ -321,49 +344,97 @@ def without_selfcheck(submission):
     return dataclasses.replace(submission, code_cells=cells)
 
 
-def _run_all(book: Gradebook, sandbox, assignment: Assignment, variants: dict[str, list[Variant]],
-             pending: list[Claim], workers: int, summary: GradeSummary,
-             progress: Callable[[int, int], None] | None) -> None:
-    """Keep every worker busy; mark and record each submission as soon as it is back."""
-    def answers_of(student_id: str) -> list[str]:
-        return [answer_variable(p.number, name) for p, v in zip(assignment.problems, variants[student_id])
-                for name in p.answer_specs(v.params)]
-
-    def functions_of(student_id: str) -> dict:
-        return requested_calls(assignment, variants[student_id])
-
+def _run_all(book: Gradebook, sandbox, assignment: Assignment,
+             jobs: Iterator[tuple[Claim, list[Variant]]], total: int, workers: int,
+             summary: GradeSummary, progress: Callable[[int, int], None] | None,
+             starting: Callable[[], None] = lambda: None) -> None:
+    """Keep every worker busy with a bounded window of submissions in flight; mark each as
+    soon as it is back and commit the gradebook in small groups."""
+    window = max(1, WINDOW_PER_WORKER * workers)
+    group = _CommitGroup(book)
     if progress:
-        progress(0, len(pending))
+        progress(0, total)
+    done = 0
+
+    def finish(record: SubmissionRecord, parts: list[PartRecord]) -> None:
+        nonlocal done
+        group.add(record, parts)
+        _count(summary, record.status)
+        done += 1
+        if progress:
+            progress(done, total)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run, sandbox, item, answers_of(item.student),
-                               functions_of(item.student)): item for item in pending}
-        for done, future in enumerate(as_completed(futures), start=1):
-            item = futures.pop(future)
-            _record(book, assignment, variants[item.student], item, future.result(), summary)
-            if progress:
-                progress(done, len(pending))
+        in_flight: dict = {}
+
+        def fill() -> None:
+            while len(in_flight) < window:
+                job = next(jobs, None)
+                if job is None:
+                    return
+                claim, variants = job
+                try:
+                    answers, functions = answer_names(variants), requested_calls(variants)
+                except Exception as error:  # a bug of ours: a row, never a stopped batch
+                    finish(_grader_error(assignment, claim, error), [])
+                    continue
+                starting()
+                in_flight[pool.submit(_run, sandbox, claim, answers, functions)] = job
+
+        try:
+            fill()
+            while in_flight:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    claim, variants = in_flight.pop(future)
+                    finish(*_mark(assignment, variants, claim, future.result()))
+                group.commit_if_due()
+                fill()
+        finally:
+            group.commit()
 
 
-def _record(book: Gradebook, assignment: Assignment, variants: list[Variant], item: Claim,
-            result, summary: GradeSummary) -> None:
-    """Mark one result and commit it; a bug of ours becomes a row, never a stopped batch."""
+class _CommitGroup:
+    """Marked submissions waiting for their transaction: committed every ``COMMIT_EVERY``
+    submissions or ``COMMIT_SECONDS`` seconds, and at the end."""
+
+    def __init__(self, book: Gradebook):
+        self.book = book
+        self.items: list = []
+        self.since = time.monotonic()
+
+    def add(self, record: SubmissionRecord, parts: list[PartRecord]) -> None:
+        self.items.append((record, parts))
+
+    def commit_if_due(self) -> None:
+        if len(self.items) >= COMMIT_EVERY or time.monotonic() - self.since >= COMMIT_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.items:
+            self.book.record_group(self.items)
+            self.items = []
+        self.since = time.monotonic()
+
+
+def _grader_error(assignment: Assignment, item: Claim, error: BaseException) -> SubmissionRecord:
+    return SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
+                            f"calcgrade could not mark this submission "
+                            f"({type(error).__name__}); please report it",
+                            0.0, assignment.total_points, "; ".join(item.flags))
+
+
+def _mark(assignment: Assignment, variants: list[Variant], item: Claim,
+          result) -> tuple[SubmissionRecord, list[PartRecord]]:
+    """Mark one result; a bug of ours becomes a row, never a stopped batch."""
     try:
-        record, parts = mark_submission(assignment, variants, item, result)
+        return mark_submission(assignment, variants, item, result)
     except Exception as error:
-        record = SubmissionRecord(item.hash, item.student, item.input.label, GRADER_ERROR,
-                                  f"calcgrade could not mark this submission "
-                                  f"({type(error).__name__}); please report it",
-                                  0.0, assignment.total_points, "; ".join(item.flags))
-        parts = []
-    book.record(record, parts)
-    if record.status == GRADED:
+        return _grader_error(assignment, item, error), []
+
+
+def _count(summary: GradeSummary, status: str) -> None:
+    if status == GRADED:
         summary.graded += 1
     else:
         summary.failed += 1
-
-
-def _table(out_dir: Path) -> list[list[str]]:
-    import csv
-
-    with open(out_dir / "grades.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))

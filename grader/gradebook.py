@@ -1,9 +1,10 @@
 """The gradebook: an embedded SQLite database written as grading goes (DESIGN §7).
 
 One row per submission (keyed by a hash of its content and what it is graded against)
-and one row per submission and answer part. Each submission is committed in its own
-transaction, so an interrupted batch loses at most the submission in flight and a rerun
-skips everything already graded.
+and one row per submission and answer part. A submission is committed with its parts in
+one transaction, alone (:meth:`Gradebook.record`) or in a small group
+(:meth:`Gradebook.record_group`), so an interrupted batch loses at most the group in
+flight and a rerun skips everything already graded.
 
 >>> import tempfile, os
 >>> folder = tempfile.mkdtemp()
@@ -125,14 +126,20 @@ class Gradebook:
 
     def record(self, submission: SubmissionRecord, parts: list[PartRecord]) -> None:
         """Write one submission and its parts atomically (replacing an older grading)."""
+        self.record_group([(submission, parts)])
+
+    def record_group(self, group: list[tuple[SubmissionRecord, list[PartRecord]]]) -> None:
+        """Write several submissions with their parts in one transaction."""
         with self.connection:
-            self.connection.execute("DELETE FROM submissions WHERE hash = ?", (submission.hash,))
-            self.connection.execute(
-                f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})",
-                astuple(submission))
-            self.connection.executemany(
-                f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
-                [astuple(p) for p in parts])
+            for submission, parts in group:
+                self.connection.execute("DELETE FROM submissions WHERE hash = ?",
+                                        (submission.hash,))
+                self.connection.execute(
+                    f"INSERT INTO submissions VALUES "
+                    f"({', '.join('?' * len(fields(SubmissionRecord)))})", astuple(submission))
+                self.connection.executemany(
+                    f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
+                    [astuple(p) for p in parts])
 
     def record_many(self, submissions: list[SubmissionRecord]) -> None:
         """Write submissions without parts (files that were not graded) in one transaction."""

@@ -19,7 +19,7 @@ rule correctly in another part of the problem.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from calcgrade.core import answers as kinds, reading
 from calcgrade.core.answers import CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG
@@ -116,13 +116,23 @@ def _name_error_hint(spec, cell_errors: Iterable) -> str:
 
 def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
                  submission_hash: str = "", calls: Mapping[str, Any] | None = None,
-                 cell_errors: Iterable = ()) -> list[PartRecord]:
+                 cell_errors: Iterable = (), *, reference: Mapping[str, Any] | None = None,
+                 specs: Mapping[str, Any] | None = None,
+                 diagnosis: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None
+                 ) -> list[PartRecord]:
     """Gradebook rows for every answer of ``problem`` given the student's ``answers``
     (name -> plain data) and ``calls`` (name -> results of calling an answer written as
-    a function at the grader's inputs)."""
+    a function at the grader's inputs).
+
+    ``reference`` (the family's answers), ``specs`` (the problem's answer specs) and
+    ``diagnosis`` (the family's mistake table, or a callable that gives it, called only
+    when a part is wrong) may be given already computed, e.g. by a
+    :class:`~calcgrade.grader.variants.Variant`; otherwise they are computed here."""
     family = problem.family_object()
-    reference = family.solve(params)
-    specs = problem.answer_specs(params)
+    if reference is None:
+        reference = family.solve(params)
+    if specs is None:
+        specs = problem.answer_specs(params)
     calls = calls or {}
     part_max = problem.points / len(specs)
 
@@ -154,7 +164,7 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
         verdicts[name] = kinds.score(spec, answer, reference[name], carried=carried,
                                      pairing=pairings.get(name), calls=calls.get(name))
 
-    blamed = _diagnose(family, params, specs, read_as, verdicts, calls, answers)
+    blamed = _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis)
     marks = []
     for name, spec in specs.items():
         verdict = verdicts[name]
@@ -193,7 +203,7 @@ def _entries(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _diagnose(family, params, specs, read_as, verdicts, calls, answers) -> dict:
+def _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis=None) -> dict:
     """Part name -> the catalogued mistake its wrong answer matches, consistently with
     the student's other parts. An answer of the wrong shape is diagnosed too when it is
     exactly what a mistake gives (a root left out makes a shorter list); it stays a
@@ -204,7 +214,10 @@ def _diagnose(family, params, specs, read_as, verdicts, calls, answers) -> dict:
         if verdict.status not in (WRONG, PARTIAL, FORMAT_ERROR):
             continue
         if diagnosed is None:
-            diagnosed = family.diagnose(params)
+            if diagnosis is None:
+                diagnosed = family.diagnose(params)
+            else:
+                diagnosed = diagnosis() if callable(diagnosis) else diagnosis
         for mistake in family.mistakes():
             buggy = diagnosed.get(mistake.id, {})
             if name not in buggy:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from calcgrade.grader import markdown_safe as md
-from calcgrade.grader.csvsafe import csv_text
+from calcgrade.grader.csvsafe import csv_text, safe_cell
 from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
 from calcgrade.grader.jsonio import dumps
 
@@ -80,6 +80,12 @@ def counted_records(rows: list[ReportRow]) -> dict[str, SubmissionRecord]:
 def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
                parts_of: Callable[[str], list[PartRecord]]) -> str:
     """The class's grades, one row per roster student."""
+    return csv_text(grades_rows(assignment, roster, counted, parts_of))
+
+
+def grades_rows(assignment, roster, counted: dict[str, SubmissionRecord],
+                parts_of: Callable[[str], list[PartRecord]]) -> list[list[str]]:
+    """The rows of ``grades.csv`` (header first), as text."""
     numbers = [p.number for p in assignment.problems]
     rows = [["student", "name", "status", "reason", "total", "max",
              *[f"q{n}" for n in numbers], "flags"]]
@@ -94,7 +100,7 @@ def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
             per_problem[part.problem] += part.score
         rows.append([student.id, student.name, record.status, record.reason, number(record.total),
                      number(record.max), *[number(per_problem[n]) for n in numbers], record.flags])
-    return csv_text(rows)
+    return rows
 
 
 def parts_csv(counted: dict[str, SubmissionRecord],
@@ -203,11 +209,14 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
 
 
 def write_reports(out: Path, assignment, roster, rows: list[ReportRow],
-                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
+                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False
+                  ) -> list[list[str]]:
     """Write every report under ``out``: ``rows`` are this run's inputs, one each, with
-    their gradebook records; ``parts_of(hash)`` gives a submission's parts."""
+    their gradebook records; ``parts_of(hash)`` gives a submission's parts. Returns the
+    rows of ``grades.csv`` as its cells read (header first), for a summary."""
     counted = counted_records(rows)
-    write_atomic(out / "grades.csv", grades_csv(assignment, roster, counted, parts_of))
+    grades = grades_rows(assignment, roster, counted, parts_of)
+    write_atomic(out / "grades.csv", csv_text(grades))
     write_atomic(out / "submissions.csv", submissions_csv(rows))
     write_atomic(out / "parts.csv", parts_csv(counted, parts_of))
     students = {s.id: s for s in roster}
@@ -220,3 +229,4 @@ def write_reports(out: Path, assignment, roster, rows: list[ReportRow],
                      feedback_html(assignment, student, record, parts, reveal))
         results = gradescope_results(assignment, record, parts, reveal)
         write_atomic(out / "results" / f"{student_id}.json", dumps(results, indent=2) + "\n")
+    return [[str(safe_cell(cell)) for cell in row] for row in grades]

@@ -250,7 +250,7 @@ def test_an_output_folder_of_something_else_is_refused(tmp_path, sigmoid):
 def test_colliding_draws_are_redrawn_and_recorded(monkeypatch, sigmoid):
     real = vr.draw_params
 
-    def few(assignment, problem, secret, student_id, draw=0):
+    def few(assignment, problem, secret, student_id, draw=0, record=None):
         params = real(assignment, problem, secret, student_id, draw)
         return {"z": 0.5 + (hash((student_id, draw)) % 3)} if not problem.fixed else params
 
