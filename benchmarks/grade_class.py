@@ -135,26 +135,15 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
 
     from calcgrade.grader.grade import grade
 
-    peak = [0]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_kib(os.getpid()))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    stop = _peak_sampler()
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         summary = grade([str(subs)], str(assignment), str(roster), out, bytes(32), workers=workers,
                         **({"key": str(key)} if key else {}))
         seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
     return {"seconds": seconds, "graded": summary.graded,
             "grader_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "tree_peak_mib": peak[0] / 1024}
+            "tree_peak_mib": stop() / 1024}
 
 
 def _child(*args: str) -> dict:
