@@ -180,7 +180,7 @@ def _flatten(value: Any) -> list:
     return [value]
 
 
-def _points_close(a: Sequence, b: Sequence, spec: AnswerSpec) -> bool:
+def points_close(a: Sequence, b: Sequence, spec: AnswerSpec) -> bool:
     a, b = _flatten(a), _flatten(b)
     return len(a) == len(b) and all(close(x, y, spec) for x, y in zip(a, b))
 
@@ -238,10 +238,10 @@ def _score_entries(spec: AnswerSpec, values: list, reference: list,
 def _score_iterates(spec: AnswerSpec, points: list, reference: list, carried) -> Verdict:
     credited, first = 0, None
     for k, (point, truth) in enumerate(zip(points, reference)):
-        ok = _points_close(point, truth, spec)
+        ok = points_close(point, truth, spec)
         if not ok and carried is not None and k < len(carried.expected) and \
                 carried.expected[k] is not None and not carried.stationary[k]:
-            ok = _points_close(point, carried.expected[k], spec)
+            ok = points_close(point, carried.expected[k], spec)
         credited += ok
         if not ok and first is None:
             first = k
@@ -254,7 +254,7 @@ def _score_function(spec: AnswerSpec, outputs: Any, reference: list) -> Verdict:
     """``outputs`` and ``reference`` are lists of results for the same test inputs."""
     if not isinstance(outputs, list) or len(outputs) != len(reference):
         return Verdict(0.0, FORMAT_ERROR, "the function could not be called on the test inputs")
-    flags = [_points_close(got, want, spec) if isinstance(want, list) else close(got, want, spec)
+    flags = [points_close(got, want, spec) if isinstance(want, list) else close(got, want, spec)
              for got, want in zip(outputs, reference)]
     fraction = _credit(flags)
     first = _first_false(flags)

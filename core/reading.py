@@ -383,9 +383,14 @@ def _fold(text):
     return " ".join(text.replace("_", " ").replace("-", " ").split())
 
 
+_REMARK = re.compile(r"\s*\([^()]*\)$")
+
+
 def _label_candidates(text):
     folded = _fold(text)
     yield folded
+    if _REMARK.search(folded):  # "min (local)": a remark in parentheses after the label
+        yield from _label_candidates(_REMARK.sub("", folded))
     bare = folded
     for article in _ARTICLES:
         if bare.startswith(article):

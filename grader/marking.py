@@ -192,7 +192,7 @@ def _pairings(specs, read_as, reference) -> dict[str, list]:
             continue
         pairing = kinds.match_unordered(
             _entries(read_as[name].value), _entries(reference[name]),
-            lambda a, b, spec=spec: kinds._points_close(a, b, spec))
+            lambda a, b, spec=spec: kinds.points_close(a, b, spec))
         pairings[name] = pairing
         if partner in read_as and len(_entries(read_as[partner].value)) == len(pairing):
             pairings[partner] = pairing

@@ -224,3 +224,11 @@ def test_an_expression_in_any_accepted_notation_reads_as_the_same_function(a, b,
         tree = expression_tree(reading.value, ["x"])
         for x in (-2.0, 0.5, 3.0):
             assert evaluate(tree, {"x": x}) == pytest.approx(a * x * x + b * x + c), text
+
+
+def test_a_remark_in_parentheses_after_a_label_is_left_out():
+    info = {"kind": "label", "labels": LABELS, "synonyms": SYNONYMS}
+    assert read_answer(info, "min (local)").value == "minimum"
+    assert read_answer(info, "A saddle point (indefinite Hessian).").value == "saddle"
+    with pytest.raises(Unreadable):
+        read_answer(info, "(saddle)")
