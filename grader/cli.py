@@ -2,7 +2,7 @@
 
 Every user error becomes one line on stderr and exit code 2; internal errors exit 1.
 
-    calcgrade families [--json]
+    calcgrade families [NAME] [--json]
     calcgrade sample FAMILY --seed N [--option key=value ...]
     calcgrade sample FAMILY --seeds A:B [--option key=value ...]
     calcgrade solve FAMILY --params JSON
@@ -34,23 +34,27 @@ def cli() -> None:
 
 
 @cli.command()
+@click.argument("family_name", metavar="[NAME]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the full description as JSON.")
-def families(as_json: bool) -> None:
-    """List the problem families with their params and answers."""
-    from calcgrade.problems import all_families
+def families(family_name: str | None, as_json: bool) -> None:
+    """List the problem families; with NAME, one family's params, options, answers and mistakes."""
+    import shutil
 
+    from calcgrade.grader.family_text import family_details, family_list
+    from calcgrade.problems import all_families, get_family
+
+    width = min(100, shutil.get_terminal_size((80, 24)).columns)
+    if family_name is not None:
+        described = get_family(family_name).describe()
+        click.echo(dumps(described, indent=2) if as_json else family_details(described, width))
+        return
     described = [family.describe() for family in all_families()]
     if as_json:
         click.echo(dumps({"families": described}, indent=2))
         return
-    rows = [("FAMILY", "TOPIC", "PARAMS", "ANSWERS")]
-    for d in described:
-        params = ", ".join(p["name"] + ("" if p["required"] else "?") for p in d["params"])
-        rows.append((d["name"], d["topic"], params, ", ".join(d["answers"])))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
-    click.echo("\n'?' marks optional params; 'calcgrade families --json' gives details.")
+    click.echo(family_list(described, width))
+    click.echo(f"\n{len(described)} families. 'calcgrade families NAME' shows one family's params, "
+               "options, answers and mistakes; --json gives everything as JSON.")
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -106,10 +110,13 @@ def sample(family_name: str, seed: int | None, seed_range: str | None,
               help="The params as a JSON object (or @FILE to read them from a file).")
 def solve(family_name: str, params_text: str) -> None:
     """Solve FAMILY for explicit params."""
+    from calcgrade.grader.assignment import check_param_names
     from calcgrade.problems import get_family
 
     family = get_family(family_name)
     params = _load_json_argument(params_text, "--params")
+    if isinstance(params, dict):
+        check_param_names(family, params)  # every unknown and missing param at once
     checked = family.validate(params)
     click.echo(dumps({"family": family.name, "params": checked, "answers": family.solve(checked)},
                      indent=2))
@@ -133,8 +140,9 @@ def _load_json_argument(text: str, flag: str) -> Any:
 
 # --- assignments: init, generate, preview, check, demo -------------------------------------
 
-_SECRET_FILE_HELP = ("Where the course secret is (default: $XDG_CONFIG_HOME/calcgrade/secret or "
-                     "~/.config/calcgrade/secret); $CALCGRADE_SECRET overrides it.")
+_SECRET_FILE_HELP = ("The file holding the course secret. Without it: $CALCGRADE_SECRET if set, "
+                     "else $XDG_CONFIG_HOME/calcgrade/secret or ~/.config/calcgrade/secret. "
+                     "Given, it wins over $CALCGRADE_SECRET.")
 
 
 def _show_progress() -> bool:
@@ -323,7 +331,7 @@ def demo(out_dir: str | None) -> None:
         grade_demo(result, bar.update)
     click.echo(f"\nSimulated submissions in {result.submissions}: "
                + ", ".join(SIMULATED) + " (in roster order). Grades:\n")
-    _report_graded(result.graded)
+    _report_graded(result.graded, full_table=True)
     first = sorted((result.generated.out / "notebooks").iterdir())[0]
     click.echo("\nTry:")
     click.echo(f"  jupyter lab {first}")
@@ -359,39 +367,111 @@ def demo(out_dir: str | None) -> None:
 @click.option("--key", "key_file", metavar="KEY",
               help="The class's key.json from 'calcgrade generate': each student's variants "
                    "are made from its draw numbers, without drawing the rest of the class.")
+@click.option("--allow-unverified", is_flag=True,
+              help="Grade even when most notebooks carry a token that does not verify under "
+                   "this secret (by default that stops the batch: the secret or the assignment "
+                   "differs from the one the notebooks were generated with).")
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
-          memory_mib: int, workers: int, reveal: bool, key_file: str | None) -> None:
-    """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
-    from calcgrade.grader.grade import grade as grade_batch
-    from calcgrade.grader.secret import load_secret
+          memory_mib: int, workers: int, reveal: bool, key_file: str | None,
+          allow_unverified: bool) -> None:
+    """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
+
+    Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
+    from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
+    from calcgrade.grader.secret import load_secret, secret_source
 
     secret = load_secret(secret_file)
-    with _ProgressBar("Grading") as bar:
-        summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
-                              student=student, timeout=timeout, memory_mib=memory_mib,
-                              workers=workers, reveal=reveal, pick=pick, progress=bar.update,
-                              key=key_file)
+    try:
+        with _ProgressBar("Grading") as bar:
+            summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
+                                  student=student, timeout=timeout, memory_mib=memory_mib,
+                                  workers=workers, reveal=reveal, pick=pick, progress=bar.update,
+                                  key=key_file, allow_unverified=allow_unverified)
+    except UnverifiedTokensError as error:
+        raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
     _report_graded(summary)
 
 
-def _report_graded(summary) -> None:
-    header, *rows = summary.rows
-    wanted = ["student", "status", "total", "max"]
-    columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
-    table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
-    for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+def _report_graded(summary, full_table: bool = False) -> None:
+    """The class in a few lines and the rows that need attention (every row with
+    ``full_table``, as the demo shows it); grades.csv holds the full table."""
+    from calcgrade.grader.summary import summarize
+
     out = summary.out
+    if full_table:
+        _print_table(summary.rows)
+        click.echo("")
+    found = summarize(out)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(
+        found.statuses.items(), key=lambda item: (item[0] != "graded", item[0] == "missing", item[0])))
+    click.echo(f"{found.students} student{'s' if found.students != 1 else ''}: {counts}.")
+    if found.mean is not None:
+        click.echo(f"Scores of the graded: mean {_points(found.mean)}, median "
+                   f"{_points(found.median)} of {found.max_points}.")
     ignored = f", {summary.ignored} not notebooks or not read" if summary.ignored else ""
-    click.echo(f"\n{summary.inputs} submission(s): {summary.graded} graded now, "
+    click.echo(f"{summary.inputs} submission(s): {summary.graded} graded now, "
                f"{summary.skipped} already graded, {summary.failed} with errors{ignored}.")
+    if not full_table:
+        _report_attention(found)
+    click.echo(f"\nEvery student's grade is in grades.csv; every file handed in, in submissions.csv:")
     click.echo(f"  grades       {out / 'grades.csv'}")
     click.echo(f"  submissions  {out / 'submissions.csv'}")
+    click.echo(f"  parts        {out / 'parts.csv'}")
     click.echo(f"  feedback     {out / 'feedback'}")
     click.echo(f"  gradescope   {out / 'results'}")
     click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
+
+
+def _points(value: float) -> str:
+    from calcgrade.grader.reports import number
+
+    return number(value)
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    header, *body = rows
+    wanted = ["student", "status", "total", "max"]
+    columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
+    table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in body]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _clip(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _report_attention(found) -> None:
+    more = lambda shown, count: f" … and {count - shown} more" if count > shown else ""
+    if found.attention:
+        click.echo(f"\nNeeds attention ({found.attention_count} student"
+                   f"{'s' if found.attention_count != 1 else ''}):")
+        table = [("student", "status", "points", "why")] + [
+            (row.student, row.status, f"{row.total}/{row.max}", _clip(row.reason))
+            for row in found.attention]
+        widths = [max(len(r[i]) for r in table) for i in range(3)]
+        for row in table:
+            click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+        if found.attention_count > len(found.attention):
+            click.echo(f"  … and {found.attention_count - len(found.attention)} more (see grades.csv)")
+    missing = found.statuses.get("missing", 0)
+    if missing:
+        click.echo(f"\nMissing, no submission ({missing}): {', '.join(found.missing)}"
+                   f"{more(len(found.missing), missing)}")
+    if found.unassigned_notebook_count:
+        click.echo(f"\nNotebooks that name no student ({found.unassigned_notebook_count}; rename "
+                   "them <id>.ipynb or grade each with --student):")
+        for path, reason in found.unassigned_notebooks:
+            click.echo(f"  {path}")
+        if found.unassigned_notebook_count > len(found.unassigned_notebooks):
+            click.echo(f"  … and {found.unassigned_notebook_count - len(found.unassigned_notebooks)} "
+                       "more (see submissions.csv)")
+    if found.unassigned_other_count:
+        click.echo(f"\n{found.unassigned_other_count} other file"
+                   f"{'s' if found.unassigned_other_count != 1 else ''} name no student and "
+                   "were not graded (not notebooks, or not read): see submissions.csv")
 
 
 def main(argv: list[str] | None = None) -> int:
