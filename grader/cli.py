@@ -241,9 +241,12 @@ def _report_generated(result) -> None:
               help="The class's key.json: the student's variants are made from its draw "
                    "numbers, without drawing the rest of the class.")
 @click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print the statements as Markdown with LaTeX, exactly as in the notebook "
+                   "(by default math is shown as plain Unicode text).")
 def preview(assignment_file: str, student_id: str, roster_file: str | None, key_file: str | None,
-            secret_file: str | None) -> None:
-    """Print one student's problem statements."""
+            secret_file: str | None, as_markdown: bool) -> None:
+    """Print one student's problem statements, math as readable text."""
     from calcgrade.grader.assignment import load_assignment
     from calcgrade.grader.notebook import points_text
     from calcgrade.grader.roster import id_problem, load_roster
@@ -276,13 +279,18 @@ def preview(assignment_file: str, student_id: str, roster_file: str | None, key_
         parts.append(f"{heading} ({points_text(problem.points)}, {problem.family})\n\n"
                      f"{variant.statement.strip()}\n\nAnswers: {names}")
     text = "\n\n".join(parts) + "\n"
+    if as_markdown:
+        click.echo(text, nl=False)
+        return
+    from calcgrade.grader.terminal_math import markdown_math_to_text
+
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        Console().print(Markdown(markdown_math_to_text(text, escape=True)))
     else:
-        click.echo(text, nl=False)
+        click.echo(markdown_math_to_text(text), nl=False)
 
 
 @cli.command()
@@ -334,12 +342,25 @@ def demo(out_dir: str | None) -> None:
     _report_graded(result.graded, full_table=True)
     first = sorted((result.generated.out / "notebooks").iterdir())[0]
     click.echo("\nTry:")
-    click.echo(f"  jupyter lab {first}")
+    for line in open_notebook_hint(first):
+        click.echo(f"  {line}")
     click.echo(f"  calcgrade check {first}")
     click.echo(f"  calcgrade preview {result.assignment} --student {first.stem} "
                f"--roster {result.roster} --secret-file {result.secret_file}")
     click.echo(f"  calcgrade grade {result.submissions} --assignment {result.assignment} "
                f"--roster {result.roster} --out {folder / 'grades'} --secret-file {result.secret_file}")
+
+
+def open_notebook_hint(notebook) -> list[str]:
+    """How to open ``notebook`` with what is installed: JupyterLab or the classic Notebook
+    when one is on the PATH, else how to install JupyterLab (calcgrade does not need it)."""
+    import shutil
+
+    for program, command in (("jupyter-lab", "jupyter lab"), ("jupyter-notebook", "jupyter notebook")):
+        if shutil.which(program):
+            return [f"{command} {notebook}"]
+    return [f"pip install jupyterlab && jupyter lab {notebook}"
+            "    # or open it in VS Code or Google Colab"]
 
 
 # --- grading ---------------------------------------------------------------------------------
@@ -443,8 +464,11 @@ def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _more(shown: int, count: int) -> str:
+    return f" … and {count - shown} more" if count > shown else ""
+
+
 def _report_attention(found) -> None:
-    more = lambda shown, count: f" … and {count - shown} more" if count > shown else ""
     if found.attention:
         click.echo(f"\nNeeds attention ({found.attention_count} student"
                    f"{'s' if found.attention_count != 1 else ''}):")
@@ -459,19 +483,20 @@ def _report_attention(found) -> None:
     missing = found.statuses.get("missing", 0)
     if missing:
         click.echo(f"\nMissing, no submission ({missing}): {', '.join(found.missing)}"
-                   f"{more(len(found.missing), missing)}")
+                   f"{_more(len(found.missing), missing)}")
     if found.unassigned_notebook_count:
         click.echo(f"\nNotebooks that name no student ({found.unassigned_notebook_count}; rename "
                    "them <id>.ipynb or grade each with --student):")
-        for path, reason in found.unassigned_notebooks:
+        for path, _reason in found.unassigned_notebooks:
             click.echo(f"  {path}")
         if found.unassigned_notebook_count > len(found.unassigned_notebooks):
             click.echo(f"  … and {found.unassigned_notebook_count - len(found.unassigned_notebooks)} "
                        "more (see submissions.csv)")
     if found.unassigned_other_count:
-        click.echo(f"\n{found.unassigned_other_count} other file"
-                   f"{'s' if found.unassigned_other_count != 1 else ''} name no student and "
-                   "were not graded (not notebooks, or not read): see submissions.csv")
+        count = found.unassigned_other_count
+        click.echo(f"\n{count} other file{'s name' if count != 1 else ' names'} no student and "
+                   f"{'were' if count != 1 else 'was'} not graded (not a notebook, or not read): "
+                   "see submissions.csv")
 
 
 def main(argv: list[str] | None = None) -> int:

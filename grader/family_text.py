@@ -75,7 +75,8 @@ def _table(rows: list[tuple[str, ...]], width: int) -> list[str]:
     if indent > width // 2:  # too wide: the description goes on the next lines
         lines = []
         for row in rows:
-            lines.append("  " + "  ".join(c for c in row[:-1]))
+            lines += textwrap.wrap("  ".join(c for c in row[:-1]), width, initial_indent="  ",
+                                   subsequent_indent=" " * 4)
             lines += textwrap.wrap(row[-1], width, initial_indent=" " * 6,
                                    subsequent_indent=" " * 6) or [""]
         return lines
