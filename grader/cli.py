@@ -421,8 +421,11 @@ def _report_graded(summary, full_table: bool = False) -> None:
 
     out = summary.out
     if full_table:
-        _print_table(summary.rows)
+        _print_table(out / "grades.csv")
         click.echo("")
+    if summary.inputs == 1 and not full_table:
+        _report_one(summary)
+        return
     found = summarize(out)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(
         found.statuses.items(), key=lambda item: (item[0] != "graded", item[0] == "missing", item[0])))
@@ -435,7 +438,7 @@ def _report_graded(summary, full_table: bool = False) -> None:
                f"{summary.skipped} already graded, {summary.failed} with errors{ignored}.")
     if not full_table:
         _report_attention(found)
-    click.echo(f"\nEvery student's grade is in grades.csv; every file handed in, in submissions.csv:")
+    click.echo("\nEvery student's grade is in grades.csv; every file handed in, in submissions.csv:")
     click.echo(f"  grades       {out / 'grades.csv'}")
     click.echo(f"  submissions  {out / 'submissions.csv'}")
     click.echo(f"  parts        {out / 'parts.csv'}")
@@ -444,14 +447,35 @@ def _report_graded(summary, full_table: bool = False) -> None:
     click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
 
 
+def _report_one(summary) -> None:
+    """One file graded (a student's own notebook, in CI): its result, not the class's."""
+    from calcgrade.grader.summary import one_submission
+
+    out = summary.out
+    row = one_submission(out)
+    who = row.student or "no student"
+    click.echo(f"{who}: {row.status}, {row.total} of {row.max} points"
+               + ("" if summary.graded else " (already graded)" if summary.skipped else ""))
+    if row.reason:
+        click.echo(f"  {row.reason}")
+    feedback = out / "feedback" / f"{row.student}.md"
+    click.echo(f"  feedback     {feedback if row.student and feedback.exists() else out / 'feedback'}")
+    click.echo(f"  grades       {out / 'grades.csv'}")
+    click.echo(f"  submissions  {out / 'submissions.csv'}")
+
+
 def _points(value: float) -> str:
     from calcgrade.grader.reports import number
 
     return number(value)
 
 
-def _print_table(rows: list[list[str]]) -> None:
-    header, *body = rows
+def _print_table(grades_csv) -> None:
+    """grades.csv's student, status, total, max and per-problem columns, aligned."""
+    import csv
+
+    with open(grades_csv, encoding="utf-8", newline="") as handle:
+        header, *body = list(csv.reader(handle))
     wanted = ["student", "status", "total", "max"]
     columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
     table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in body]

@@ -128,3 +128,13 @@ def summarize(out: str | Path, limit: int = LIMIT) -> ClassSummary:
         else:
             summary.unassigned_other_count += 1
     return summary
+
+
+def one_submission(out: str | Path) -> Attention:
+    """The one file of a run that graded a single file: who, what became of it, and its
+    reason and worrying flags (from ``submissions.csv``)."""
+    for row in _rows(Path(out) / "submissions.csv"):
+        reason = row["reason"] if row["status"] != GRADED else "; ".join(
+            flag for flag in row["flags"].split("; ") if any(word in flag for word in _WORRYING))
+        return Attention(row["student"], row["status"], row["total"], row["max"], reason)
+    return Attention("", "", "0", "0", "")

@@ -225,4 +225,9 @@ def test_allow_unverified_grades_with_a_wrong_secret_and_flags_it(capsys, course
     grades = {row["student"]: row for row in read_csv(tmp_path / "out" / "grades.csv")}
     assert grades["s0000"]["status"] == "graded"
     assert "token does not verify" in grades["s0000"]["flags"]
-    assert "s0000" in printed.split("Needs attention")[1]
+    lines = printed.splitlines()  # one file graded: its own result, not the class's
+    assert lines[0].startswith("s0000: graded, ") and lines[0].endswith(" of 15 points")
+    assert float(lines[0].split()[2]) < 15, "graded as the variant of the wrong secret"
+    assert "token does not verify" in lines[1]
+    assert f"feedback     {tmp_path / 'out' / 'feedback' / 's0000.md'}" in printed
+    assert "missing" not in printed
