@@ -138,7 +138,8 @@ def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
     instructions = reader.text(data, "instructions", reader.top_line("instructions"))
     due = reader.text(data, "due", reader.top_line("due"))
     default_tolerance = reader.tolerance(data.get("tolerance", {}), "[tolerance]",
-                                         reader.table_line("tolerance"))
+                                         reader.table_line("tolerance"),
+                                         line_of=reader.tolerance_key_line)
     problems_data = data.get("problems")
     if not isinstance(problems_data, list) or not problems_data:
         raise UsageError(f"{source}: no problems: add at least one [[problems]] table, e.g. "
@@ -290,19 +291,38 @@ class _Reader:
                              f"not {value!r}")
         return value
 
-    def tolerance(self, table: Any, what: str, line: int | None, prefix: str = "") -> dict:
-        prefix = prefix or self.where(line)
+    def tolerance_key_line(self, key: str) -> int | None:
+        """The line of ``key`` in the top-level ``[tolerance]`` table (or its header's)."""
+        header = self.table_line("tolerance")
+        if header is None:
+            return None
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=|\s*tolerance\s*=.*\b{re.escape(key)}\s*=")
+        for i in range(header - 1, len(self.lines)):
+            if i >= header and self.lines[i].lstrip().startswith("["):
+                break
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return header
+
+    def tolerance(self, table: Any, what: str, line: int | None, prefix: str = "",
+                  line_of=None) -> dict:
+        """``rtol``/``atol`` checked; ``line_of(key)`` names a key's own line when known."""
+        def at(key: str) -> str:
+            return self.where(line_of(key)) if line_of and not prefix else prefix or self.where(line)
+
+        prefix_of_table = prefix or self.where(line)
         if not isinstance(table, dict):
-            raise UsageError(f"{prefix}{what} must be a table like {{ rtol = 1e-3, atol = 1e-6 }}, "
-                             f"not {table!r}")
-        self.unknown_keys(table, TOLERANCE_KEYS, what, prefix=prefix)
+            raise UsageError(f"{prefix_of_table}{what} must be a table like "
+                             f"{{ rtol = 1e-3, atol = 1e-6 }}, not {table!r}")
+        for key in table:
+            if key not in TOLERANCE_KEYS:
+                self.unknown_keys({key: None}, TOLERANCE_KEYS, what, prefix=at(key))
         out = {}
         for key in TOLERANCE_KEYS:
             if key in table:
                 value = table[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                        or not math.isfinite(value) or value < 0:
-                    raise UsageError(f"{prefix}{what}: {key} must be a number >= 0, not {value!r}")
+                if not _tolerance_ok(value):
+                    raise UsageError(f"{at(key)}{what}: {key} must be a number >= 0, not {value!r}")
                 out[key] = float(value)
         return out
 

@@ -192,6 +192,16 @@ def test_a_mistake_names_the_line_of_its_own_key(old, new, line, words):
     assert new.split("=")[0].strip() in LINES.replace(old, new).splitlines()[line - 1]
 
 
+@pytest.mark.parametrize("table, line", [
+    ('[tolerance]\nrtol = 1e-3\natol = -1\n', 5),
+    ('[tolerance]\nrtl = 1e-3\n', 4),
+    ('tolerance = { rtol = "x" }\n', 3),
+])
+def test_a_default_tolerance_mistake_names_its_line(table, line):
+    text = 'id = "a"\ntitle = "t"\n' + table + '\n[[problems]]\nfamily = "newton"\n'
+    assert error_of(text).startswith(f"hw.toml: line {line}: ")
+
+
 def test_every_unknown_and_missing_param_is_reported_at_once():
     text = LINES.replace('params = { f = "x^2 - 2", vars = ["x"], x0 = [1], steps = 3, goal = "root" }',
                          'params = { f = "x^2 - 2", start = [1], step = 3 }')
