@@ -388,8 +388,10 @@ def _environment(name: str, body: str) -> str:
 
 # --- Markdown with math ----------------------------------------------------------------------------
 
-_PIECES = re.compile(r"(```.*?```|`[^`\n]*`|(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$(?!\s)[^$\n]+?(?<!\\)\$)",
-                     re.S)
+# as pandoc reads Markdown: inline math opens with a $ not followed by a space and closes
+# with a $ not preceded by a space nor followed by a digit ("$5 and $10" is no math)
+_PIECES = re.compile(r"(```.*?```|`[^`\n]*`|(?<!\\)\$\$.+?(?<!\\)\$\$"
+                     r"|(?<!\\)\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\d))", re.S)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 

@@ -61,6 +61,7 @@ def test_markdown_keeps_code_and_escaped_dollars_and_puts_display_math_apart():
     assert "`x**2`" in text and "`$x$`" in text and "\\$5" in text
     assert "```\ny = $z$\n```" in text
     assert "Then x₀ = 1." in text
+    assert markdown_math_to_text("from $5 to $10, at $x = 2$") == "from $5 to $10, at x = 2"
 
 
 def test_escaped_math_stays_literal_under_a_markdown_renderer():
