@@ -86,7 +86,7 @@ def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: 
     claimed, token = meta.get("student"), meta.get("token")
     token_ok = isinstance(claimed, str) and isinstance(token, str) and \
         meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
-    status = _token_status(meta, token_ok, assignment, secret)
+    status = _token_status(meta, token_ok, assignment)
     if student is None and token_ok and claimed in roster_ids:
         return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata"],
                      token=status)
@@ -106,7 +106,7 @@ def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: 
     return Claim(item, student, how, flags, token=status)
 
 
-def _token_status(meta: dict, token_ok: bool, assignment: Assignment, secret: bytes) -> str:
+def _token_status(meta: dict, token_ok: bool, assignment: Assignment) -> str:
     """What a notebook's signed metadata says (see :class:`Claim`), "" without a token."""
     claimed, token, issued_for = meta.get("student"), meta.get("token"), meta.get("assignment")
     if not (isinstance(claimed, str) and isinstance(token, str)):
