@@ -13,6 +13,7 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
+    calcgrade export gradescope ASSIGNMENT --roster R --out ZIP [...]
 """
 
 from __future__ import annotations
@@ -392,6 +393,15 @@ def _report_graded(summary) -> None:
     click.echo(f"  feedback     {out / 'feedback'}")
     click.echo(f"  gradescope   {out / 'results'}")
     click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
+
+
+def _register_export() -> None:
+    from calcgrade.grader.cli_export import export
+
+    cli.add_command(export)
+
+
+_register_export()
 
 
 def main(argv: list[str] | None = None) -> int:
