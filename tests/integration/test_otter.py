@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ..grader.classes import write
+from calcgrade.grader.simulate import fill_answers, simulated_answers
+
+from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET_HEX, example_class, write
+from .test_gradescope import total_points
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +165,50 @@ def test_patching_numpy_fools_otter_but_not_calcgrade(assigned, tmp_path):
     assert calcgrade["score"] == 0
     assert "Found: 2*x*cos(x)" in calcgrade["output"]
     assert "product rule" in calcgrade["output"]  # the catalogued mistake, named
+
+
+NO_LEAK_TEST = """\
+OK_FORMAT = True
+
+test = {"name": "no_leak", "points": 1, "suites": [{"cases": [
+    {"code": ">>> leaked is None\\nTrue", "hidden": False, "locked": False}],
+    "scored": True, "setup": "", "teardown": "", "type": "doctest"}]}
+"""
+
+
+def test_per_student_variants_from_signed_notebooks_without_the_secret_in_reach(tmp_path):
+    """With a drawn assignment the plugin finds the student in the notebook's signed metadata
+    (``otter run`` has no submitter) and deletes the secret before otter's kernel runs: the
+    notebook's attempt to read it finds nothing."""
+    (tmp_path / "course").mkdir()
+    course = example_class(tmp_path / "course", 3)
+    work = tmp_path / "otter"
+    (work / "tests").mkdir(parents=True)
+    write(work / "tests" / "no_leak.py", NO_LEAK_TEST)
+    shutil.copy(EXAMPLE_ASSIGNMENT, work / "assignment.toml")
+    shutil.copy(course["roster"], work / "roster.csv")
+    write(work / "secret", SECRET_HEX + "\n")
+    write(work / "otter_config.json", json.dumps({"plugins": [{PLUGIN: {
+        "assignment": "assignment.toml", "roster": "roster.csv", "secret_file": "secret"}}]}))
+    done = subprocess.run([OTTER, "generate", "-t", "tests", "-c", "otter_config.json",
+                           "--no-requirements", "--no-environment", "-o", "autograder.zip",
+                           "assignment.toml", "roster.csv", "secret"],
+                          cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    student = "s0001"
+    text = (course["root"] / "class" / "notebooks" / f"{student}.ipynb").read_text(encoding="utf-8")
+    notebook = json.loads(fill_answers(text, simulated_answers(course["key"][student], "correct")))
+    notebook["cells"].append(nbformat.v4.new_code_cell(
+        "import os\nleaked = open('secret').read() if os.path.exists('secret') else None"))
+    path = work / f"{student}.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    (work / "out").mkdir()
+    done = subprocess.run([OTTER, "run", "-a", "autograder.zip", "-o", "out", path.name], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    tests = {t["name"]: t for t in json.loads((work / "out" / "results.json").read_text())["tests"]}
+    assert tests["no_leak"]["score"] == 1
+    calcgrade = [t for name, t in tests.items() if name.startswith("calcgrade q")]
+    assert len(calcgrade) == len(course["key"][student]["problems"])
+    assert sum(t["score"] for t in calcgrade) == pytest.approx(total_points())
+    assert f"as {student}: graded" in done.stdout
