@@ -14,14 +14,15 @@ import shutil
 import stat
 import subprocess
 import sys
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 from calcgrade.grader.generate import generate
 from calcgrade.grader.simulate import fill_answers, simulated_answers
