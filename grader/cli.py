@@ -13,6 +13,7 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
+    calcgrade export gradescope ASSIGNMENT --roster R --out ZIP [...]
 """
 
 from __future__ import annotations
@@ -521,6 +522,15 @@ def _report_attention(found) -> None:
         click.echo(f"\n{count} other file{'s name' if count != 1 else ' names'} no student and "
                    f"{'were' if count != 1 else 'was'} not graded (not a notebook, or not read): "
                    "see submissions.csv")
+
+
+def _register_export() -> None:
+    from calcgrade.grader.cli_export import export
+
+    cli.add_command(export)
+
+
+_register_export()
 
 
 def main(argv: list[str] | None = None) -> int:
