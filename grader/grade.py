@@ -208,6 +208,7 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                 sandbox.close()
         summary.rows = write_reports(out_dir, assignment, roster,
                                      _report_rows(book, claims, assignment), book.parts, reveal)
+        record_class(book, assignment, roster, claims)
     return summary
 
 
@@ -438,3 +439,21 @@ def _count(summary: GradeSummary, status: str) -> None:
         summary.graded += 1
     else:
         summary.failed += 1
+
+
+def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
+    """Record in the gradebook the roster and the submission that counts for each student,
+    as of this run (what ``calcgrade export grades`` and the Python API read back)."""
+    import dataclasses
+    import json
+
+    from calcgrade.grader.gradebook import ClassRow
+
+    counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
+    rows = [ClassRow(position, student.id,
+                     json.dumps({k: v for k, v in dataclasses.asdict(student).items() if k != "id"},
+                                ensure_ascii=False), counted.get(student.id))
+            for position, student in enumerate(roster)]
+    meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
+            "problems": json.dumps([problem.number for problem in assignment.problems])}
+    book.set_class(meta, rows)
