@@ -32,7 +32,7 @@ from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import answer_variable, mark_problem
 from calcgrade.grader.reports import GRADED, ReportRow, write_reports
-from calcgrade.grader.roster import load_roster
+from calcgrade.grader.roster import Student, load_roster
 from calcgrade.grader.secret import secret_check
 from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
 from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
@@ -449,9 +449,10 @@ def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[C
 
     from calcgrade.grader.gradebook import ClassRow
 
+    names = [f.name for f in dataclasses.fields(Student) if f.name != "id"]
     counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
     rows = [ClassRow(position, student.id,
-                     json.dumps({k: v for k, v in dataclasses.asdict(student).items() if k != "id"},
+                     json.dumps({name: value for name in names if (value := getattr(student, name))},
                                 ensure_ascii=False), counted.get(student.id))
             for position, student in enumerate(roster)]
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),

@@ -187,6 +187,15 @@ class Gradebook:
             return None
         return [ClassRow(*row) for row in rows]
 
+    def class_problem_scores(self) -> dict[str, dict[int, float]]:
+        """Hash -> problem -> points, for every counted submission of the recorded class."""
+        scores: dict[str, dict[int, float]] = {}
+        for hash_, problem, points in self.connection.execute(
+                "SELECT parts.hash, parts.problem, SUM(parts.score) FROM parts "
+                "JOIN class ON class.hash = parts.hash GROUP BY parts.hash, parts.problem"):
+            scores.setdefault(hash_, {})[problem] = points
+        return scores
+
 
 CLASS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS class (

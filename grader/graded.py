@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -73,8 +72,11 @@ class GradedClass:
             return book.parts(row.hash)
 
 
+_FIELDS = frozenset(f.name for f in fields(Student)) - {"id"}
+
+
 def _student(student_id: str, fields_json: str) -> Student:
-    known = {f.name for f in fields(Student)} - {"id"}
+    known = _FIELDS
     try:
         data = json.loads(fields_json)
     except ValueError:
@@ -107,19 +109,20 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
                 raise UsageError(f"--roster has no row for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + " of the graded class; give the roster the class was graded with")
+        wanted = {row.hash for row in recorded if row.hash}
+        records = {record.hash: record for record in book.submissions() if record.hash in wanted}
+        scores = book.class_problem_scores()
         rows = []
         for row in recorded:
             student = by_id[row.student] if by_id is not None else _student(row.student, row.fields)
-            record = book.submission(row.hash) if row.hash else None
+            record = records.get(row.hash) if row.hash else None
             if record is None:
                 rows.append(GradedStudent(student, MISSING, "no submission", 0.0, total_points,
                                           tuple(0.0 for _ in numbers), "", False))
                 continue
-            per_problem: dict[int, float] = defaultdict(float)
-            for part in book.parts(row.hash):
-                per_problem[part.problem] += part.score
+            per_problem = scores.get(row.hash, {})
             rows.append(GradedStudent(student, record.status, record.reason, record.total,
-                                      record.max, tuple(round(per_problem[n], 6) for n in numbers),
+                                      record.max, tuple(round(per_problem.get(n, 0.0), 6) for n in numbers),
                                       record.flags, True, row.hash))
     return GradedClass(folder, meta["assignment"] or "", meta["title"] or "", total_points,
                        numbers, tuple(rows))
