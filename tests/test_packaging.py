@@ -31,7 +31,7 @@ def test_the_wheel_imports_calcgrade_and_its_subpackages_from_itself(tmp_path):
             "print(calcgrade.__file__); print(calcgrade.core.__file__); "
             "print(calcgrade.grader.__file__); print(calcgrade.sample('derivative', 1).family); "
             "cli.main(['--help'])")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
