@@ -10,12 +10,16 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.cli import main
+from calcgrade.grader.csvsafe import FORMULA_STARTS, csv_text
+from calcgrade.grader.graded import GradedClass, GradedStudent
 from calcgrade.grader.gradebook import Gradebook
-from calcgrade.grader.lms import export_grades
-from calcgrade.grader.roster import load_roster
+from calcgrade.grader.lms import canvas_rows, export_grades, moodle_rows
+from calcgrade.grader.roster import Student, load_roster
 
 from .gradedfolders import ANN, BOB, graded_folder
 
@@ -51,8 +55,6 @@ def test_canvas_assignment_id_must_be_canvas_number(tmp_path, bad):
 
 
 def test_canvas_needs_an_id_for_every_student(tmp_path):
-    from calcgrade.grader.roster import Student
-
     folder = graded_folder(tmp_path / "out", students=(ANN, Student("dan04", "Dan")))
     with pytest.raises(UsageError, match="no Canvas id .* for 'dan04'"):
         export_grades(folder, "canvas")
@@ -170,3 +172,36 @@ def test_export_after_a_real_grading_run_matches_grades_csv(tmp_path, capsys):
     assert grades[1][4] == canvas[2][5] == str(total).removesuffix(".0")
     assert canvas[1][5] == str(total).removesuffix(".0")
     assert canvas[3] == ["Bob", "", "S2", "", "", ""]
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_text, _text, st.one_of(st.none(), st.floats(0, 10))),
+                min_size=1, max_size=8))
+def test_any_names_and_scores_read_back_cell_for_cell(students):
+    """Whatever the names and ids, the CSV parses back to one row per student with the
+    same text (formula starts neutralised) and the score to 4 decimals."""
+    rows = tuple(GradedStudent(Student(f"s{i}", name, f"s{i}@x.edu", sis_user_id=sis or "id"),
+                               "graded" if score is not None else "missing", "",
+                               score or 0.0, 10.0, (score or 0.0,), "", score is not None)
+                 for i, (name, sis, score) in enumerate(students))
+    graded = GradedClass(None, "hw1", "HW", 10.0, (1,), rows)
+    back = list(csv.reader(io.StringIO(csv_text(canvas_rows(graded)), newline="")))
+    assert len(back) == 2 + len(students)
+    for (name, sis, score), row in zip(students, back[2:]):
+        expected_name = name or None
+        shown = row[0]
+        if expected_name is None:
+            assert shown.startswith("s")  # the id stands in for an empty name
+        elif name.startswith(FORMULA_STARTS) and not shown == name:
+            assert shown == "'" + name
+        else:
+            assert shown == name
+        assert row[5] == ("" if score is None else f"{score:.4f}".rstrip("0").rstrip(".") or "0")
+        if score is not None:
+            assert abs(float(row[5]) - score) <= 5e-5
+    moodle = list(csv.reader(io.StringIO(csv_text(moodle_rows(graded)), newline="")))
+    assert [row[0] for row in moodle[1:]] == [f"s{i}@x.edu" for i in range(len(students))]
