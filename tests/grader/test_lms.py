@@ -142,8 +142,9 @@ def test_export_grades_errors_are_one_line(tmp_path, capsys, args, message):
 
 
 @pytest.mark.slow
-def test_export_after_a_real_grading_run_matches_grades_csv(tmp_path, capsys):
+def test_export_after_a_real_grading_run_matches_grades_csv(tmp_path, capsys, monkeypatch):
     """generate, fill one notebook, grade with the CLI, export: the same totals."""
+    monkeypatch.delenv("CALCGRADE_SECRET", raising=False)
     from calcgrade.grader.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
