@@ -172,7 +172,7 @@ class Gradebook:
         """Replace the recorded class: ``meta`` (assignment title, points, problem numbers)
         and one row per roster student with the hash of the submission that counts."""
         with self.connection:
-            self.connection.executescript(CLASS_SCHEMA)
+            self.connection.execute(CLASS_SCHEMA)
             self.connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                         sorted(meta.items()))
             self.connection.execute("DELETE FROM class")
