@@ -12,6 +12,8 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
+    calcgrade export grades OUT --format canvas|moodle|csv [--out FILE]
+    calcgrade export github-actions [--out FILE]
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
     calcgrade export gradescope ASSIGNMENT --roster R --out ZIP [...]
 """
@@ -393,10 +395,13 @@ def open_notebook_hint(notebook) -> list[str]:
               help="Grade even when most notebooks carry a token that does not verify under "
                    "this secret (by default that stops the batch: the secret or the assignment "
                    "differs from the one the notebooks were generated with).")
+@click.option("--fail-under", type=float, metavar="SCORE",
+              help="Exit with code 1 when the score of the (single) student graded is below "
+                   "SCORE (for CI such as GitHub Actions).")
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
           memory_mib: int, workers: int, reveal: bool, key_file: str | None,
-          allow_unverified: bool) -> None:
+          allow_unverified: bool, fail_under: float | None = None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
@@ -413,6 +418,16 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
     except UnverifiedTokensError as error:
         raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
     _report_graded(summary)
+    _report_github(summary.out, fail_under)
+
+
+def _report_github(out, fail_under: float | None) -> None:
+    """The points line, GitHub's step summary and outputs, and ``--fail-under``'s exit code."""
+    from calcgrade.grader.github import report_run
+
+    code = report_run(out, fail_under, echo=click.echo)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _report_graded(summary, full_table: bool = False) -> None:
@@ -524,20 +539,16 @@ def _report_attention(found) -> None:
                    "see submissions.csv")
 
 
-def _register_export() -> None:
-    from calcgrade.grader.cli_export import export
+from calcgrade.grader.cli_export import export  # noqa: E402  (the export group, its own module)
 
-    cli.add_command(export)
-
-
-_register_export()
+cli.add_command(export)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, turn errors into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="calcgrade", standalone_mode=False)
-        return 0
+        result = cli.main(args=argv, prog_name="calcgrade", standalone_mode=False)
+        return result if isinstance(result, int) else 0  # an Exit's code, e.g. --fail-under
     except CalcgradeError as error:
         click.echo(f"calcgrade: error: {error}", err=True)
         return error.exit_code

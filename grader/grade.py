@@ -32,7 +32,7 @@ from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import answer_variable, mark_problem
 from calcgrade.grader.reports import GRADED, ReportRow, write_reports
-from calcgrade.grader.roster import load_roster
+from calcgrade.grader.roster import Student, load_roster
 from calcgrade.grader.secret import secret_check
 from calcgrade.grader.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
                                        choose_rule, identify)
@@ -259,6 +259,7 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                 sandbox.close()
         summary.rows = write_reports(out_dir, assignment, roster,
                                      _report_rows(book, claims, assignment), book.parts, reveal)
+        record_class(book, assignment, roster, claims)
     return summary
 
 
@@ -489,3 +490,22 @@ def _count(summary: GradeSummary, status: str) -> None:
         summary.graded += 1
     else:
         summary.failed += 1
+
+
+def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
+    """Record in the gradebook the roster and the submission that counts for each student,
+    as of this run (what ``calcgrade export grades`` and the Python API read back)."""
+    import dataclasses
+    import json
+
+    from calcgrade.grader.gradebook import ClassRow
+
+    names = [f.name for f in dataclasses.fields(Student) if f.name != "id"]
+    counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
+    rows = [ClassRow(position, student.id,
+                     json.dumps({name: value for name in names if (value := getattr(student, name))},
+                                ensure_ascii=False), counted.get(student.id))
+            for position, student in enumerate(roster)]
+    meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
+            "problems": json.dumps([problem.number for problem in assignment.problems])}
+    book.set_class(meta, rows)

@@ -166,3 +166,53 @@ class Gradebook:
         """Every submission, by student then path."""
         rows = self.connection.execute("SELECT * FROM submissions ORDER BY student, path")
         return [SubmissionRecord(*row) for row in rows]
+
+    # the class as of the last grading run: for exports (calcgrade.grader.graded) ---------------
+    def set_class(self, meta: dict[str, str], rows: list[ClassRow]) -> None:
+        """Replace the recorded class: ``meta`` (assignment title, points, problem numbers)
+        and one row per roster student with the hash of the submission that counts."""
+        with self.connection:
+            self.connection.execute(CLASS_SCHEMA)
+            self.connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                        sorted(meta.items()))
+            self.connection.execute("DELETE FROM class")
+            self.connection.executemany("INSERT INTO class VALUES (?, ?, ?, ?)",
+                                        [astuple(row) for row in rows])
+
+    def class_rows(self) -> list[ClassRow] | None:
+        """The recorded class in roster order, or None when no grading run recorded one."""
+        try:
+            rows = self.connection.execute("SELECT * FROM class ORDER BY position").fetchall()
+        except sqlite3.OperationalError:  # a gradebook written before the class was recorded
+            return None
+        return [ClassRow(*row) for row in rows]
+
+    def class_problem_scores(self) -> dict[str, dict[int, float]]:
+        """Hash -> problem -> points, for every counted submission of the recorded class."""
+        scores: dict[str, dict[int, float]] = {}
+        for hash_, problem, points in self.connection.execute(
+                "SELECT parts.hash, parts.problem, SUM(parts.score) FROM parts "
+                "JOIN class ON class.hash = parts.hash GROUP BY parts.hash, parts.problem"):
+            scores.setdefault(hash_, {})[problem] = points
+        return scores
+
+
+CLASS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS class (
+    position INTEGER PRIMARY KEY,
+    student  TEXT NOT NULL,
+    fields   TEXT NOT NULL,
+    hash     TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One roster student as of the last grading run: the roster's fields as JSON and the
+    hash of the submission that counts (None when the student handed in nothing)."""
+
+    position: int
+    student: str
+    fields: str
+    hash: str | None = None

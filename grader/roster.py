@@ -1,5 +1,10 @@
 """The class roster: a CSV file with an ``id`` column and optional ``name`` and ``email``.
 
+Optional columns for grade exports to an LMS (``calcgrade export grades``, see
+:mod:`calcgrade.grader.lms`): ``canvas_id`` (Canvas's numeric user ID), ``sis_user_id``,
+``sis_login_id`` and ``section`` (Canvas's SIS columns), ``username`` and ``idnumber``
+(Moodle's user fields; Moodle can also match on ``email``). Empty when absent.
+
 Ids name files (``notebooks/<id>.ipynb``), so they must be non-empty, unique (also when
 case is ignored, for case-insensitive file systems) and safe as file names: letters,
 digits, ``.``, ``_`` and ``-``, starting with a letter or digit, at most 64 characters.
@@ -26,6 +31,7 @@ from typing import TextIO
 from calcgrade.core.errors import UsageError
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+LMS_COLUMNS = ("canvas_id", "sis_user_id", "sis_login_id", "section", "username", "idnumber")
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
             *(f"lpt{i}" for i in range(1, 10))}
 
@@ -37,6 +43,12 @@ class Student:
     id: str
     name: str = ""
     email: str = ""
+    canvas_id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+    username: str = ""
+    idnumber: str = ""
 
     @property
     def display_name(self) -> str:
@@ -77,7 +89,8 @@ def read_roster(handle: TextIO, source: str) -> list[Student]:
         shown = ", ".join(repr(c) for c in columns if c) or "none"
         raise UsageError(f"{source}: line 1: no 'id' column (columns: {shown}); "
                          "the first line must name the columns, e.g. id,name,email")
-    where = {name: columns.index(name) for name in ("id", "name", "email") if name in columns}
+    where = {name: columns.index(name) for name in ("id", "name", "email", *LMS_COLUMNS)
+             if name in columns}
     students: list[Student] = []
     first_line: dict[str, tuple[str, int]] = {}
     try:
@@ -101,7 +114,8 @@ def read_roster(handle: TextIO, source: str) -> list[Student]:
                                  f"from {earlier!r} (line {earlier_line}); ids must be unique "
                                  "ignoring case, as they name files")
             first_line[folded] = (student_id, line)
-            students.append(Student(student_id, cells.get("name", ""), cells.get("email", "")))
+            students.append(Student(student_id, cells.get("name", ""), cells.get("email", ""),
+                                    **{name: cells.get(name, "") for name in LMS_COLUMNS}))
     except csv.Error as error:
         raise UsageError(f"{source}: line {reader.line_num}: not valid CSV: {error}") from None
     if not students:

@@ -8,6 +8,7 @@ import pkgutil
 
 import pytest
 
+import calcgrade
 import calcgrade.core
 import calcgrade.grader
 import calcgrade.problems
@@ -16,7 +17,7 @@ import calcgrade.templates
 
 
 def module_names():
-    for package in (calcgrade.core, calcgrade.problems, calcgrade.solutions, calcgrade.grader, calcgrade.templates):
+    for package in (calcgrade, calcgrade.core, calcgrade.problems, calcgrade.solutions, calcgrade.grader, calcgrade.templates):
         yield package.__name__
         for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
             yield info.name

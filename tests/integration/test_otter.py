@@ -22,19 +22,7 @@ from .test_gradescope import total_points
 pytestmark = pytest.mark.slow
 
 
-
-def _plugin_name() -> str:
-    """``calcgrade.otter.CalcgradePlugin`` where the installed calcgrade has that module
-    (asked from a folder outside the source tree), else the module that defines it."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as elsewhere:
-        found = subprocess.run([sys.executable, "-c", "import calcgrade.otter"], cwd=elsewhere,
-                               capture_output=True).returncode == 0
-    return "calcgrade.otter.CalcgradePlugin" if found else "calcgrade.grader.otter_plugin.CalcgradePlugin"
-
-
-PLUGIN = _plugin_name()
+PLUGIN = "calcgrade.otter.CalcgradePlugin"
 OTTER = str(Path(sys.executable).with_name("otter"))
 
 CALCGRADE_TOML = """\

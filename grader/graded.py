@@ -1,0 +1,128 @@
+"""A graded folder read back from its gradebook: one row per roster student.
+
+``calcgrade grade`` records in ``OUT/gradebook.sqlite`` the roster of its last run and,
+per student, the submission that counts (:func:`calcgrade.grader.grade.record_class`).
+:func:`read_graded` reads that back — the same students, statuses and totals as
+``grades.csv`` of that run, with the raw (not spreadsheet-escaped) text — for the grade
+exports (:mod:`calcgrade.grader.lms`), the GitHub summary and the Python API.
+
+>>> import tempfile, os
+>>> from calcgrade.grader.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
+>>> folder = tempfile.mkdtemp()
+>>> with Gradebook(os.path.join(folder, "gradebook.sqlite")) as book:
+...     book.set_meta("assignment", "hw1")
+...     book.record(SubmissionRecord("h1", "ann", "ann.ipynb", "graded", "", 1.5, 2.0),
+...                 [PartRecord("h1", 1, "value", "derivative", 1.5, 2.0, "partial", "ok",
+...                             None, "a number", "3")])
+...     book.set_class({"title": "HW 1", "total_points": "2.0", "problems": "[1]"},
+...                    [ClassRow(0, "ann", '{"name": "Ann"}', "h1"), ClassRow(1, "bob", "{}")])
+>>> graded = read_graded(folder)
+>>> [(row.student.id, row.status, row.total, row.problems) for row in graded.rows]
+[('ann', 'graded', 1.5, (1.5,)), ('bob', 'missing', 0.0, (0.0,))]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from calcgrade.core.errors import UsageError
+from calcgrade.grader.gradebook import Gradebook, PartRecord
+from calcgrade.grader.roster import Student
+
+GRADEBOOK = "gradebook.sqlite"
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class GradedStudent:
+    """One roster student of a graded folder. ``submitted`` is False for a student with
+    no submission (``status`` ``missing``); ``hash`` keys the submission's parts."""
+
+    student: Student
+    status: str
+    reason: str
+    total: float
+    max: float
+    problems: tuple[float, ...]
+    flags: str
+    submitted: bool
+    hash: str | None = None
+
+
+@dataclass(frozen=True)
+class GradedClass:
+    """What a graded folder holds: the assignment's id, title, points and problem numbers,
+    and one :class:`GradedStudent` per roster student, in roster order."""
+
+    folder: Path
+    assignment: str
+    title: str
+    total_points: float
+    problem_numbers: tuple[int, ...]
+    rows: tuple[GradedStudent, ...]
+
+    def parts(self, row: GradedStudent) -> list[PartRecord]:
+        """The answer parts of a student's counted submission (empty when none)."""
+        if row.hash is None:
+            return []
+        with Gradebook(self.folder / GRADEBOOK) as book:
+            return book.parts(row.hash)
+
+
+_FIELDS = frozenset(f.name for f in fields(Student)) - {"id"}
+
+
+def _student(student_id: str, fields_json: str) -> Student:
+    known = _FIELDS
+    try:
+        data = json.loads(fields_json)
+    except ValueError:
+        data = {}
+    return Student(student_id, **{k: str(v) for k, v in data.items() if k in known})
+
+
+def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) -> GradedClass:
+    """Read the graded folder ``folder`` (``calcgrade grade``'s ``--out``). ``roster``, when
+    given, replaces the recorded students' fields (names, e-mails, LMS ids) by id; its
+    students must be those graded."""
+    folder = Path(folder)
+    path = folder / GRADEBOOK
+    if not path.is_file():
+        raise UsageError(f"{folder}: no {GRADEBOOK} here; give the --out folder of 'calcgrade grade'")
+    with Gradebook(path) as book:
+        recorded = book.class_rows()
+        if recorded is None:
+            raise UsageError(f"{path} was written by an older calcgrade that did not record the "
+                             "class; run the same 'calcgrade grade' command again (nothing is "
+                             "regraded) and export then")
+        meta = {key: book.get_meta(key) for key in ("assignment", "title", "total_points",
+                                                       "problems")}
+        numbers = tuple(json.loads(meta["problems"] or "[]"))
+        total_points = float(meta["total_points"] or 0)
+        by_id = {s.id: s for s in roster} if roster is not None else None
+        if by_id is not None:
+            absent = [row.student for row in recorded if row.student not in by_id]
+            if absent:
+                raise UsageError(f"--roster has no row for {absent[0]!r}"
+                                 + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
+                                 + " of the graded class; give the roster the class was graded with")
+        wanted = {row.hash for row in recorded if row.hash}
+        records = {record.hash: record for record in book.submissions() if record.hash in wanted}
+        scores = book.class_problem_scores()
+        rows = []
+        for row in recorded:
+            student = by_id[row.student] if by_id is not None else _student(row.student, row.fields)
+            record = records.get(row.hash) if row.hash else None
+            if record is None:
+                rows.append(GradedStudent(student, MISSING, "no submission", 0.0, total_points,
+                                          tuple(0.0 for _ in numbers), "", False))
+                continue
+            per_problem = scores.get(row.hash, {})
+            rows.append(GradedStudent(student, record.status, record.reason, record.total,
+                                      record.max, tuple(round(per_problem.get(n, 0.0), 6) for n in numbers),
+                                      record.flags, True, row.hash))
+    return GradedClass(folder, meta["assignment"] or "", meta["title"] or "", total_points,
+                       numbers, tuple(rows))
