@@ -13,7 +13,7 @@ Each subcommand is a thin layer over one module (:mod:`calcgrade.grader.lms`,
 the command runs; more integrations add their subcommand to :data:`export`.
 
 >>> sorted(export.commands)
-['github-actions', 'gradescope', 'grades']
+['github-actions', 'grades', 'gradescope']
 """
 
 from __future__ import annotations
