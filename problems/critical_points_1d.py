@@ -19,12 +19,11 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_expression
+from calcgrade.problems.checks import Polynomial
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import critical_points_1d as cp
 from calcgrade.solutions import hessian as hs
-from calcgrade.core.parse import MAX_LENGTH
 
 MAX_DEGREE = 8
 SYNONYMS = {
@@ -95,7 +94,8 @@ class CriticalPoints1DFamily(Family):
     topic = "critical points in one variable"
     skills = ("setting f′ to zero", "factoring", "second-derivative test", "higher-order derivative test")
     summary = "the stationary points of a polynomial, each classified as local minimum, local maximum or neither"
-    params = (ParamSpec("f", "expression", "a polynomial in x of degree 2 to 8 with rational stationary points"),)
+    params = (ParamSpec("f", Polynomial(("x",), degree=(2, MAX_DEGREE), shown="expression"),
+                        "a polynomial in x of degree 2 to 8 with rational stationary points"),)
     options = (
         OptionSpec("degree", "any", "the degree of f (3, 4, 5 or 'any')", choices=("any", 3, 4, 5)),
     )
@@ -123,17 +123,6 @@ class CriticalPoints1DFamily(Family):
 
     def check(self, params):
         f = params["f"]
-        if not isinstance(f, str) or _poly(f) is None:
-            expr = read_expression(self.name, params, "f", ["x"])
-            poly = hs.poly_from_expr(expr, ["x"])
-            if poly is None:
-                raise ParamsError(f"{self.name}: param 'f' must be a polynomial in x, not {f!r}")
-            f = hs.poly_text(poly, ["x"])
-            if len(f) > MAX_LENGTH:
-                raise ParamsError(f"{self.name}: param 'f' is too long")
-        degree = len(_coefficients(_poly(f))) - 1
-        if not 2 <= degree <= MAX_DEGREE:
-            raise ParamsError(f"{self.name}: param 'f' must have degree 2 to {MAX_DEGREE}, not {degree}")
         try:
             roots, _ = _analysis(f)
         except ValueError as error:

@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.core.errors import ExpressionError, ParamsError
-from calcgrade.problems.checks import Choice, Expression, parse_cached
+from calcgrade.core.errors import ParamsError
+from calcgrade.problems.checks import Choice, Constant, Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
 from calcgrade.core import expr as ex
@@ -204,7 +204,7 @@ class InverseDerivativeFamily(Family):
     summary = "x = f⁻¹(y) and (f⁻¹)′(y) = 1 / f′(f⁻¹(y)) for a one-to-one f"
     params = (
         ParamSpec("f", Expression(("x",)), "a one-to-one function of x (on the domain)"),
-        ParamSpec("y", "number or constant expression", "the value where (f⁻¹)′ is asked, "
+        ParamSpec("y", Constant(), "the value where (f⁻¹)′ is asked, "
                   "e.g. 2 or \"exp(2)\""),
         ParamSpec("domain", Choice(sol.DOMAINS, shown="real, positive or negative"), "where f is taken as one-to-one "
                   "(default real; e.g. positive for x² on x > 0)", required=False),
@@ -222,15 +222,6 @@ class InverseDerivativeFamily(Family):
 
     def check(self, params):
         y = params["y"]
-        if isinstance(y, str):
-            try:
-                parse_cached(y, ())
-            except ExpressionError as error:
-                raise ParamsError(f"{self.name}: param 'y' must be a number or a constant "
-                                  f"expression such as \"exp(2)\": {error}") from None
-        elif isinstance(y, bool) or not isinstance(y, (int, float)):
-            raise ParamsError(f"{self.name}: param 'y' must be a number or a constant expression "
-                              f"such as \"exp(2)\", not {y!r}")
         if not math.isfinite(_y_value(y)):
             raise ParamsError(f"{self.name}: param 'y' is not a finite real number: {y!r}")
         out = {"f": params["f"], "y": y}

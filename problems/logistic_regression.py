@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Integer, Matrix, Number, Vector, read_choice
+from calcgrade.problems.checks import Boolean, Choice, Integer, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.linear_regression_gd import copy_answers, full_rank
@@ -114,12 +114,13 @@ class LogisticRegressionFamily(Family):
                "and one Newton step")
     params = (
         ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example (m × n, n = 1 or 2)"),
-        ParamSpec("y", "list of 0/1", "the labels, one per example"),
+        ParamSpec("y", ListOf(Choice((0, 1)), length="X", unit="labels (one per row of X)", shown="list of 0/1"),
+                  "the labels, one per example"),
         ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
         ParamSpec("b", Number(), "the starting bias"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
-        ParamSpec("newton", "true or false", "also ask for one Newton step (default true; the "
+        ParamSpec("newton", Boolean(), "also ask for one Newton step (default true; the "
                   "data must then not be linearly separable)", required=False),
     )
     options = (
@@ -154,18 +155,9 @@ class LogisticRegressionFamily(Family):
     )
 
     def check(self, params):
-        X = params["X"]
-        labels = params["y"]
-        if not isinstance(labels, list) or len(labels) != len(X):
-            raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
-                              f"(one per row of X), not {labels!r}")
-        y = [int(read_choice(self.name, {"y": v}, "y", (0, 1))) for v in labels]
-        if any(isinstance(v, bool) for v in labels):
-            raise ParamsError(f"{self.name}: param 'y' must hold the numbers 0 and 1, not true/false")
-        newton = params.get("newton", True)
-        if not isinstance(newton, bool):
-            raise ParamsError(f"{self.name}: param 'newton' must be true or false, not {newton!r}")
-        checked = {**params, "y": y, "newton": newton}
+        X, y = params["X"], params["y"]
+        checked = {**params, "newton": params.get("newton", True)}
+        newton = checked["newton"]
         if not full_rank(X):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (a "
                               "repeated or constant feature); change X")

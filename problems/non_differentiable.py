@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_expression, read_number, read_vector
+from calcgrade.problems.checks import Choice, ListOf, Number, Polynomial, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import hessian as hs
@@ -63,6 +63,12 @@ def _analysis(params) -> dict:
     if _shape_terms(params):
         return nd.analyze_terms(params["terms"])
     return nd.analyze_pieces([_poly(p) for p in params["pieces"]], params["breaks"])
+
+
+POLYNOMIAL = Polynomial(("x",), degree=(0, MAX_DEGREE), shown="expression")
+TERMS = ListOf(Row((Choice(nd.TERM_KINDS), Number(), Number()), shown="[type, coefficient, at]", unit="triples"),
+               counts=(1, MAX_TERMS), unit="[type, coefficient, at] triples",
+               shown="list of [type, coefficient, at]")
 
 
 # the mistakes ----------------------------------------------------------------------------
@@ -160,13 +166,14 @@ class NonDifferentiableFamily(Family):
     summary = ("the points where |x − a|, ReLU, cube roots, steps or piecewise polynomials are not "
                "differentiable, with the kind of each; the subdifferential of a ReLU")
     params = (
-        ParamSpec("terms", "list of [type, coefficient, at]",
-                  "terms c·g(x − a), type abs, relu, cbrt, cbrt_sq or step, at distinct points",
-                  required=False),
-        ParamSpec("smooth", "expression", "a polynomial in x added to the terms", required=False),
-        ParamSpec("pieces", "list of expressions", "the polynomials of a piecewise function",
-                  required=False),
-        ParamSpec("breaks", "list of numbers", "where the pieces change, ascending", required=False),
+        ParamSpec("terms", TERMS, "terms c·g(x − a), type abs, relu, cbrt, cbrt_sq or step, at "
+                  "distinct points", required=False),
+        ParamSpec("smooth", POLYNOMIAL, "a polynomial in x added to the terms", required=False),
+        ParamSpec("pieces", ListOf(POLYNOMIAL, counts=(2, MAX_PIECES), unit="polynomials",
+                                   shown="list of expressions"),
+                  "the polynomials of a piecewise function", required=False),
+        ParamSpec("breaks", Vector(length=lambda params: len(params["pieces"]) - 1),
+                  "where the pieces change, ascending", required=False),
     )
     options = (
         OptionSpec("function", "any", "the kind of function: " + ", ".join(SHAPES),
@@ -205,20 +212,6 @@ class NonDifferentiableFamily(Family):
                 "rest of f at that point to both ends", _subgradient_by_heart),
     )
 
-    # validation -----------------------------------------------------------------------
-    def _polynomial(self, value, field: str) -> str:
-        if isinstance(value, str) and _poly(value) is not None:
-            text = value
-        else:
-            expr = read_expression(self.name, {field: value}, field, ["x"])
-            poly = hs.poly_from_expr(expr, ["x"])
-            if poly is None:
-                raise ParamsError(f"{self.name}: param {field!r} must be a polynomial in x, not {value!r}")
-            text = hs.poly_text(poly, ["x"])
-        if max((e for (e,) in _poly(text)), default=0) > MAX_DEGREE:
-            raise ParamsError(f"{self.name}: param {field!r} must have degree at most {MAX_DEGREE}")
-        return text
-
     def check(self, params):
         if ("terms" in params) == ("pieces" in params):
             raise ParamsError(f"{self.name}: give either 'terms' (with an optional 'smooth') or "
@@ -226,41 +219,21 @@ class NonDifferentiableFamily(Family):
         if "terms" in params:
             if "breaks" in params:
                 raise ParamsError(f"{self.name}: 'breaks' go with 'pieces', not with 'terms'")
-            out = {"terms": self._terms(params["terms"])}
-            if "smooth" in params:
-                out["smooth"] = self._polynomial(params["smooth"], "smooth")
-            return out
+            terms = params["terms"]
+            if any(c == 0 for _, c, _ in terms):
+                raise ParamsError(f"{self.name}: a term's coefficient must not be 0: "
+                                  f"{next(t for t in terms if t[1] == 0)!r}")
+            if len({Fraction(a) for _, _, a in terms}) != len(terms):
+                raise ParamsError(f"{self.name}: the terms must sit at different points ('at' repeats)")
+            return params
         if "smooth" in params:
             raise ParamsError(f"{self.name}: 'smooth' goes with 'terms'; add it to each piece instead")
         if "breaks" not in params:
             raise ParamsError(f"{self.name}: param 'breaks' is missing")
-        pieces = params["pieces"]
-        if not isinstance(pieces, list) or not 2 <= len(pieces) <= MAX_PIECES:
-            raise ParamsError(f"{self.name}: param 'pieces' must be a list of 2 to {MAX_PIECES} "
-                              f"polynomials, not {pieces!r}")
-        pieces = [self._polynomial(p, "pieces") for p in pieces]
-        breaks = read_vector(self.name, params, "breaks", len(pieces) - 1)
+        breaks = params["breaks"]
         if any(b >= c for b, c in zip(breaks, breaks[1:])):
             raise ParamsError(f"{self.name}: param 'breaks' must be strictly ascending, not {breaks}")
-        return {"pieces": pieces, "breaks": breaks}
-
-    def _terms(self, terms):
-        if not isinstance(terms, list) or not 1 <= len(terms) <= MAX_TERMS:
-            raise ParamsError(f"{self.name}: param 'terms' must be a list of 1 to {MAX_TERMS} "
-                              f"[type, coefficient, at] triples, not {terms!r}")
-        out = []
-        for term in terms:
-            if not isinstance(term, list) or len(term) != 3 or term[0] not in nd.TERM_KINDS:
-                raise ParamsError(f"{self.name}: each of 'terms' must be [type, coefficient, at] with type "
-                                  f"one of {', '.join(nd.TERM_KINDS)}, not {term!r}")
-            c = read_number(self.name, {"terms": term[1]}, "terms")
-            a = read_number(self.name, {"terms": term[2]}, "terms")
-            if c == 0:
-                raise ParamsError(f"{self.name}: a term's coefficient must not be 0: {term!r}")
-            out.append([term[0], c, a])
-        if len({Fraction(a) for _, _, a in out}) != len(out):
-            raise ParamsError(f"{self.name}: the terms must sit at different points ('at' repeats)")
-        return out
+        return params
 
     # sampling -------------------------------------------------------------------------
     def draw(self, rng: np.random.Generator, *, function: str):

@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_int, read_vector
+from calcgrade.problems.checks import Integer, ListOf, Number, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import optimize_closed_form as oc
@@ -112,12 +112,16 @@ class OptimizeClosedFormFamily(Family):
     summary = ("minimize Σ(x − aᵢ)², maximize a coin's likelihood through its log, or fit the "
                "least-squares line, by setting derivatives to zero")
     params = (
-        ParamSpec("values", "list of numbers", "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
+        ParamSpec("values", Vector(), "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
                   required=False),
-        ParamSpec("heads", "whole number", "the number of heads k (kind coin)", required=False),
-        ParamSpec("tosses", "whole number", "the number of tosses n (kind coin)", required=False),
-        ParamSpec("points", "list of [x, y] pairs", "the data points of the line fit (kind line)",
+        ParamSpec("heads", Integer(1, lambda params: params["tosses"] - 1, after=("tosses",),
+                                   shown="whole number"),
+                  "the number of heads k (kind coin)", required=False),
+        ParamSpec("tosses", Integer(2, 10_000, shown="whole number"), "the number of tosses n (kind coin)",
                   required=False),
+        ParamSpec("points", ListOf(Row((Number(), Number()), shown="[x, y]", unit="pairs"), counts=(2, MAX_ENTRIES),
+                                    unit="[x, y] pairs"),
+                  "the data points of the line fit (kind line)", required=False),
     )
     options = (
         OptionSpec("kind", "any", "'mean' for Σ(x − aᵢ)², 'coin' for a coin's likelihood, "
@@ -166,30 +170,12 @@ class OptimizeClosedFormFamily(Family):
         missing = [n for n in KIND_PARAMS[kind] if n not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
-        if kind == "mean":
-            values = read_vector(self.name, params, "values")
-            if len(values) > MAX_ENTRIES:
-                raise ParamsError(f"{self.name}: param 'values' has more than {MAX_ENTRIES} numbers")
-            return {"values": values}
-        if kind == "coin":
-            tosses = read_int(self.name, params, "tosses", 2, 10_000)
-            heads = read_int(self.name, params, "heads", 1, tosses - 1)
-            return {"heads": heads, "tosses": tosses}
-        return {"points": self._points(params["points"])}
-
-    def _points(self, value):
-        if not isinstance(value, list) or not 2 <= len(value) <= MAX_ENTRIES:
-            raise ParamsError(f"{self.name}: param 'points' must be a list of 2 to {MAX_ENTRIES} "
-                              f"[x, y] pairs, not {value!r}")
-        points = []
-        for item in value:
-            if not isinstance(item, list) or len(item) != 2:
-                raise ParamsError(f"{self.name}: param 'points' must hold [x, y] pairs, not {item!r}")
-            points.append(read_vector(self.name, {"points": item}, "points", 2))
-        if len({p[0] for p in points}) < 2:
+        if kind == "mean" and len(params["values"]) > MAX_ENTRIES:
+            raise ParamsError(f"{self.name}: param 'values' has more than {MAX_ENTRIES} numbers")
+        if kind == "line" and len({p[0] for p in params["points"]}) < 2:
             raise ParamsError(f"{self.name}: param 'points' needs at least two different x values "
                               "for a line to be determined")
-        return points
+        return params
 
     def draw(self, rng: np.random.Generator, *, kind: str):
         if kind == "any":

@@ -20,8 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Choice, Matrix, Number, Vector, read_choice
+from calcgrade.problems.checks import Choice, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import perceptron as pc
@@ -84,7 +83,8 @@ class PerceptronClassificationFamily(Family):
     summary = "one online epoch (or one batch subgradient step) of the sign perceptron with labels ±1"
     params = (
         ParamSpec("X", Matrix(rows=(1, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example, in the order visited"),
-        ParamSpec("y", "list of ±1", "the labels, one per example"),
+        ParamSpec("y", ListOf(Choice((1, -1)), length="X", unit="labels (one per row of X)", shown="list of ±1"),
+                  "the labels, one per example"),
         ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
         ParamSpec("b", Number(), "the starting bias"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
@@ -124,15 +124,7 @@ class PerceptronClassificationFamily(Family):
     )
 
     def check(self, params):
-        X = params["X"]
-        labels = params["y"]
-        if not isinstance(labels, list) or len(labels) != len(X):
-            raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
-                              f"(one per row of X), not {labels!r}")
-        y = [read_choice(self.name, {"y": v}, "y", (1, -1)) for v in labels]
-        if any(isinstance(v, bool) for v in labels):
-            raise ParamsError(f"{self.name}: param 'y' must hold the numbers 1 and -1, not true/false")
-        return {**params, "y": [int(v) for v in y], "mode": params.get("mode", "online")}
+        return {**params, "mode": params.get("mode", "online")}
 
     def draw(self, rng: np.random.Generator, *, mode: str, features):
         mode = pick(rng, MODES) if mode == "any" else mode

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Vector, read_int
+from calcgrade.problems.checks import Integer, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice_vector, pick
 from calcgrade.solutions import softmax as sm
@@ -57,7 +57,8 @@ class SoftmaxCrossEntropyFamily(Family):
     summary = "softmax probabilities of a score vector, the cross-entropy loss of the true class and ∂L/∂z"
     params = (
         ParamSpec("scores", Vector(), "the scores (logits) z, one per class"),
-        ParamSpec("label", "whole number", "the index of the true class, counted from 0"),
+        ParamSpec("label", Integer(0, lambda params: len(params["scores"]) - 1, after=("scores",),
+                                   shown="whole number"), "the index of the true class, counted from 0"),
     )
     options = (
         OptionSpec("classes", "any", "the number of classes (3, 4, 5 or 'any')", choices=(3, 4, 5, "any")),
@@ -93,8 +94,7 @@ class SoftmaxCrossEntropyFamily(Family):
                               f"not {len(scores)}")
         if max(abs(z) for z in scores) > MAX_SCORE:
             raise ParamsError(f"{self.name}: param 'scores' must lie in [-{MAX_SCORE}, {MAX_SCORE}]")
-        label = read_int(self.name, params, "label", 0, len(scores) - 1)
-        return {"scores": scores, "label": label}
+        return params
 
     def draw(self, rng: np.random.Generator, *, classes):
         n = pick(rng, (3, 4, 5)) if classes == "any" else classes

@@ -35,7 +35,7 @@ def test_piecewise_and_mixed_options():
 @pytest.mark.parametrize("params, fragment", [
     ({"terms": [["abs", 1, 0]], "pieces": ["x", "1"]}, "either 'terms'"),
     ({}, "either 'terms'"),
-    ({"terms": [["sqrt", 1, 0]]}, "type one of abs, relu"),
+    ({"terms": [["sqrt", 1, 0]]}, "'terms' must be one of abs, relu"),
     ({"terms": [["abs", 1]]}, r"\[type, coefficient, at\]"),
     ({"terms": [["abs", 0, 1]]}, "must not be 0"),
     ({"terms": [["abs", 1, 1], ["step", 2, 1]]}, "different points"),
