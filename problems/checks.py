@@ -406,7 +406,7 @@ class Polynomial(Expression):
     :func:`poly_text` writes it (text already in that form is kept as given).
 
     >>> Polynomial(("x",), degree=(2, 8)).read("f", {"f": "x^3/3 - x"}, "f")
-    'x**3/3 - x'
+    '1/3*x**3 - x'
     >>> Polynomial(("x",), degree=(0, 4)).read("f", {"f": "exp(x)"}, "f")
     Traceback (most recent call last):
     ...
