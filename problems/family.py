@@ -21,6 +21,7 @@ distinguishable from the right answer".
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec, CarriedSteps  # noqa: F401 - the family contract
+from calcgrade.core.answers import AnswerSpec, CarriedSteps
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
 from calcgrade.problems.checks import Kind
 
@@ -181,11 +182,22 @@ class Family:
         """The answers asked for with these params (some depend on the mode)."""
         return list(self.answers)
 
+    def step_rule(self, params: Params) -> tuple[Callable[[list], Any], Callable[[list], Any]] | None:
+        """For a family whose iterates follow θ ← step(θ): ``(step, gradient)``, the gradient
+        being what vanishes at a stationary point; None when the family does not carry
+        forward. :meth:`carry_forward` uses it."""
+        return None
+
     def carry_forward(self, params: Params, name: str, answers: Mapping[str, Any],
                       spec: "AnswerSpec") -> "CarriedSteps | None":
         """For an iterates answer: each step's expectation from the student's own previous
-        point (error carried forward), or None when the family does not carry forward."""
-        return None
+        point (error carried forward, :func:`carry_steps` with :meth:`step_rule` from
+        :meth:`iterates_start`), or None when the family does not carry forward."""
+        rule, start = self.step_rule(params), self.iterates_start(params, name)
+        if rule is None or start is None:
+            return None
+        step, gradient = rule
+        return carry_steps(start, answers.get(name), step, spec, gradient=gradient)
 
     def iterates_start(self, params: Params, name: str) -> list[float] | None:
         """The given start point of an iterates answer (a student may list it first):
@@ -314,6 +326,53 @@ def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
         order.append(ready)
         pending.remove(ready)
     return order
+
+
+def remembered(solve: Callable[[Any, Params], Answers]) -> Callable[[Any, Params], Answers]:
+    """A family's ``solve`` that remembers its answers by params (sampling, checking and
+    diagnosing ask for the same variant's answers several times); every caller gets its own
+    copy. At most ``MAX_REMEMBERED`` variants are kept.
+
+    >>> class Counting:
+    ...     calls = 0
+    ...     @remembered
+    ...     def solve(self, params):
+    ...         Counting.calls += 1
+    ...         return {"points": [[params["a"]]]}
+    >>> first = Counting().solve({"a": 1}); first["points"][0].append(2)
+    >>> Counting().solve({"a": 1}), Counting.calls
+    ({'points': [[1]]}, 1)
+    """
+    seen: dict[str, Answers] = {}
+
+    def solve_once(self, params: Params) -> Answers:
+        key = json.dumps(params, sort_keys=True)
+        if key not in seen:
+            if len(seen) >= MAX_REMEMBERED:
+                seen.clear()
+            seen[key] = solve(self, params)
+        return {name: _copied(value) for name, value in seen[key].items()}
+    return solve_once
+
+
+MAX_REMEMBERED = 4096
+
+
+def _copied(value: Any) -> Any:
+    return [_copied(v) for v in value] if isinstance(value, list) else value
+
+
+def require_bounded(family: str, points, lr: float, limit: float) -> None:
+    """Raise ParamsError when some entry of ``points`` is not finite or exceeds ``limit`` in size.
+
+    >>> require_bounded("f", [[1.0, 2.0], [1e9, 0.0]], 0.5, 1e6)
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: f: the iterates diverge with lr=0.5 (they grow beyond 1e+06); choose a smaller lr
+    """
+    if not all(math.isfinite(v) and abs(v) <= limit for point in points for v in point):
+        raise ParamsError(f"{family}: the iterates diverge with lr={lr} (they grow beyond {limit:g}); "
+                          "choose a smaller lr")
 
 
 def require_finite(name: str, family: str, *values: float) -> None:

@@ -22,9 +22,10 @@ import numpy as np
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Boolean, Choice, Integer, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
-                                       carry_steps)
-from calcgrade.problems.linear_regression_gd import copy_answers, full_rank
+                                       remembered, require_bounded)
+from calcgrade.problems.linear_regression_gd import full_rank
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import data_context, indexed
 from calcgrade.solutions import logistic_regression as lg
 from calcgrade.solutions.linear_regression import design
 
@@ -97,15 +98,6 @@ def _separable_cached(X: tuple, y: tuple) -> bool:
     return lg.separable(X, y)
 
 
-_SOLVED: dict[tuple, dict] = {}  # params -> answers: sampling solves each variant several times
-MAX_REMEMBERED = 4096
-
-
-def _key(params) -> tuple:
-    return (tuple(tuple(row) for row in params["X"]), tuple(params["y"]), tuple(params["w"]),
-            params["b"], params["lr"], params["steps"], params["newton"])
-
-
 class LogisticRegressionFamily(Family):
     name = "logistic_regression"
     topic = "logistic regression"
@@ -165,10 +157,7 @@ class LogisticRegressionFamily(Family):
             raise ParamsError(f"{self.name}: the data are linearly separable, so the log-loss has "
                               "no minimizer and Newton's method diverges; change a label or set "
                               "newton to false")
-        last = self.solve(checked)["iterates"][-1]
-        if max(abs(v) for v in last) > 1e6:
-            raise ParamsError(f"{self.name}: the iterates diverge with lr={checked['lr']}; "
-                              "choose a smaller lr")
+        require_bounded(self.name, self.solve(checked)["iterates"][-1:], checked["lr"], 1e6)
         return checked
 
     def draw(self, rng: np.random.Generator, *, features, steps: int, newton: bool):
@@ -200,36 +189,20 @@ class LogisticRegressionFamily(Family):
                 raise Reject("the Newton step is too long")
         return params
 
+    @remembered
     def solve(self, params):
-        key = _key(params)
-        if key not in _SOLVED:
-            if len(_SOLVED) >= MAX_REMEMBERED:
-                _SOLVED.clear()
-            _SOLVED[key] = lg.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
-                                    params["steps"], params["newton"])
-        return copy_answers(_SOLVED[key])
+        return lg.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
+                        params["steps"], params["newton"])
 
-    def carry_forward(self, params, name, answers, spec):
-        """Each gradient step from the student's own previous [w..., b]; a point is
-        stationary when the gradient of J vanishes there within tolerance."""
+    def step_rule(self, params):
+        """θ ← θ − α∇J over [w..., b]; a point is stationary where ∇J vanishes."""
         rows, y, _ = _start(params)
 
         def gradient(point):
             return lg.theta_gradient(rows, y, point)
-
-        def step(point):
-            return [t - params["lr"] * g for t, g in zip(point, gradient(point))]
-
-        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec, gradient=gradient)
+        return (lambda point: [t - params["lr"] * g for t, g in zip(point, gradient(point))]), gradient
 
     def context(self, params):
-        n = len(params["X"][0])
-        return {
-            "n": n,
-            "m": len(params["X"]),
-            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
-            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
-            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
-            "partials": ", ".join(f"\\partial J/\\partial {v}"
-                                  for v in ([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]) + ["b"]),
-        }
+        names = indexed("w", len(params["X"][0])) + ["b"]
+        return {**data_context(params["X"], params["y"]),
+                "partials": ", ".join(f"\\partial J/\\partial {v}" for v in names)}

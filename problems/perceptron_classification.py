@@ -23,6 +23,7 @@ import numpy as np
 from calcgrade.problems.checks import Choice, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import data_context, indexed
 from calcgrade.solutions import perceptron as pc
 
 MODES = ("online", "batch")
@@ -152,14 +153,6 @@ class PerceptronClassificationFamily(Family):
         return pc.online_epoch(*args)
 
     def context(self, params):
-        n = len(params["X"][0])
-        return {
-            "n": n,
-            "m": len(params["X"]),
-            "batch": params["mode"] == "batch",
-            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
-            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
-            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
-            "partials": ", ".join(f"\\partial J/\\partial {v}"
-                                  for v in ([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]) + ["b"]),
-        }
+        names = indexed("w", len(params["X"][0])) + ["b"]
+        return {**data_context(params["X"], params["y"]), "batch": params["mode"] == "batch",
+                "partials": ", ".join(f"\\partial J/\\partial {v}" for v in names)}
