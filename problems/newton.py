@@ -23,6 +23,7 @@ from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Ve
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import exact_text
 from calcgrade.solutions import newton as nt
 from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log
 from calcgrade.core.printing import to_latex
@@ -358,7 +359,7 @@ class NewtonFamily(Family):
             "dims": len(variables),
             "args": ", ".join(variables),
             "theta0": ", ".join(f"{v}_0" for v in variables),
-            "x0_text": ", ".join(_number(v) for v in params["x0"]),
+            "x0_text": ", ".join(exact_text(v) for v in params["x0"]),
             "example": _example(variables, params["steps"]),
             "mentions_log": "log(" in params["f"],
         }
@@ -368,10 +369,6 @@ def _example(variables, steps: int) -> str:
     """``[[x_1, y_1], [x_2, y_2], ...]``: the shape of the answer, without values."""
     points = ["[" + ", ".join(f"{v}_{k}" for v in variables) + "]" for k in range(1, min(steps, 2) + 1)]
     return "[" + ", ".join(points + (["..."] if steps > 2 else [])) + "]"
-
-
-def _number(value) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _breakdown_message(error: nt.NewtonBreakdown, goal: str, dims: int, steps: int) -> str:

@@ -24,6 +24,7 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, ListOf, Number, Polynomial, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import number_text
 from calcgrade.solutions import hessian as hs
 from calcgrade.solutions import non_differentiable as nd
 
@@ -114,15 +115,10 @@ def _whole(value):
     return int(value) if float(value).is_integer() else value
 
 
-def _number(value) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
 def _shifted(a) -> str:
     if a == 0:
         return "x"
-    return f"x - {_number(a)}" if a > 0 else f"x + {_number(-a)}"
+    return f"x - {number_text(a)}" if a > 0 else f"x + {number_text(-a)}"
 
 
 def _term_latex(kind: str, a) -> str:
@@ -138,7 +134,7 @@ def _sum_latex(smooth: dict, terms) -> str:
         text = hs.poly_latex(smooth, ["x"])
         parts.append(("-", text[1:]) if text.startswith("-") else ("+", text))
     for kind, c, a in terms:
-        size = "" if abs(c) == 1 else _number(abs(c)) + r"\,"
+        size = "" if abs(c) == 1 else number_text(abs(c)) + r"\,"
         parts.append(("-" if c < 0 else "+", size + _term_latex(kind, a)))
     first_sign, first = parts[0]
     return ("-" if first_sign == "-" else "") + first + "".join(f" {s} {t}" for s, t in parts[1:])
@@ -150,11 +146,11 @@ def _pieces_latex(params) -> str:
     for k, piece in enumerate(pieces):
         text = hs.poly_latex(_poly(piece), ["x"])
         if k == 0:
-            where = rf"x < {_number(breaks[0])}"
+            where = rf"x < {number_text(breaks[0])}"
         elif k == len(pieces) - 1:
-            where = rf"x \ge {_number(breaks[-1])}"
+            where = rf"x \ge {number_text(breaks[-1])}"
         else:
-            where = rf"{_number(breaks[k - 1])} \le x < {_number(breaks[k])}"
+            where = rf"{number_text(breaks[k - 1])} \le x < {number_text(breaks[k])}"
         rows.append(rf"{text} & \text{{if }} {where}")
     return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
@@ -290,6 +286,6 @@ class NonDifferentiableFamily(Family):
             return {"piecewise": False, "f_latex": _sum_latex(_smooth(params), params["terms"]),
                     "uses_step": "step" in kinds, "uses_root": bool(kinds & {"cbrt", "cbrt_sq"}),
                     "relu": _is_relu_variant(params),
-                    "relu_at": _number(params["terms"][0][2])}
+                    "relu_at": number_text(params["terms"][0][2])}
         return {"piecewise": True, "f_latex": _pieces_latex(params), "uses_step": False,
                 "uses_root": False, "relu": False, "relu_at": ""}

@@ -24,6 +24,7 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Integer, ListOf, Number, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import number_text
 from calcgrade.solutions import optimize_closed_form as oc
 
 KIND_PARAMS = {"mean": ("values",), "coin": ("heads", "tosses"), "line": ("points",)}
@@ -37,12 +38,6 @@ def kind_of(params) -> str:
     if "values" in params:
         return "mean"
     return "coin" if "heads" in params else "line"
-
-
-def number_text(value) -> str:
-    """``3``, ``-1.5``: a number for a statement."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 # the mistakes --------------------------------------------------------------------------

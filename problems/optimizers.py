@@ -18,8 +18,10 @@ import numpy as np
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Integer, Number, SymmetricMatrix, Vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
-                                       ParamSpec, Reject, as_point, close_to, stationary_test)
+                                       ParamSpec, Reject, as_point, close_to, require_bounded,
+                                       stationary_test)
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import exact_text
 from calcgrade.solutions import optimizers as op
 from calcgrade.core.printing import latex_matrix
 
@@ -80,11 +82,7 @@ def _no_lookahead(params):
 
 
 def _latex_column(values) -> str:
-    return latex_matrix([[v] for v in values], _number)
-
-
-def _number(value) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return latex_matrix([[v] for v in values], exact_text)
 
 
 class OptimizersFamily(Family):
@@ -152,9 +150,7 @@ class OptimizersFamily(Family):
             out["form"] = params.get("form", "sum")
         elif "form" in params:
             raise ParamsError(f"{self.name}: param 'form' belongs to momentum only, not {name}")
-        result = _run(out)
-        if not all(abs(v) <= LARGEST for p in result["iterates"] for v in p):
-            raise ParamsError(f"{self.name}: the iterates grow beyond {LARGEST:g}; choose a smaller lr")
+        require_bounded(self.name, _run(out)["iterates"], out["lr"], LARGEST)
         return out
 
     def draw(self, rng: np.random.Generator, *, optimizer: str, form: str, steps):
@@ -227,7 +223,7 @@ class OptimizersFamily(Family):
     def context(self, params):
         n = len(params["A"])
         return {
-            "a_latex": latex_matrix(params["A"], _number),
+            "a_latex": latex_matrix(params["A"], exact_text),
             "b_latex": _latex_column(params["b"]),
             "x0_latex": _latex_column(params["x0"]),
             "n": n,
