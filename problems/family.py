@@ -145,6 +145,32 @@ class Mistake:
         return replace(self, id=f"{family}.{self.id}")
 
 
+@dataclass(frozen=True)
+class Form:
+    """One way of giving the params of a family that has several: the params it takes (the
+    first one names the form when given), those of them that may be left out, and the
+    answers asked for (all of the family's when None).
+
+    >>> Form("terms", ("terms", "smooth"), optional=("smooth",)).text()
+    "'terms' with an optional 'smooth'"
+    """
+
+    name: str
+    params: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    answers: tuple[str, ...] | None = None
+
+    def text(self) -> str:
+        required = _listed([p for p in self.params if p not in self.optional])
+        return required + (f" with an optional {_listed(self.optional)}" if self.optional else "")
+
+
+def _listed(names) -> str:
+    """``'a', 'b' and 'c'``."""
+    quoted = [repr(name) for name in names]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
 class Family:
     """Base class of problem families; see the module docstring for the contract."""
 
@@ -157,6 +183,7 @@ class Family:
     options: tuple[OptionSpec, ...] = ()
     answers: dict[str, AnswerSpec] = {}
     catalog: tuple[Mistake, ...] = ()
+    forms: tuple[Form, ...] = ()
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -179,8 +206,14 @@ class Family:
         return {}
 
     def answer_names(self, params: Params) -> list[str]:
-        """The answers asked for with these params (some depend on the mode)."""
-        return list(self.answers)
+        """The answers asked for with these params: those of their :class:`Form`, if it
+        names them, else every answer."""
+        form = self.form_of(params)
+        return list(form.answers if form is not None and form.answers is not None else self.answers)
+
+    def form_of(self, params: Mapping[str, Any]) -> Form | None:
+        """The :class:`Form` whose first param is given (None without forms)."""
+        return next((form for form in self.forms if form.params[0] in params), None)
 
     def step_rule(self, params: Params) -> tuple[Callable[[list], Any], Callable[[list], Any]] | None:
         """For a family whose iterates follow θ ← step(θ): ``(step, gradient)``, the gradient
@@ -263,11 +296,30 @@ class Family:
         missing = [p.name for p in self.params if p.required and p.name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
+        self._check_form(params)
         read = {p.name: params[p.name] for p in self.params if p.name in params}
         for spec in _reading_order(self.params):
             if spec.name in read:
                 read[spec.name] = spec.read(self.name, read)
         return self.check(read)
+
+    def _check_form(self, params: Mapping[str, Any]) -> None:
+        """With :attr:`forms`: exactly one form given, whole, and nothing of another."""
+        if not self.forms:
+            return
+        chosen = [form for form in self.forms if form.params[0] in params]
+        if len(chosen) != 1:
+            raise ParamsError(f"{self.name}: give exactly one of: "
+                              + "; ".join(form.text() for form in self.forms))
+        form = chosen[0]
+        for other in self.forms:
+            stray = [name for name in other.params if name in params and name not in form.params]
+            if stray:
+                raise ParamsError(f"{self.name}: param {stray[0]!r} goes with {other.params[0]!r}, "
+                                  f"not with {form.params[0]!r}")
+        missing = [name for name in form.params if name not in form.optional and name not in params]
+        if missing:
+            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing (with {form.params[0]!r})")
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
         """The specs of the answers asked for with these params."""

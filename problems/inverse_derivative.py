@@ -24,10 +24,11 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Constant, Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
+from calcgrade.problems.statements import odd_roots, python_spelling
 from calcgrade.core import expr as ex
 from calcgrade.solutions import inverse_derivative as sol
 from calcgrade.solutions.partial_derivatives import scalar_value
-from calcgrade.core.printing import to_latex, to_str
+from calcgrade.core.printing import to_latex
 
 KINDS = ("exp", "log", "polynomial", "square", "root")
 F = Fraction
@@ -97,48 +98,6 @@ def _y_json(value: ex.Expr):
     if math.isfinite(number) and abs(number - round(number)) < 1e-12:
         return int(round(number))  # e.g. a cube root that the core leaves unevaluated
     return str(value)
-
-
-# statement: real odd roots, and how to write them in Python ---------------------------------
-
-def _odd_roots(tree: ex.Expr) -> set[int]:
-    """The odd root degrees q of the powers with exponent p/q in ``tree`` (3 for a cube root)."""
-    found = set()
-    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
-            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
-        found.add(tree.exp.value.denominator)
-    for arg in tree.args:
-        found |= _odd_roots(arg)
-    return found
-
-
-def _real_roots(tree: ex.Expr) -> ex.Expr:
-    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
-            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
-        p, q = tree.exp.value.numerator, tree.exp.value.denominator
-        base = python_spelling(tree.base)
-        root = ex.Sym(f"np.cbrt({base})" if q == 3 else
-                      f"(np.sign({base})*np.abs({base})**(1/{q}))")
-        return root if p == 1 else ex.Pow(root, ex.Num(p))
-    if isinstance(tree, ex.Add):
-        return ex.Add(tuple(_real_roots(t) for t in tree.terms))
-    if isinstance(tree, ex.Mul):
-        return ex.Mul(tuple(_real_roots(f) for f in tree.factors))
-    if isinstance(tree, ex.Pow):
-        return ex.Pow(_real_roots(tree.base), _real_roots(tree.exp))
-    if isinstance(tree, ex.Fn):
-        return ex.Fn(tree.name, _real_roots(tree.arg))
-    return tree
-
-
-def python_spelling(tree: ex.Expr) -> str:
-    """``tree`` as Python with numpy, every odd root real as the solver takes it: in Python
-    ``t**(1/3)`` is a complex number for a negative ``t``, ``np.cbrt(t)`` is the real root.
-
-    >>> python_spelling(parse_cached("2*(3*x + 1)**(1/3) - 1", ("x",)))
-    '2*np.cbrt(3*x + 1) - 1'
-    """
-    return to_str(_real_roots(tree))
 
 
 # answers and mistakes ----------------------------------------------------------------------
@@ -260,10 +219,10 @@ class InverseDerivativeFamily(Family):
         y = params["y"]
         y_tree = parse_cached(y, ()) if isinstance(y, str) else None
         y_latex = to_latex(y_tree) if y_tree is not None else str(y)
-        roots = _odd_roots(f) | (_odd_roots(y_tree) if y_tree is not None else set())
+        roots = odd_roots(f) | (odd_roots(y_tree) if y_tree is not None else set())
         return {"f_latex": to_latex(f), "y_latex": y_latex,
                 "domain": params.get("domain", "real"),
                 "roots": "cube" if roots == {3} else "odd" if roots else "",
-                "python_f": python_spelling(f) if _odd_roots(f) else "",
-                "python_y": python_spelling(y_tree) if y_tree is not None and _odd_roots(y_tree)
+                "python_f": python_spelling(f) if odd_roots(f) else "",
+                "python_y": python_spelling(y_tree) if y_tree is not None and odd_roots(y_tree)
                 else ""}

@@ -22,7 +22,7 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, ListOf, Number, Polynomial, Row, Vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.problems.statements import number_text
 from calcgrade.solutions import hessian as hs
@@ -171,6 +171,7 @@ class NonDifferentiableFamily(Family):
         ParamSpec("breaks", Vector(length=lambda params: len(params["pieces"]) - 1),
                   "where the pieces change, ascending", required=False),
     )
+    forms = (Form("terms", ("terms", "smooth"), optional=("smooth",)), Form("pieces", ("pieces", "breaks")))
     options = (
         OptionSpec("function", "any", "the kind of function: " + ", ".join(SHAPES),
                    choices=("any",) + SHAPES),
@@ -189,6 +190,7 @@ class NonDifferentiableFamily(Family):
 
     def answer_names(self, params):
         return ["points", "kinds"] + (["subgradient"] if _is_relu_variant(params) else [])
+
 
     catalog = (
         Mistake("corner_called_cusp",
@@ -209,12 +211,7 @@ class NonDifferentiableFamily(Family):
     )
 
     def check(self, params):
-        if ("terms" in params) == ("pieces" in params):
-            raise ParamsError(f"{self.name}: give either 'terms' (with an optional 'smooth') or "
-                              "'pieces' with 'breaks'")
         if "terms" in params:
-            if "breaks" in params:
-                raise ParamsError(f"{self.name}: 'breaks' go with 'pieces', not with 'terms'")
             terms = params["terms"]
             if any(c == 0 for _, c, _ in terms):
                 raise ParamsError(f"{self.name}: a term's coefficient must not be 0: "
@@ -222,10 +219,6 @@ class NonDifferentiableFamily(Family):
             if len({Fraction(a) for _, _, a in terms}) != len(terms):
                 raise ParamsError(f"{self.name}: the terms must sit at different points ('at' repeats)")
             return params
-        if "smooth" in params:
-            raise ParamsError(f"{self.name}: 'smooth' goes with 'terms'; add it to each piece instead")
-        if "breaks" not in params:
-            raise ParamsError(f"{self.name}: param 'breaks' is missing")
         breaks = params["breaks"]
         if any(b >= c for b, c in zip(breaks, breaks[1:])):
             raise ParamsError(f"{self.name}: param 'breaks' must be strictly ascending, not {breaks}")

@@ -22,14 +22,11 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Integer, ListOf, Number, Row, Vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.problems.statements import number_text
 from calcgrade.solutions import optimize_closed_form as oc
 
-KIND_PARAMS = {"mean": ("values",), "coin": ("heads", "tosses"), "line": ("points",)}
-ANSWER_NAMES = {"mean": ["minimizer", "minimum"], "coin": ["p_hat", "log_likelihood"],
-                "line": ["m", "b", "cost"]}
 MAX_ENTRIES = 50
 
 
@@ -122,6 +119,9 @@ class OptimizeClosedFormFamily(Family):
         OptionSpec("kind", "any", "'mean' for Σ(x − aᵢ)², 'coin' for a coin's likelihood, "
                    "'line' for the least-squares line", choices=("any", "mean", "coin", "line")),
     )
+    forms = (Form("mean", ("values",), answers=("minimizer", "minimum")),
+             Form("coin", ("heads", "tosses"), answers=("p_hat", "log_likelihood")),
+             Form("line", ("points",), answers=("m", "b", "cost")))
     answers = {
         "minimizer": AnswerSpec("scalar", "the x that minimizes f"),
         "minimum": AnswerSpec("scalar", "the minimal value of f"),
@@ -131,9 +131,6 @@ class OptimizeClosedFormFamily(Family):
         "b": AnswerSpec("scalar", "the intercept of the least-squares line"),
         "cost": AnswerSpec("scalar", "the minimal value of Σ(m xᵢ + b − yᵢ)²"),
     }
-
-    def answer_names(self, params):
-        return list(ANSWER_NAMES[kind_of(params)])
 
     catalog = (
         Mistake("median_not_mean",
@@ -157,14 +154,7 @@ class OptimizeClosedFormFamily(Family):
     )
 
     def check(self, params):
-        given = [kind for kind, names in KIND_PARAMS.items() if any(n in params for n in names)]
-        if len(given) != 1:
-            raise ParamsError(f"{self.name}: give exactly one of 'values', 'heads' and 'tosses', "
-                              "or 'points'")
-        kind = given[0]
-        missing = [n for n in KIND_PARAMS[kind] if n not in params]
-        if missing:
-            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
+        kind = kind_of(params)
         if kind == "mean" and len(params["values"]) > MAX_ENTRIES:
             raise ParamsError(f"{self.name}: param 'values' has more than {MAX_ENTRIES} numbers")
         if kind == "line" and len({p[0] for p in params["points"]}) < 2:

@@ -1,4 +1,4 @@
-"""Small helpers that write numbers and data into a family's statement context.
+"""Small helpers that write numbers, data and expressions into a family's statement context.
 
 >>> number_text(3.0), number_text(-1.5), exact_text(0.1), listed([1, 2.5])
 ('3', '-1.5', '0.1', '1, 2.5')
@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
+
+from calcgrade.core import expr as ex
+from calcgrade.core.printing import to_str
 
 
 def number_text(value: Any) -> str:
@@ -39,3 +42,44 @@ def data_context(X: list[list], y: list) -> dict:
     n = len(X[0])
     return {"n": n, "m": len(X), "rows": [(i + 1, row, t) for i, (row, t) in enumerate(zip(X, y))],
             "feature_names": indexed("x", n), "weight_names": ", ".join(indexed("w", n))}
+
+
+def odd_roots(tree: ex.Expr) -> set[int]:
+    """The odd root degrees q of the powers with exponent p/q in ``tree`` (3 for a cube root)."""
+    found = set()
+    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
+            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
+        found.add(tree.exp.value.denominator)
+    for arg in tree.args:
+        found |= odd_roots(arg)
+    return found
+
+
+def _real_roots(tree: ex.Expr) -> ex.Expr:
+    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
+            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
+        p, q = tree.exp.value.numerator, tree.exp.value.denominator
+        base = python_spelling(tree.base)
+        root = ex.Sym(f"np.cbrt({base})" if q == 3 else
+                      f"(np.sign({base})*np.abs({base})**(1/{q}))")
+        return root if p == 1 else ex.Pow(root, ex.Num(p))
+    if isinstance(tree, ex.Add):
+        return ex.Add(tuple(_real_roots(t) for t in tree.terms))
+    if isinstance(tree, ex.Mul):
+        return ex.Mul(tuple(_real_roots(f) for f in tree.factors))
+    if isinstance(tree, ex.Pow):
+        return ex.Pow(_real_roots(tree.base), _real_roots(tree.exp))
+    if isinstance(tree, ex.Fn):
+        return ex.Fn(tree.name, _real_roots(tree.arg))
+    return tree
+
+
+def python_spelling(tree: ex.Expr) -> str:
+    """``tree`` as Python with numpy, every odd root real as the solver takes it: in Python
+    ``t**(1/3)`` is a complex number for a negative ``t``, ``np.cbrt(t)`` is the real root.
+
+    >>> from calcgrade.core.parse import parse_expression
+    >>> python_spelling(parse_expression("2*(3*x + 1)**(1/3) - 1", ("x",)))
+    '2*np.cbrt(3*x + 1) - 1'
+    """
+    return to_str(_real_roots(tree))
