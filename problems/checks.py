@@ -29,7 +29,9 @@ def read_number(family: str, params: Mapping[str, Any], name: str, *, positive: 
     if positive and value <= 0:
         raise ParamsError(f"{family}: param {name!r} must be positive, not {value!r}")
     if minimum is not None and value < minimum or maximum is not None and value > maximum:
-        raise ParamsError(f"{family}: param {name!r} must lie in [{minimum}, {maximum}], not {value!r}")
+        allowed = (f"lie in [{minimum}, {maximum}]" if minimum is not None and maximum is not None
+                   else f"be at least {minimum}" if minimum is not None else f"be at most {maximum}")
+        raise ParamsError(f"{family}: param {name!r} must {allowed}, not {value!r}")
     return value
 
 
@@ -44,18 +46,29 @@ def read_int(family: str, params: Mapping[str, Any], name: str, minimum: int, ma
 
 
 def read_vector(family: str, params: Mapping[str, Any], name: str, length: int | None = None,
-                *, scalar_ok: bool = False) -> list[float]:
-    """A list of numbers (a lone number too when ``scalar_ok``), of ``length`` if given."""
+                *, scalar_ok: bool = False, counts: tuple[int, int] | None = None,
+                minimum: float | None = None, maximum: float | None = None) -> list[float]:
+    """A list of numbers (a lone number too when ``scalar_ok``), of ``length`` if given, or
+    with a number of entries in ``counts``, each in [minimum, maximum] if given.
+
+    >>> read_vector("f", {"v": [1, 2, 3]}, "v", counts=(2, 10), maximum=2)
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: f: param 'v' must be at most 2, not 3
+    """
     value = params[name]
     if scalar_ok and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list) or not value:
         raise ParamsError(f"{family}: param {name!r} must be a list of numbers, not {value!r}")
     for item in value:
-        read_number(family, {name: item}, name)
+        read_number(family, {name: item}, name, minimum=minimum, maximum=maximum)
     if length is not None and len(value) != length:
         raise ParamsError(f"{family}: param {name!r} must have {length} entries (one per variable), "
                           f"not {len(value)}")
+    if counts is not None and not counts[0] <= len(value) <= counts[1]:
+        raise ParamsError(f"{family}: param {name!r} must have between {counts[0]} and {counts[1]} "
+                          f"entries, not {len(value)}")
     return [float(v) if isinstance(v, float) else v for v in value]
 
 
@@ -237,14 +250,19 @@ class Integer(Kind):
 @dataclass(frozen=True)
 class Vector(Kind):
     """A list of numbers; ``length`` a number, the name of a param of that length or a
-    function of the params read so far."""
+    function of the params read so far; or a number of entries in ``counts``; each entry
+    in [minimum, maximum] when given."""
 
     length: int | str | Callable[[Mapping[str, Any]], int] | None = None
     scalar_ok: bool = False
     shown: str = ""
+    counts: tuple[int, int] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
     def read(self, family, params, name):
-        return read_vector(family, params, name, _length(params, self.length), scalar_ok=self.scalar_ok)
+        return read_vector(family, params, name, _length(params, self.length), scalar_ok=self.scalar_ok,
+                           counts=self.counts, minimum=self.minimum, maximum=self.maximum)
 
     @property
     def needs(self):

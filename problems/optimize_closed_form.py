@@ -104,7 +104,7 @@ class OptimizeClosedFormFamily(Family):
     summary = ("minimize Σ(x − aᵢ)², maximize a coin's likelihood through its log, or fit the "
                "least-squares line, by setting derivatives to zero")
     params = (
-        ParamSpec("values", Vector(), "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
+        ParamSpec("values", Vector(counts=(1, MAX_ENTRIES)), "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
                   required=False),
         ParamSpec("heads", Integer(1, lambda params: params["tosses"] - 1, after=("tosses",),
                                    shown="whole number"),
@@ -154,10 +154,7 @@ class OptimizeClosedFormFamily(Family):
     )
 
     def check(self, params):
-        kind = kind_of(params)
-        if kind == "mean" and len(params["values"]) > MAX_ENTRIES:
-            raise ParamsError(f"{self.name}: param 'values' has more than {MAX_ENTRIES} numbers")
-        if kind == "line" and len({p[0] for p in params["points"]}) < 2:
+        if "points" in params and len({p[0] for p in params["points"]}) < 2:
             raise ParamsError(f"{self.name}: param 'points' needs at least two different x values "
                               "for a line to be determined")
         return params

@@ -15,7 +15,6 @@ import math
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Integer, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice_vector, pick
@@ -56,7 +55,8 @@ class SoftmaxCrossEntropyFamily(Family):
     skills = ("softmax", "cross-entropy loss", "gradient of the loss with respect to the scores")
     summary = "softmax probabilities of a score vector, the cross-entropy loss of the true class and ∂L/∂z"
     params = (
-        ParamSpec("scores", Vector(), "the scores (logits) z, one per class"),
+        ParamSpec("scores", Vector(counts=(2, 10), minimum=-MAX_SCORE, maximum=MAX_SCORE, shown="list of numbers"),
+                  "the scores (logits) z, one per class"),
         ParamSpec("label", Integer(0, lambda params: len(params["scores"]) - 1, after=("scores",),
                                    shown="whole number"), "the index of the true class, counted from 0"),
     )
@@ -86,15 +86,6 @@ class SoftmaxCrossEntropyFamily(Family):
                 "probability of the true class (the one given by the label)",
                 _largest_probability),
     )
-
-    def check(self, params):
-        scores = params["scores"]
-        if not 2 <= len(scores) <= 10:
-            raise ParamsError(f"{self.name}: param 'scores' must have between 2 and 10 entries, "
-                              f"not {len(scores)}")
-        if max(abs(z) for z in scores) > MAX_SCORE:
-            raise ParamsError(f"{self.name}: param 'scores' must lie in [-{MAX_SCORE}, {MAX_SCORE}]")
-        return params
 
     def draw(self, rng: np.random.Generator, *, classes):
         n = pick(rng, (3, 4, 5)) if classes == "any" else classes
