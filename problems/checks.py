@@ -551,3 +551,57 @@ class SymmetricMatrix(Kind):
 
     def default_text(self):
         return f"symmetric positive-definite {self.size_text()} matrix (list of rows)"
+
+
+@dataclass(frozen=True)
+class Nodes(Kind):
+    """The nodes v1, v2, ... of a computation graph over the inputs listed in the param
+    ``inputs``: each ``[op, arg]``, or ``[op, arg, arg]`` for a ``binary`` op; an argument is
+    an input or an earlier node, and every node but the last (f) feeds a later one.
+
+    >>> Nodes(("add", "sin"), ("add",)).read("g", {"vars": ["x"], "nodes": [["sin", "x"], ["sin", "x"]]}, "nodes")
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: g: node v1 is never used; the last node is f, so every other node must feed a later one
+    """
+
+    ops: tuple[str, ...] = ()
+    binary: tuple[str, ...] = ()
+    limit: int = 12
+    shown: str = ""
+    inputs: str = "vars"
+
+    @property
+    def needs(self):
+        return (self.inputs,)
+
+    def read(self, family, params, name) -> list[list[str]]:
+        nodes, known = params[name], set(params.get(self.inputs, ()))
+        if not isinstance(nodes, list) or not 1 <= len(nodes) <= self.limit:
+            raise ParamsError(f"{family}: param {name!r} must be a list of 1 to {self.limit} nodes "
+                              "such as [\"mul\", \"x\", \"y\"]")
+        out, used = [], set()
+        for k, node in enumerate(nodes):
+            if not (isinstance(node, list) and node and node[0] in self.ops):
+                raise ParamsError(f"{family}: node v{k + 1} must be a list starting with one of "
+                                  f"{', '.join(self.ops)}, not {node!r}")
+            op, *args = node
+            arity = 2 if op in self.binary else 1
+            if len(args) != arity:
+                raise ParamsError(f"{family}: node v{k + 1} ({op}) takes {arity} argument"
+                                  f"{'s' if arity == 2 else ''}, not {len(args)}")
+            for arg in args:
+                if not isinstance(arg, str) or arg not in known:
+                    raise ParamsError(f"{family}: node v{k + 1} uses {arg!r}, which is neither an "
+                                      "input nor an earlier node")
+                used.add(arg)
+            out.append([op, *args])
+            known.add(f"v{k + 1}")
+        unused = [f"v{k + 1}" for k in range(len(out) - 1) if f"v{k + 1}" not in used]
+        if unused:
+            raise ParamsError(f"{family}: node {unused[0]} is never used; the last node is f, so "
+                              "every other node must feed a later one")
+        return out
+
+    def default_text(self):
+        return "list of nodes"

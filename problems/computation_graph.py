@@ -16,12 +16,11 @@ partial derivative sums over several paths.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Kind, Variables, Vector
+from calcgrade.problems.checks import Nodes, Variables, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import computation_graph as cg
@@ -125,46 +124,6 @@ def _latex_arg(arg: str) -> str:
     return f"v_{{{arg[1:]}}}" if arg.startswith("v") else arg
 
 
-@dataclass(frozen=True)
-class Nodes(Kind):
-    """The nodes of a graph over the inputs ``vars``, each an op and inputs or earlier nodes."""
-
-    shown: str = "list of [op, arg] or [op, arg, arg]"
-
-    @property
-    def needs(self):
-        return ("vars",)
-
-    def read(self, family, params, name) -> list[list[str]]:
-        nodes, variables = params[name], params.get("vars", ())
-        if not isinstance(nodes, list) or not 1 <= len(nodes) <= MAX_NODES:
-            raise ParamsError(f"{family}: param 'nodes' must be a list of 1 to {MAX_NODES} nodes "
-                              "such as [\"mul\", \"x\", \"y\"]")
-        out, used = [], set()
-        for k, node in enumerate(nodes):
-            name = cg.node_name(k)
-            if not (isinstance(node, list) and node and node[0] in cg.OPS):
-                raise ParamsError(f"{family}: node {name} must be a list starting with one of "
-                                  f"{', '.join(cg.OPS)}, not {node!r}")
-            op, *args = node
-            arity = 2 if op in cg.BINARY else 1
-            if len(args) != arity:
-                raise ParamsError(f"{family}: node {name} ({op}) takes {arity} argument"
-                                  f"{'s' if arity == 2 else ''}, not {len(args)}")
-            known = set(variables) | {cg.node_name(j) for j in range(k)}
-            for arg in args:
-                if not isinstance(arg, str) or arg not in known:
-                    raise ParamsError(f"{family}: node {name} uses {arg!r}, which is neither an "
-                                      "input nor an earlier node")
-                used.add(arg)
-            out.append([op, *args])
-        unused = [cg.node_name(k) for k in range(len(out) - 1) if cg.node_name(k) not in used]
-        if unused:
-            raise ParamsError(f"{family}: node {unused[0]} is never used; the last node is f, so "
-                              "every other node must feed a later one")
-        return out
-
-
 class ComputationGraphFamily(Family):
     name = "computation_graph"
     topic = "computation graphs and backpropagation"
@@ -173,7 +132,8 @@ class ComputationGraphFamily(Family):
     params = (
         ParamSpec("vars", Variables((1, 2, 3), shown="list of 1 to 3 variable names"), "the inputs, in order"),
         ParamSpec("point", Vector(length="vars"), "the value of each input"),
-        ParamSpec("nodes", Nodes(),
+        ParamSpec("nodes", Nodes(cg.OPS, tuple(cg.BINARY), MAX_NODES,
+                                 shown="list of [op, arg] or [op, arg, arg]"),
                   "nodes v1, v2, ... in order; op is add, mul, sin, exp or log; an argument is an "
                   "input or an earlier node 'v<j>'; the last node is f"),
     )
