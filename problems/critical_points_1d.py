@@ -20,7 +20,7 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Polynomial
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, relabelled
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import critical_points_1d as cp
 from calcgrade.solutions import hessian as hs
@@ -73,14 +73,6 @@ def _no_higher_order_test(params):
     return None if flat == list(labels) else {"labels": flat}
 
 
-def _swapped(params):
-    roots, labels = _analysis(params["f"])
-    swap = {"local minimum": "local maximum", "local maximum": "local minimum", "neither": "neither"}
-    if all(label == "neither" for label in labels):
-        return None
-    return {"labels": [swap[label] for label in labels]}
-
-
 def _missing_repeated(params):
     roots, labels = _analysis(params["f"])
     kept = [(root, label) for root, label in zip(roots, labels) if root[1] == 1]
@@ -115,7 +107,9 @@ class CriticalPoints1DFamily(Family):
                 "maximum by its sign; odd order: neither)", _no_higher_order_test),
         Mistake("min_max_swapped",
                 "your minima and maxima are swapped: f″ > 0 (curving up) is a local minimum, "
-                "f″ < 0 a local maximum", _swapped),
+                "f″ < 0 a local maximum",
+                relabelled("labels", {"local minimum": "local maximum", "local maximum": "local minimum"},
+                           lambda params: _answers(*_analysis(params["f"])))),
         Mistake("missing_repeated_root",
                 "you are missing a repeated root of f′: a factor like (x − r)² or (x − r)³ still "
                 "makes f′(r) = 0", _missing_repeated),

@@ -380,6 +380,34 @@ def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
     return order
 
 
+def relabelled(name: str, mapping: Mapping[str, str],
+               solve: Callable[[Params], Answers]) -> Callable[[Params], Answers | None]:
+    """A mistake that gives the labels of answer ``name`` through ``mapping`` (the others as
+    they are); it does not arise when no label changes.
+
+    >>> swapped = relabelled("labels", {"min": "max", "max": "min"}, lambda p: {"labels": p["l"]})
+    >>> swapped({"l": ["min", "neither"]}), swapped({"l": ["neither"]})
+    ({'labels': ['max', 'neither']}, None)
+    """
+    def mistake(params: Params) -> Answers | None:
+        labels = solve(params)[name]
+        changed = [mapping.get(label, label) for label in labels]
+        return None if changed == labels else {name: changed}
+    return mistake
+
+
+def negated(name: str, solve: Callable[[Params], Answers]) -> Callable[[Params], Answers]:
+    """A mistake that gives answer ``name`` (a number or a list of them) with the wrong sign.
+
+    >>> negated("gradient", lambda p: {"gradient": [1.5, -2.0]})({})
+    {'gradient': [-1.5, 2.0]}
+    """
+    def mistake(params: Params) -> Answers:
+        value = solve(params)[name]
+        return {name: [-v for v in value] if isinstance(value, list) else -value}
+    return mistake
+
+
 def remembered(solve: Callable[[Any, Params], Answers]) -> Callable[[Any, Params], Answers]:
     """A family's ``solve`` that remembers its answers by params (sampling, checking and
     diagnosing ask for the same variant's answers several times); every caller gets its own

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from calcgrade.problems.checks import Integer, Vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, negated
 from calcgrade.problems.sampling import nice_vector, pick
 from calcgrade.solutions import softmax as sm
 
@@ -29,10 +29,6 @@ def _solved(params) -> dict:
 
 def _log10(params):
     return {"loss": _solved(params)["loss"] / math.log(10)}
-
-
-def _gradient_sign(params):
-    return {"gradient": [-g for g in _solved(params)["gradient"]]}
 
 
 def _not_normalized(params):
@@ -76,7 +72,7 @@ class SoftmaxCrossEntropyFamily(Family):
         Mistake("gradient_sign",
                 "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
                 "label), not y − p",
-                _gradient_sign),
+                negated("gradient", _solved)),
         Mistake("not_normalized",
                 "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
                 "up to 1",
