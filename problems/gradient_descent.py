@@ -24,7 +24,7 @@ from calcgrade.problems.checks import Expression, Integer, Number, Variables, Ve
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
                                        Reject, carry_steps)
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.problems.statements import exact_text
+from calcgrade.problems.statements import exact_text, iterates_example
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
 from calcgrade.core.numeric import compile_numeric
@@ -352,7 +352,7 @@ class GradientDescentFamily(Family):
             "has_log": "\\ln" in f_latex,
             "gradients_at": _sequence("\\nabla f(\\theta_{%d})", 0, params["steps"] - 1),
             "points_after": _sequence("\\theta_{%d}", 1, params["steps"]),
-            "shape_example": _shape_example(variables),
+            "shape_example": iterates_example(variables, 2, subscript=""),
         }
 
 
@@ -361,9 +361,3 @@ def _sequence(pattern: str, first: int, last: int) -> str:
     if last - first < 3:
         return ", ".join(pattern % k for k in range(first, last + 1))
     return ", ".join([pattern % first, pattern % (first + 1), "\\dots", pattern % last])
-
-
-def _shape_example(variables) -> str:
-    """``[[x1], [x2]]`` or ``[[x1, y1], [x2, y2]]``: the form of a two-step answer."""
-    points = [f"[{', '.join(f'{v}{k}' for v in variables)}]" for k in (1, 2)]
-    return f"[{', '.join(points)}]"

@@ -23,7 +23,7 @@ from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Ve
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
-from calcgrade.problems.statements import exact_text
+from calcgrade.problems.statements import exact_text, iterates_example
 from calcgrade.solutions import newton as nt
 from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log
 from calcgrade.core.printing import to_latex
@@ -360,15 +360,9 @@ class NewtonFamily(Family):
             "args": ", ".join(variables),
             "theta0": ", ".join(f"{v}_0" for v in variables),
             "x0_text": ", ".join(exact_text(v) for v in params["x0"]),
-            "example": _example(variables, params["steps"]),
+            "example": iterates_example(variables, min(params["steps"], 2), more=params["steps"] > 2),
             "mentions_log": "log(" in params["f"],
         }
-
-
-def _example(variables, steps: int) -> str:
-    """``[[x_1, y_1], [x_2, y_2], ...]``: the shape of the answer, without values."""
-    points = ["[" + ", ".join(f"{v}_{k}" for v in variables) + "]" for k in range(1, min(steps, 2) + 1)]
-    return "[" + ", ".join(points + (["..."] if steps > 2 else [])) + "]"
 
 
 def _breakdown_message(error: nt.NewtonBreakdown, goal: str, dims: int, steps: int) -> str:

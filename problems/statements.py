@@ -44,6 +44,17 @@ def data_context(X: list[list], y: list) -> dict:
             "feature_names": indexed("x", n), "weight_names": ", ".join(indexed("w", n))}
 
 
+def iterates_example(variables: list[str], count: int, subscript: str = "_", more: bool = False) -> str:
+    """The shape of an iterates answer, without values: ``count`` points, then ``...`` if
+    ``more``.
+
+    >>> iterates_example(["x", "y"], 2), iterates_example(["x"], 1, subscript="", more=True)
+    ('[[x_1, y_1], [x_2, y_2]]', '[[x1], ...]')
+    """
+    points = ["[" + ", ".join(f"{v}{subscript}{k}" for v in variables) + "]" for k in range(1, count + 1)]
+    return "[" + ", ".join(points + (["..."] if more else [])) + "]"
+
+
 def odd_roots(tree: ex.Expr) -> set[int]:
     """The odd root degrees q of the powers with exponent p/q in ``tree`` (3 for a cube root)."""
     found = set()
