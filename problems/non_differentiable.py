@@ -24,7 +24,7 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, ListOf, Number, Polynomial, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.problems.statements import number_text
+from calcgrade.problems.statements import number_text, shifted
 from calcgrade.solutions import hessian as hs
 from calcgrade.solutions import non_differentiable as nd
 
@@ -115,14 +115,8 @@ def _whole(value):
     return int(value) if float(value).is_integer() else value
 
 
-def _shifted(a) -> str:
-    if a == 0:
-        return "x"
-    return f"x - {number_text(a)}" if a > 0 else f"x + {number_text(-a)}"
-
-
 def _term_latex(kind: str, a) -> str:
-    inner = _shifted(a)
+    inner = shifted(a)
     return {"abs": rf"\left|{inner}\right|", "relu": rf"\max(0,\ {inner})",
             "cbrt": rf"\sqrt[3]{{{inner}}}", "cbrt_sq": rf"\sqrt[3]{{({inner})^{{2}}}}",
             "step": rf"H({inner})"}[kind]

@@ -24,24 +24,17 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Integer, ListOf, Number, Row, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
-from calcgrade.problems.statements import number_text
+from calcgrade.problems.statements import number_text, shifted
 from calcgrade.solutions import optimize_closed_form as oc
 
 MAX_ENTRIES = 50
-
-
-def kind_of(params) -> str:
-    """'mean', 'coin' or 'line', from the params present."""
-    if "values" in params:
-        return "mean"
-    return "coin" if "heads" in params else "line"
 
 
 # the mistakes --------------------------------------------------------------------------
 
 
 def _median_not_mean(params):
-    if kind_of(params) != "mean":
+    if "values" not in params:
         return None
     values = params["values"]
     median = statistics.median(values)
@@ -51,7 +44,7 @@ def _median_not_mean(params):
 
 
 def _tails_fraction(params):
-    if kind_of(params) != "coin" or 2 * params["heads"] == params["tosses"]:
+    if "heads" not in params or 2 * params["heads"] == params["tosses"]:
         return None
     k, n = params["heads"], params["tosses"]
     p = (n - k) / n
@@ -59,7 +52,7 @@ def _tails_fraction(params):
 
 
 def _likelihood_not_log(params):
-    if kind_of(params) != "coin":
+    if "heads" not in params:
         return None
     k, n = params["heads"], params["tosses"]
     p = k / n
@@ -67,14 +60,14 @@ def _likelihood_not_log(params):
 
 
 def _swapped(params):
-    if kind_of(params) != "line":
+    if "points" not in params:
         return None
     m, b = oc.line_fit(params["points"])
     return None if m == b else {"m": float(b), "b": float(m)}
 
 
 def _no_intercept(params):
-    if kind_of(params) != "line":
+    if "points" not in params:
         return None
     points = params["points"]
     if oc.line_fit(points)[1] == 0:
@@ -86,12 +79,11 @@ def _no_intercept(params):
 
 
 def _unsquared(params):
-    kind = kind_of(params)
-    if kind == "mean":
+    if "values" in params:
         values = [Fraction(v) for v in params["values"]]
         mean = sum(values) / len(values)
         return {"minimum": float(sum(abs(mean - v) for v in values))}
-    if kind == "line":
+    if "points" in params:
         m, b = oc.line_fit(params["points"])
         return {"cost": float(sum(abs(m * Fraction(x) + b - Fraction(y)) for x, y in params["points"]))}
     return None
@@ -176,23 +168,17 @@ class OptimizeClosedFormFamily(Family):
         return {"points": points}
 
     def solve(self, params):
-        kind = kind_of(params)
-        if kind == "mean":
+        if "values" in params:
             return oc.mean_minimum(params["values"])
-        if kind == "coin":
+        if "heads" in params:
             return oc.coin_mle(params["heads"], params["tosses"])
         return oc.least_squares_line(params["points"])
 
     def context(self, params):
-        kind = kind_of(params)
+        kind = self.form_of(params).name
         out = {"kind": kind}
         if kind == "mean":
-            terms = []
-            for a in params["values"]:
-                a = float(a)
-                sign = "-" if a > 0 else "+"
-                terms.append("x^2" if a == 0 else f"(x {sign} {number_text(abs(a))})^2")
-            out["f_latex"] = " + ".join(terms)
+            out["f_latex"] = " + ".join(f"({shifted(a)})^2" if a else "x^2" for a in params["values"])
             out["values_text"] = ", ".join(number_text(a) for a in params["values"])
         elif kind == "line":
             out["rows"] = [(number_text(x), number_text(y)) for x, y in params["points"]]

@@ -26,6 +26,17 @@ def exact_text(value: Any) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def shifted(a: Any, variable: str = "x") -> str:
+    """``x - a`` written the way a statement shows it: ``x - 2``, ``x + 1.5``, ``x``.
+
+    >>> shifted(2), shifted(-1.5), shifted(0)
+    ('x - 2', 'x + 1.5', 'x')
+    """
+    if a == 0:
+        return variable
+    return f"{variable} - {number_text(a)}" if a > 0 else f"{variable} + {number_text(-a)}"
+
+
 def listed(values: Iterable[Any], text: Callable[[Any], str] = str) -> str:
     """``values`` written with ``text`` and separated by commas."""
     return ", ".join(text(v) for v in values)
