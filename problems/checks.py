@@ -1,4 +1,8 @@
-"""Readers for explicit params: each returns a clean value or raises ParamsError naming the field.
+"""The kinds of params (:class:`Kind`: ``Number``, ``Vector``, ``Matrix``, ``ListOf``,
+``Row``, ``SymmetricMatrix``, ``Expression``, ``Polynomial``, ``Choice``, ``Boolean``, ...)
+that a family declares and :meth:`Family.validate` reads, and the readers behind them:
+each returns a clean value or raises ParamsError naming the param, the value and what is
+allowed.
 
 >>> read_number("newton", {"lr": "0.1"}, "lr")
 Traceback (most recent call last):

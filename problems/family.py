@@ -5,11 +5,15 @@ candidate from a ``numpy.random.Generator``), ``check`` (the family's own constr
 explicit params) and ``solve`` (call the reference solver) — plus declarations: its params,
 each with a kind (:mod:`calcgrade.problems.checks`: ``Number(positive=True)``,
 ``Vector(length="x")``, ...) that :meth:`Family.validate` reads before ``check``; its
-options; its answers; and its ``catalog`` of mistakes (buggy solvers with messages, named
-within the family: ``Mistake("gradient_step", ...)`` in ``newton`` is
-``newton.gradient_step``). The base class turns those into bounded, deterministic
-rejection sampling whose constraints include "every catalogued mistake is
-distinguishable from the right answer".
+``forms`` when params can be given in several ways (:class:`Form`); its options; its
+answers; and its ``catalog`` of mistakes (buggy solvers with messages, named within the
+family: ``Mistake("gradient_step", ...)`` in ``newton`` is ``newton.gradient_step``;
+:func:`relabelled` and :func:`negated` write the common ones). The base class turns those
+into bounded, deterministic rejection sampling whose constraints include "every
+catalogued mistake is distinguishable from the right answer". A family whose iterates
+follow a step rule gives :meth:`Family.step_rule` and gets error carried forward;
+:func:`remembered` keeps a costly ``solve`` from running twice for one variant;
+:mod:`calcgrade.problems.statements` writes numbers and data into statements.
 
 >>> import numpy as np
 >>> from calcgrade.problems import get_family
