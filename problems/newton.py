@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.core.errors import OptionsError, ParamsError
-from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached, read_expression
+from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
@@ -41,7 +41,7 @@ def sin(arg: Expr) -> Expr:
 
 
 def _expr(params) -> Expr:
-    return read_expression("newton", params, "f", params["vars"])
+    return parse_cached(params["f"], tuple(params["vars"]))
 
 
 def _derivatives(params) -> nt.Derivatives:
