@@ -47,11 +47,11 @@ class Reject(Exception):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter of a family: its type and what it means.
+    """One parameter of a family: its kind and what it means.
 
-    With a :class:`~calcgrade.problems.checks.Kind` as ``type`` (``Number(positive=True)``,
-    ``Vector(length="x")``, ...), :meth:`Family.validate` reads and checks the value before
-    the family's ``check``; with a text, ``check`` reads it itself.
+    The :class:`~calcgrade.problems.checks.Kind` (``Number(positive=True)``,
+    ``Vector(length="x")``, ...) is how :meth:`Family.validate` reads and checks the value
+    before the family's ``check``, and how ``calcgrade families`` shows its type.
 
     >>> from calcgrade.problems.checks import Number
     >>> ParamSpec("lr", Number(positive=True), "the learning rate").to_json()["type"]
@@ -59,18 +59,20 @@ class ParamSpec:
     """
 
     name: str
-    type: str | Kind
+    type: Kind
     description: str
     required: bool = True
 
+    def __post_init__(self):
+        if not isinstance(self.type, Kind):
+            raise TypeError(f"param {self.name!r}: the type must be a Kind, not {self.type!r}")
+
     def read(self, family: str, params: Mapping[str, Any]) -> Any:
-        """The param's value read by its kind (as given when the type is only a text)."""
-        value = params[self.name]
-        return value if isinstance(self.type, str) else self.type.read(family, params, self.name)
+        """The param's value read by its kind."""
+        return self.type.read(family, params, self.name)
 
     def to_json(self) -> dict:
-        shown = self.type if isinstance(self.type, str) else self.type.text
-        return {"name": self.name, "type": shown, "required": self.required,
+        return {"name": self.name, "type": self.type.text, "required": self.required,
                 "description": self.description}
 
 
@@ -377,7 +379,7 @@ def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
     pending = list(specs)
     while pending:
         done = {s.name for s in order}
-        ready = next((s for s in pending if isinstance(s.type, str) or all(
+        ready = next((s for s in pending if all(
             n in done or n not in {p.name for p in pending} for n in s.type.needs)), pending[0])
         order.append(ready)
         pending.remove(ready)

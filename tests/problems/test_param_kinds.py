@@ -254,3 +254,8 @@ def test_require_bounded(points, bad):
             require_bounded("f", points, 0.1, 1e6)
     else:
         require_bounded("f", points, 0.1, 1e6)
+
+
+def test_a_param_declares_a_kind_not_a_text():
+    with pytest.raises(TypeError, match="must be a Kind"):
+        ParamSpec("f", "expression", "a function")
