@@ -39,6 +39,7 @@ from typing import Callable
 from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.grader.csvsafe import csv_text
 from calcgrade.core.errors import UsageError
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.handout import build_handout
 from calcgrade.grader.jsonio import dumps, plain
 from calcgrade.grader.notebook import answer_entry, build_notebook, notebook_text
@@ -107,7 +108,7 @@ def key_csv(records: list[dict]) -> str:
             for name, value in problem["answers"].items():
                 shown = value if isinstance(value, str) else _compact(value)
                 rows.append([student["id"], student["name"], problem["number"], problem["family"],
-                             problem["points"], f"q{problem['number']}_{name}", name, shown, params])
+                             problem["points"], answer_variable(problem["number"], name), name, shown, params])
     return csv_text(rows)
 
 

@@ -23,20 +23,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from calcgrade.core import answers as kinds, reading
 from calcgrade.core.answers import CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.gradebook import PartRecord
 from calcgrade.grader.jsonio import dumps
 
 FOUND_LIMIT = 120
 MISSING_VALUE = {reading.MARKER: "missing"}
-
-
-def answer_variable(problem_number: int, answer: str) -> str:
-    """The notebook variable of an answer: ``q<N>_<answer>``.
-
-    >>> answer_variable(3, "iterates")
-    'q3_iterates'
-    """
-    return f"q{problem_number}_{answer}"
 
 
 def show_value(value: Any, limit: int = FOUND_LIMIT) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import nbformat
 
 from calcgrade.core.answers import AnswerSpec, answer_info
-from calcgrade.grader.marking import answer_variable
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
 from calcgrade.templates import environment
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
 from calcgrade.grader.csvsafe import csv_text, safe_cell
 from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
@@ -165,7 +166,7 @@ def feedback_markdown(assignment, student, record: SubmissionRecord, parts: list
             problem = assignment.problems[part.problem - 1]
             title = f": {md.text(problem.title)}" if problem.title else ""
             lines += [f"## Problem {part.problem}{title}", ""]
-        lines += [f"### {md.code(f'q{part.problem}_{part.answer}')} — "
+        lines += [f"### {md.code(answer_variable(part.problem, part.answer))} — "
                   f"{number(part.score)} / {number(part.max)}", "",
                   md.text(part.feedback), "",
                   f"- Expected: {md.text(part.expected)}",

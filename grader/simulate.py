@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.jsonio import plain
 
 
@@ -75,5 +76,5 @@ def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
                 answers["iterates"] = slipped
                 changed = True
         for name, value in answers.items():
-            values[f"q{problem['number']}_{name}"] = value
+            values[answer_variable(problem["number"], name)] = value
     return values

@@ -15,9 +15,9 @@ import difflib
 import importlib
 
 from calcgrade.core.errors import UnknownFamilyError
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 
-__all__ = ["AnswerSpec", "Family", "Mistake", "OptionSpec", "ParamSpec", "Reject",
+__all__ = ["AnswerSpec", "Family", "Form", "Mistake", "OptionSpec", "ParamSpec", "Reject",
            "family_names", "get_family", "all_families"]
 
 # family name -> "module:Class"; the modules are imported on first use.

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Variables, Vector
+from calcgrade.problems.checks import Nodes, Variables, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import computation_graph as cg
@@ -132,7 +132,8 @@ class ComputationGraphFamily(Family):
     params = (
         ParamSpec("vars", Variables((1, 2, 3), shown="list of 1 to 3 variable names"), "the inputs, in order"),
         ParamSpec("point", Vector(length="vars"), "the value of each input"),
-        ParamSpec("nodes", "list of [op, arg] or [op, arg, arg]",
+        ParamSpec("nodes", Nodes(cg.OPS, tuple(cg.BINARY), MAX_NODES,
+                                 shown="list of [op, arg] or [op, arg, arg]"),
                   "nodes v1, v2, ... in order; op is add, mul, sin, exp or log; an argument is an "
                   "input or an earlier node 'v<j>'; the last node is f"),
     )
@@ -161,7 +162,7 @@ class ComputationGraphFamily(Family):
 
     def check(self, params):
         variables, point = params["vars"], params["point"]
-        nodes = self._read_nodes(params["nodes"], variables)
+        nodes = params["nodes"]
         env = dict(zip(variables, (float(p) for p in point)))
         for k, (op, *args) in enumerate(nodes):
             if op == "log" and env[args[0]] <= 0:
@@ -179,34 +180,6 @@ class ComputationGraphFamily(Family):
             raise ParamsError(f"{self.name}: a partial derivative is too large to compute; "
                               "use other input values")
         return {"vars": variables, "point": point, "nodes": nodes}
-
-    def _read_nodes(self, nodes, variables) -> list[list[str]]:
-        if not isinstance(nodes, list) or not 1 <= len(nodes) <= MAX_NODES:
-            raise ParamsError(f"{self.name}: param 'nodes' must be a list of 1 to {MAX_NODES} nodes "
-                              "such as [\"mul\", \"x\", \"y\"]")
-        out, used = [], set()
-        for k, node in enumerate(nodes):
-            name = cg.node_name(k)
-            if not (isinstance(node, list) and node and node[0] in cg.OPS):
-                raise ParamsError(f"{self.name}: node {name} must be a list starting with one of "
-                                  f"{', '.join(cg.OPS)}, not {node!r}")
-            op, *args = node
-            arity = 2 if op in cg.BINARY else 1
-            if len(args) != arity:
-                raise ParamsError(f"{self.name}: node {name} ({op}) takes {arity} argument"
-                                  f"{'s' if arity == 2 else ''}, not {len(args)}")
-            known = set(variables) | {cg.node_name(j) for j in range(k)}
-            for arg in args:
-                if not isinstance(arg, str) or arg not in known:
-                    raise ParamsError(f"{self.name}: node {name} uses {arg!r}, which is neither an "
-                                      "input nor an earlier node")
-                used.add(arg)
-            out.append([op, *args])
-        unused = [cg.node_name(k) for k in range(len(out) - 1) if cg.node_name(k) not in used]
-        if unused:
-            raise ParamsError(f"{self.name}: node {unused[0]} is never used; the last node is f, so "
-                              "every other node must feed a later one")
-        return out
 
     def draw(self, rng: np.random.Generator, *, inputs):
         n = pick(rng, (2, 3)) if inputs == "any" else inputs

@@ -22,7 +22,7 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Expression, parse_cached
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, relabelled
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import concavity as sol
 from calcgrade.solutions.calculus import diff
@@ -122,11 +122,6 @@ def _critical_as_inflection(params):
     return {"inflection_points": points} if points else None
 
 
-def _sign_flipped(params):
-    swap = {"concave up": "concave down", "concave down": "concave up"}
-    return {"concavity": [swap[label] for label in _solved(params)["concavity"]]}
-
-
 def _double_root_counted(params):
     coeffs = sol.coefficients(parse_cached(params["f"], ("x",)))
     if coeffs is None or len(coeffs) != 5 or coeffs[4] == 0:
@@ -146,7 +141,7 @@ MISTAKES = (
             _critical_as_inflection),
     Mistake("sign_flipped",
             "your concavity is the wrong way round: f″ > 0 means concave up, f″ < 0 concave down",
-            _sign_flipped),
+            relabelled("concavity", {"concave up": "concave down", "concave down": "concave up"}, _solved)),
     Mistake("double_root_counted",
             "f″ = 0 at a double root, but f″ does not change sign there, so it is no inflection "
             "point and the concavity stays the same on both sides",

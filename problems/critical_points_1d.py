@@ -19,12 +19,11 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_expression
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.checks import Polynomial
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, relabelled
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import critical_points_1d as cp
 from calcgrade.solutions import hessian as hs
-from calcgrade.core.parse import MAX_LENGTH
 
 MAX_DEGREE = 8
 SYNONYMS = {
@@ -74,14 +73,6 @@ def _no_higher_order_test(params):
     return None if flat == list(labels) else {"labels": flat}
 
 
-def _swapped(params):
-    roots, labels = _analysis(params["f"])
-    swap = {"local minimum": "local maximum", "local maximum": "local minimum", "neither": "neither"}
-    if all(label == "neither" for label in labels):
-        return None
-    return {"labels": [swap[label] for label in labels]}
-
-
 def _missing_repeated(params):
     roots, labels = _analysis(params["f"])
     kept = [(root, label) for root, label in zip(roots, labels) if root[1] == 1]
@@ -95,7 +86,8 @@ class CriticalPoints1DFamily(Family):
     topic = "critical points in one variable"
     skills = ("setting f′ to zero", "factoring", "second-derivative test", "higher-order derivative test")
     summary = "the stationary points of a polynomial, each classified as local minimum, local maximum or neither"
-    params = (ParamSpec("f", "expression", "a polynomial in x of degree 2 to 8 with rational stationary points"),)
+    params = (ParamSpec("f", Polynomial(("x",), degree=(2, MAX_DEGREE), shown="expression"),
+                        "a polynomial in x of degree 2 to 8 with rational stationary points"),)
     options = (
         OptionSpec("degree", "any", "the degree of f (3, 4, 5 or 'any')", choices=("any", 3, 4, 5)),
     )
@@ -115,7 +107,9 @@ class CriticalPoints1DFamily(Family):
                 "maximum by its sign; odd order: neither)", _no_higher_order_test),
         Mistake("min_max_swapped",
                 "your minima and maxima are swapped: f″ > 0 (curving up) is a local minimum, "
-                "f″ < 0 a local maximum", _swapped),
+                "f″ < 0 a local maximum",
+                relabelled("labels", {"local minimum": "local maximum", "local maximum": "local minimum"},
+                           lambda params: _answers(*_analysis(params["f"])))),
         Mistake("missing_repeated_root",
                 "you are missing a repeated root of f′: a factor like (x − r)² or (x − r)³ still "
                 "makes f′(r) = 0", _missing_repeated),
@@ -123,17 +117,6 @@ class CriticalPoints1DFamily(Family):
 
     def check(self, params):
         f = params["f"]
-        if not isinstance(f, str) or _poly(f) is None:
-            expr = read_expression(self.name, params, "f", ["x"])
-            poly = hs.poly_from_expr(expr, ["x"])
-            if poly is None:
-                raise ParamsError(f"{self.name}: param 'f' must be a polynomial in x, not {f!r}")
-            f = hs.poly_text(poly, ["x"])
-            if len(f) > MAX_LENGTH:
-                raise ParamsError(f"{self.name}: param 'f' is too long")
-        degree = len(_coefficients(_poly(f))) - 1
-        if not 2 <= degree <= MAX_DEGREE:
-            raise ParamsError(f"{self.name}: param 'f' must have degree 2 to {MAX_DEGREE}, not {degree}")
         try:
             roots, _ = _analysis(f)
         except ValueError as error:

@@ -5,11 +5,15 @@ candidate from a ``numpy.random.Generator``), ``check`` (the family's own constr
 explicit params) and ``solve`` (call the reference solver) — plus declarations: its params,
 each with a kind (:mod:`calcgrade.problems.checks`: ``Number(positive=True)``,
 ``Vector(length="x")``, ...) that :meth:`Family.validate` reads before ``check``; its
-options; its answers; and its ``catalog`` of mistakes (buggy solvers with messages, named
-within the family: ``Mistake("gradient_step", ...)`` in ``newton`` is
-``newton.gradient_step``). The base class turns those into bounded, deterministic
-rejection sampling whose constraints include "every catalogued mistake is
-distinguishable from the right answer".
+``forms`` when params can be given in several ways (:class:`Form`); its options; its
+answers; and its ``catalog`` of mistakes (buggy solvers with messages, named within the
+family: ``Mistake("gradient_step", ...)`` in ``newton`` is ``newton.gradient_step``;
+:func:`relabelled` and :func:`negated` write the common ones). The base class turns those
+into bounded, deterministic rejection sampling whose constraints include "every
+catalogued mistake is distinguishable from the right answer". A family whose iterates
+follow a step rule gives :meth:`Family.step_rule` and gets error carried forward;
+:func:`remembered` keeps a costly ``solve`` from running twice for one variant;
+:mod:`calcgrade.problems.statements` writes numbers and data into statements.
 
 >>> import numpy as np
 >>> from calcgrade.problems import get_family
@@ -21,6 +25,7 @@ distinguishable from the right answer".
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -28,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from calcgrade.core.answers import ANSWER_KINDS, AnswerSpec, CarriedSteps  # noqa: F401 - the family contract
+from calcgrade.core.answers import AnswerSpec, CarriedSteps
 from calcgrade.core.errors import OptionsError, ParamsError, SamplingError
 from calcgrade.problems.checks import Kind
 
@@ -42,11 +47,11 @@ class Reject(Exception):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter of a family: its type and what it means.
+    """One parameter of a family: its kind and what it means.
 
-    With a :class:`~calcgrade.problems.checks.Kind` as ``type`` (``Number(positive=True)``,
-    ``Vector(length="x")``, ...), :meth:`Family.validate` reads and checks the value before
-    the family's ``check``; with a text, ``check`` reads it itself.
+    The :class:`~calcgrade.problems.checks.Kind` (``Number(positive=True)``,
+    ``Vector(length="x")``, ...) is how :meth:`Family.validate` reads and checks the value
+    before the family's ``check``, and how ``calcgrade families`` shows its type.
 
     >>> from calcgrade.problems.checks import Number
     >>> ParamSpec("lr", Number(positive=True), "the learning rate").to_json()["type"]
@@ -54,18 +59,20 @@ class ParamSpec:
     """
 
     name: str
-    type: str | Kind
+    type: Kind
     description: str
     required: bool = True
 
+    def __post_init__(self):
+        if not isinstance(self.type, Kind):
+            raise TypeError(f"param {self.name!r}: the type must be a Kind, not {self.type!r}")
+
     def read(self, family: str, params: Mapping[str, Any]) -> Any:
-        """The param's value read by its kind (as given when the type is only a text)."""
-        value = params[self.name]
-        return value if isinstance(self.type, str) else self.type.read(family, params, self.name)
+        """The param's value read by its kind."""
+        return self.type.read(family, params, self.name)
 
     def to_json(self) -> dict:
-        shown = self.type if isinstance(self.type, str) else self.type.text
-        return {"name": self.name, "type": shown, "required": self.required,
+        return {"name": self.name, "type": self.type.text, "required": self.required,
                 "description": self.description}
 
 
@@ -144,6 +151,32 @@ class Mistake:
         return replace(self, id=f"{family}.{self.id}")
 
 
+@dataclass(frozen=True)
+class Form:
+    """One way of giving the params of a family that has several: the params it takes (the
+    first one names the form when given), those of them that may be left out, and the
+    answers asked for (all of the family's when None).
+
+    >>> Form("terms", ("terms", "smooth"), optional=("smooth",)).text()
+    "'terms' with an optional 'smooth'"
+    """
+
+    name: str
+    params: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    answers: tuple[str, ...] | None = None
+
+    def text(self) -> str:
+        required = _listed([p for p in self.params if p not in self.optional])
+        return required + (f" with an optional {_listed(self.optional)}" if self.optional else "")
+
+
+def _listed(names) -> str:
+    """``'a', 'b' and 'c'``."""
+    quoted = [repr(name) for name in names]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
 class Family:
     """Base class of problem families; see the module docstring for the contract."""
 
@@ -156,6 +189,7 @@ class Family:
     options: tuple[OptionSpec, ...] = ()
     answers: dict[str, AnswerSpec] = {}
     catalog: tuple[Mistake, ...] = ()
+    forms: tuple[Form, ...] = ()
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -178,14 +212,31 @@ class Family:
         return {}
 
     def answer_names(self, params: Params) -> list[str]:
-        """The answers asked for with these params (some depend on the mode)."""
-        return list(self.answers)
+        """The answers asked for with these params: those of their :class:`Form`, if it
+        names them, else every answer."""
+        form = self.form_of(params)
+        return list(form.answers if form is not None and form.answers is not None else self.answers)
+
+    def form_of(self, params: Mapping[str, Any]) -> Form | None:
+        """The :class:`Form` whose first param is given (None without forms)."""
+        return next((form for form in self.forms if form.params[0] in params), None)
+
+    def step_rule(self, params: Params) -> tuple[Callable[[list], Any], Callable[[list], Any]] | None:
+        """For a family whose iterates follow θ ← step(θ): ``(step, gradient)``, the gradient
+        being what vanishes at a stationary point; None when the family does not carry
+        forward. :meth:`carry_forward` uses it."""
+        return None
 
     def carry_forward(self, params: Params, name: str, answers: Mapping[str, Any],
                       spec: "AnswerSpec") -> "CarriedSteps | None":
         """For an iterates answer: each step's expectation from the student's own previous
-        point (error carried forward), or None when the family does not carry forward."""
-        return None
+        point (error carried forward, :func:`carry_steps` with :meth:`step_rule` from
+        :meth:`iterates_start`), or None when the family does not carry forward."""
+        rule, start = self.step_rule(params), self.iterates_start(params, name)
+        if rule is None or start is None:
+            return None
+        step, gradient = rule
+        return carry_steps(start, answers.get(name), step, spec, gradient=gradient)
 
     def iterates_start(self, params: Params, name: str) -> list[float] | None:
         """The given start point of an iterates answer (a student may list it first):
@@ -251,11 +302,30 @@ class Family:
         missing = [p.name for p in self.params if p.required and p.name not in params]
         if missing:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
+        self._check_form(params)
         read = {p.name: params[p.name] for p in self.params if p.name in params}
         for spec in _reading_order(self.params):
             if spec.name in read:
                 read[spec.name] = spec.read(self.name, read)
         return self.check(read)
+
+    def _check_form(self, params: Mapping[str, Any]) -> None:
+        """With :attr:`forms`: exactly one form given, whole, and nothing of another."""
+        if not self.forms:
+            return
+        chosen = [form for form in self.forms if form.params[0] in params]
+        if len(chosen) != 1:
+            raise ParamsError(f"{self.name}: give exactly one of: "
+                              + "; ".join(form.text() for form in self.forms))
+        form = chosen[0]
+        for other in self.forms:
+            stray = [name for name in other.params if name in params and name not in form.params]
+            if stray:
+                raise ParamsError(f"{self.name}: param {stray[0]!r} goes with {other.params[0]!r}, "
+                                  f"not with {form.params[0]!r}")
+        missing = [name for name in form.params if name not in form.optional and name not in params]
+        if missing:
+            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing (with {form.params[0]!r})")
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
         """The specs of the answers asked for with these params."""
@@ -309,11 +379,86 @@ def _reading_order(specs: tuple[ParamSpec, ...]) -> list[ParamSpec]:
     pending = list(specs)
     while pending:
         done = {s.name for s in order}
-        ready = next((s for s in pending if isinstance(s.type, str) or all(
+        ready = next((s for s in pending if all(
             n in done or n not in {p.name for p in pending} for n in s.type.needs)), pending[0])
         order.append(ready)
         pending.remove(ready)
     return order
+
+
+def relabelled(name: str, mapping: Mapping[str, str],
+               solve: Callable[[Params], Answers]) -> Callable[[Params], Answers | None]:
+    """A mistake that gives the labels of answer ``name`` through ``mapping`` (the others as
+    they are); it does not arise when no label changes.
+
+    >>> swapped = relabelled("labels", {"min": "max", "max": "min"}, lambda p: {"labels": p["l"]})
+    >>> swapped({"l": ["min", "neither"]}), swapped({"l": ["neither"]})
+    ({'labels': ['max', 'neither']}, None)
+    """
+    def mistake(params: Params) -> Answers | None:
+        labels = solve(params)[name]
+        changed = [mapping.get(label, label) for label in labels]
+        return None if changed == labels else {name: changed}
+    return mistake
+
+
+def negated(name: str, solve: Callable[[Params], Answers]) -> Callable[[Params], Answers]:
+    """A mistake that gives answer ``name`` (a number or a list of them) with the wrong sign.
+
+    >>> negated("gradient", lambda p: {"gradient": [1.5, -2.0]})({})
+    {'gradient': [-1.5, 2.0]}
+    """
+    def mistake(params: Params) -> Answers:
+        value = solve(params)[name]
+        return {name: [-v for v in value] if isinstance(value, list) else -value}
+    return mistake
+
+
+def remembered(solve: Callable[[Any, Params], Answers]) -> Callable[[Any, Params], Answers]:
+    """A family's ``solve`` that remembers its answers by params (sampling, checking and
+    diagnosing ask for the same variant's answers several times); every caller gets its own
+    copy. At most ``MAX_REMEMBERED`` variants are kept.
+
+    >>> class Counting:
+    ...     calls = 0
+    ...     @remembered
+    ...     def solve(self, params):
+    ...         Counting.calls += 1
+    ...         return {"points": [[params["a"]]]}
+    >>> first = Counting().solve({"a": 1}); first["points"][0].append(2)
+    >>> Counting().solve({"a": 1}), Counting.calls
+    ({'points': [[1]]}, 1)
+    """
+    seen: dict[str, Answers] = {}
+
+    def solve_once(self, params: Params) -> Answers:
+        key = json.dumps(params, sort_keys=True)
+        if key not in seen:
+            if len(seen) >= MAX_REMEMBERED:
+                seen.clear()
+            seen[key] = solve(self, params)
+        return {name: _copied(value) for name, value in seen[key].items()}
+    return solve_once
+
+
+MAX_REMEMBERED = 4096
+
+
+def _copied(value: Any) -> Any:
+    return [_copied(v) for v in value] if isinstance(value, list) else value
+
+
+def require_bounded(family: str, points, lr: float, limit: float) -> None:
+    """Raise ParamsError when some entry of ``points`` is not finite or exceeds ``limit`` in size.
+
+    >>> require_bounded("f", [[1.0, 2.0], [1e9, 0.0]], 0.5, 1e6)
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: f: the iterates diverge with lr=0.5 (they grow beyond 1e+06); choose a smaller lr
+    """
+    if not all(math.isfinite(v) and abs(v) <= limit for point in points for v in point):
+        raise ParamsError(f"{family}: the iterates diverge with lr={lr} (they grow beyond {limit:g}); "
+                          "choose a smaller lr")
 
 
 def require_finite(name: str, family: str, *values: float) -> None:

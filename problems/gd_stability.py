@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_vector
+from calcgrade.problems.checks import SymmetricMatrix
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import stability as st
@@ -63,8 +62,7 @@ class GDStabilityFamily(Family):
     skills = ("eigenvalues", "stable learning rate", "condition number", "convergence factor")
     summary = "on f(θ) = ½θᵀAθ: the largest stable rate, the best rate, the convergence factor and eig(A)"
     params = (
-        ParamSpec("A", "symmetric positive-definite 2×2 or 3×3 matrix (list of rows)",
-                  "the matrix of the quadratic f(θ) = ½ θᵀAθ"),
+        ParamSpec("A", SymmetricMatrix((2, 3)), "the matrix of the quadratic f(θ) = ½ θᵀAθ"),
     )
     options = (
         OptionSpec("dims", "any", "the size of A: 2, 3 or 'any'", choices=(2, 3, "any")),
@@ -94,23 +92,6 @@ class GDStabilityFamily(Family):
                 "the diagonal entries of A are its eigenvalues only when A is diagonal: "
                 "solve det(A − λI) = 0", _diagonal_as_eigenvalues),
     )
-
-    def check(self, params):
-        matrix = params["A"]
-        if not isinstance(matrix, list) or len(matrix) not in (2, 3):
-            raise ParamsError(f"{self.name}: param 'A' must be a 2×2 or 3×3 matrix given as a list "
-                              f"of rows, not {matrix!r}")
-        n = len(matrix)
-        rows = [read_vector(self.name, {"A": row}, "A") if isinstance(row, list) else None for row in matrix]
-        if any(row is None or len(row) != n for row in rows):
-            raise ParamsError(f"{self.name}: param 'A' must be square: {n} rows of {n} numbers each")
-        if any(rows[i][j] != rows[j][i] for i in range(n) for j in range(i)):
-            raise ParamsError(f"{self.name}: param 'A' must be symmetric (A[i][j] = A[j][i])")
-        values = st.eigenvalues(rows)
-        if values[0] <= 1e-9 * max(1.0, abs(values[-1])):
-            raise ParamsError(f"{self.name}: param 'A' must be positive definite (its smallest "
-                              f"eigenvalue is {values[0]:.6g}); f has no unique minimum otherwise")
-        return {"A": rows}
 
     def draw(self, rng: np.random.Generator, *, dims):
         n = pick(rng, (2, 3)) if dims == "any" else dims

@@ -24,6 +24,7 @@ from calcgrade.problems.checks import Expression, Integer, Number, Variables, Ve
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec,
                                        Reject, carry_steps)
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import exact_text, iterates_example
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
 from calcgrade.core.numeric import compile_numeric
@@ -33,10 +34,6 @@ MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
 FIRST_STEP = (0.02, 1.5)   # the range of α·max|∇f(θ_0)| tried when choosing α
 VISIBLE = 5.0              # a step must exceed this many times the answer tolerance
-
-def _number(value) -> str:
-    """A nice number as text: ``3``, ``0.5``, ``-0.25``."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _sum(*terms) -> str:
@@ -50,7 +47,7 @@ def _sum(*terms) -> str:
         if coefficient == 0:
             continue
         size = abs(coefficient)
-        text = _number(size) if not body else body if size == 1 else f"{_number(size)}*{body}"
+        text = exact_text(size) if not body else body if size == 1 else f"{exact_text(size)}*{body}"
         if not out:
             out = f"-{text}" if coefficient < 0 else text
         else:
@@ -137,7 +134,7 @@ def _squares_minus_logs(rng):
 
 def _banana(rng):
     a, b = pick(rng, (1, 2, 0.5)), pick(rng, (1, 2, 5))
-    f = _sum((1, f"(x - {_number(a)})**2"), (b, "(y - x**2)**2"))
+    f = _sum((1, f"(x - {exact_text(a)})**2"), (b, "(y - x**2)**2"))
     return f, [_start(rng, -1.5, 1.5), _start(rng, -1.5, 1.5)]
 
 
@@ -355,7 +352,7 @@ class GradientDescentFamily(Family):
             "has_log": "\\ln" in f_latex,
             "gradients_at": _sequence("\\nabla f(\\theta_{%d})", 0, params["steps"] - 1),
             "points_after": _sequence("\\theta_{%d}", 1, params["steps"]),
-            "shape_example": _shape_example(variables),
+            "shape_example": iterates_example(variables, 2, subscript=""),
         }
 
 
@@ -364,9 +361,3 @@ def _sequence(pattern: str, first: int, last: int) -> str:
     if last - first < 3:
         return ", ".join(pattern % k for k in range(first, last + 1))
     return ", ".join([pattern % first, pattern % (first + 1), "\\dots", pattern % last])
-
-
-def _shape_example(variables) -> str:
-    """``[[x1], [x2]]`` or ``[[x1, y1], [x2, y2]]``: the form of a two-step answer."""
-    points = [f"[{', '.join(f'{v}{k}' for v in variables)}]" for k in (1, 2)]
-    return f"[{', '.join(points)}]"

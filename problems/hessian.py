@@ -26,11 +26,10 @@ from math import comb
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Variables, Vector, parse_cached, read_expression
+from calcgrade.problems.checks import CanonicalExpression, Variables, Vector, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import hessian as hs
-from calcgrade.core.parse import MAX_LENGTH
 from calcgrade.core.printing import to_latex
 
 VARIABLES = {2: ["x", "y"], 3: ["x", "y", "z"]}
@@ -252,7 +251,7 @@ class HessianFamily(Family):
     skills = ("partial derivatives", "Hessian matrix", "eigenvalues", "second-derivative test")
     summary = "∇f, the Hessian, its eigenvalues and the classification of a point by the eigenvalue test"
     params = (
-        ParamSpec("f", "expression", "the function, in the variables of 'vars'"),
+        ParamSpec("f", CanonicalExpression("vars", shown="expression"), "the function, in the variables of 'vars'"),
         ParamSpec("vars", Variables((2, 3), shown="list of 2 or 3 variable names"), "the variables, in order"),
         ParamSpec("point", Vector(length="vars"), "the point, one coordinate per variable"),
     )
@@ -294,11 +293,6 @@ class HessianFamily(Family):
 
     def check(self, params):
         variables, point, f = params["vars"], params["point"], params["f"]
-        if not isinstance(f, str) or _canonical(f, tuple(variables)) is None:
-            expr = read_expression(self.name, params, "f", variables)
-            poly = hs.poly_from_expr(expr, variables)
-            canonical = hs.poly_text(poly, variables) if poly is not None else ""
-            f = canonical if 0 < len(canonical) <= MAX_LENGTH else str(expr)
         try:
             _analysis(f, tuple(variables), tuple(point))
         except ValueError:

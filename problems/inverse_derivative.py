@@ -20,14 +20,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from calcgrade.core.errors import ExpressionError, ParamsError
-from calcgrade.problems.checks import Choice, Expression, parse_cached
+from calcgrade.core.errors import ParamsError
+from calcgrade.problems.checks import Choice, Constant, Expression, parse_cached
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import pick
+from calcgrade.problems.statements import odd_roots, python_spelling
 from calcgrade.core import expr as ex
 from calcgrade.solutions import inverse_derivative as sol
 from calcgrade.solutions.partial_derivatives import scalar_value
-from calcgrade.core.printing import to_latex, to_str
+from calcgrade.core.printing import to_latex
 
 KINDS = ("exp", "log", "polynomial", "square", "root")
 F = Fraction
@@ -99,48 +100,6 @@ def _y_json(value: ex.Expr):
     return str(value)
 
 
-# statement: real odd roots, and how to write them in Python ---------------------------------
-
-def _odd_roots(tree: ex.Expr) -> set[int]:
-    """The odd root degrees q of the powers with exponent p/q in ``tree`` (3 for a cube root)."""
-    found = set()
-    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
-            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
-        found.add(tree.exp.value.denominator)
-    for arg in tree.args:
-        found |= _odd_roots(arg)
-    return found
-
-
-def _real_roots(tree: ex.Expr) -> ex.Expr:
-    if isinstance(tree, ex.Pow) and isinstance(tree.exp, ex.Num) \
-            and tree.exp.value.denominator % 2 == 1 and tree.exp.value.denominator > 1:
-        p, q = tree.exp.value.numerator, tree.exp.value.denominator
-        base = python_spelling(tree.base)
-        root = ex.Sym(f"np.cbrt({base})" if q == 3 else
-                      f"(np.sign({base})*np.abs({base})**(1/{q}))")
-        return root if p == 1 else ex.Pow(root, ex.Num(p))
-    if isinstance(tree, ex.Add):
-        return ex.Add(tuple(_real_roots(t) for t in tree.terms))
-    if isinstance(tree, ex.Mul):
-        return ex.Mul(tuple(_real_roots(f) for f in tree.factors))
-    if isinstance(tree, ex.Pow):
-        return ex.Pow(_real_roots(tree.base), _real_roots(tree.exp))
-    if isinstance(tree, ex.Fn):
-        return ex.Fn(tree.name, _real_roots(tree.arg))
-    return tree
-
-
-def python_spelling(tree: ex.Expr) -> str:
-    """``tree`` as Python with numpy, every odd root real as the solver takes it: in Python
-    ``t**(1/3)`` is a complex number for a negative ``t``, ``np.cbrt(t)`` is the real root.
-
-    >>> python_spelling(parse_cached("2*(3*x + 1)**(1/3) - 1", ("x",)))
-    '2*np.cbrt(3*x + 1) - 1'
-    """
-    return to_str(_real_roots(tree))
-
-
 # answers and mistakes ----------------------------------------------------------------------
 
 @lru_cache(maxsize=512)
@@ -204,7 +163,7 @@ class InverseDerivativeFamily(Family):
     summary = "x = f⁻¹(y) and (f⁻¹)′(y) = 1 / f′(f⁻¹(y)) for a one-to-one f"
     params = (
         ParamSpec("f", Expression(("x",)), "a one-to-one function of x (on the domain)"),
-        ParamSpec("y", "number or constant expression", "the value where (f⁻¹)′ is asked, "
+        ParamSpec("y", Constant(), "the value where (f⁻¹)′ is asked, "
                   "e.g. 2 or \"exp(2)\""),
         ParamSpec("domain", Choice(sol.DOMAINS, shown="real, positive or negative"), "where f is taken as one-to-one "
                   "(default real; e.g. positive for x² on x > 0)", required=False),
@@ -222,15 +181,6 @@ class InverseDerivativeFamily(Family):
 
     def check(self, params):
         y = params["y"]
-        if isinstance(y, str):
-            try:
-                parse_cached(y, ())
-            except ExpressionError as error:
-                raise ParamsError(f"{self.name}: param 'y' must be a number or a constant "
-                                  f"expression such as \"exp(2)\": {error}") from None
-        elif isinstance(y, bool) or not isinstance(y, (int, float)):
-            raise ParamsError(f"{self.name}: param 'y' must be a number or a constant expression "
-                              f"such as \"exp(2)\", not {y!r}")
         if not math.isfinite(_y_value(y)):
             raise ParamsError(f"{self.name}: param 'y' is not a finite real number: {y!r}")
         out = {"f": params["f"], "y": y}
@@ -269,10 +219,10 @@ class InverseDerivativeFamily(Family):
         y = params["y"]
         y_tree = parse_cached(y, ()) if isinstance(y, str) else None
         y_latex = to_latex(y_tree) if y_tree is not None else str(y)
-        roots = _odd_roots(f) | (_odd_roots(y_tree) if y_tree is not None else set())
+        roots = odd_roots(f) | (odd_roots(y_tree) if y_tree is not None else set())
         return {"f_latex": to_latex(f), "y_latex": y_latex,
                 "domain": params.get("domain", "real"),
                 "roots": "cube" if roots == {3} else "odd" if roots else "",
-                "python_f": python_spelling(f) if _odd_roots(f) else "",
-                "python_y": python_spelling(y_tree) if y_tree is not None and _odd_roots(y_tree)
+                "python_f": python_spelling(f) if odd_roots(f) else "",
+                "python_y": python_spelling(y_tree) if y_tree is not None and odd_roots(y_tree)
                 else ""}

@@ -22,8 +22,9 @@ import numpy as np
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Integer, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
-                                       carry_steps)
+                                       remembered, require_bounded)
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import data_context
 from calcgrade.solutions import linear_regression as lr_solver
 
 MAX_STEPS = 20
@@ -41,21 +42,6 @@ def full_rank(X) -> bool:
     A = lr_solver.design(X)
     eigen = np.linalg.eigvalsh(A.T @ A)
     return bool(eigen[0] > 1e-9 * eigen[-1])
-
-
-_SOLVED: dict[tuple, dict] = {}  # params -> answers: sampling solves each variant several times
-MAX_REMEMBERED = 4096
-
-
-def _key(params) -> tuple:
-    return (tuple(tuple(row) for row in params["X"]), tuple(params["y"]), tuple(params["w"]),
-            params["b"], params["lr"], params["steps"], params["scaling"])
-
-
-def copy_answers(answers: dict) -> dict:
-    """A copy of answers whose values are numbers, lists or lists of lists."""
-    return {name: [list(v) if isinstance(v, list) else v for v in value] if isinstance(value, list)
-            else value for name, value in answers.items()}
 
 
 # the mistake catalog ----------------------------------------------------------------------
@@ -151,10 +137,7 @@ class LinearRegressionGDFamily(Family):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (too few "
                               "examples or a repeated/constant feature), so the least-squares "
                               "solution is not unique; change X")
-        last = self.solve(checked)["iterates"][-1]
-        if not all(np.isfinite(last)) or max(abs(v) for v in last) > 1e12:
-            raise ParamsError(f"{self.name}: the iterates diverge with lr={params['lr']}; "
-                              "choose a smaller lr")
+        require_bounded(self.name, self.solve(checked)["iterates"][-1:], params["lr"], 1e12)
         return checked
 
     def draw(self, rng: np.random.Generator, *, scaling: str, features, steps: int):
@@ -180,35 +163,19 @@ class LinearRegressionGDFamily(Family):
         return {"X": X, "y": y, "w": w, "b": b, "lr": pick(rng, good), "steps": steps,
                 "scaling": scaling}
 
+    @remembered
     def solve(self, params):
-        key = _key(params)
-        if key not in _SOLVED:
-            if len(_SOLVED) >= MAX_REMEMBERED:
-                _SOLVED.clear()
-            _SOLVED[key] = lr_solver.solve(params["X"], params["y"], params["w"], params["b"],
-                                           params["lr"], params["steps"], params["scaling"])
-        return copy_answers(_SOLVED[key])
+        return lr_solver.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
+                               params["steps"], params["scaling"])
 
-    def carry_forward(self, params, name, answers, spec):
-        """Each step from the student's own previous [w..., b]; a point is stationary when
-        the gradient of J vanishes there within tolerance."""
+    def step_rule(self, params):
+        """θ ← θ − α∇J over [w..., b]; a point is stationary where ∇J vanishes."""
         A, y = lr_solver.design(params["X"]), np.asarray(params["y"], dtype=float)
 
         def gradient(point):
             return lr_solver.theta_gradient(A, y, np.asarray(point, dtype=float), params["scaling"])
-
-        def step(point):
-            return (np.asarray(point, dtype=float) - params["lr"] * gradient(point)).tolist()
-
-        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec, gradient=gradient)
+        return (lambda point: (np.asarray(point, dtype=float) - params["lr"] * gradient(point)).tolist(),
+                gradient)
 
     def context(self, params):
-        n = len(params["X"][0])
-        return {
-            "n": n,
-            "m": len(params["X"]),
-            "cost_formula": COST_FORMULAS[params["scaling"]],
-            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
-            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
-            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
-        }
+        return {**data_context(params["X"], params["y"]), "cost_formula": COST_FORMULAS[params["scaling"]]}

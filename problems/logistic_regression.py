@@ -20,11 +20,12 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Integer, Matrix, Number, Vector, read_choice
+from calcgrade.problems.checks import Boolean, Choice, Integer, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
-                                       carry_steps)
-from calcgrade.problems.linear_regression_gd import copy_answers, full_rank
+                                       remembered, require_bounded)
+from calcgrade.problems.linear_regression_gd import full_rank
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import data_context, indexed
 from calcgrade.solutions import logistic_regression as lg
 from calcgrade.solutions.linear_regression import design
 
@@ -97,15 +98,6 @@ def _separable_cached(X: tuple, y: tuple) -> bool:
     return lg.separable(X, y)
 
 
-_SOLVED: dict[tuple, dict] = {}  # params -> answers: sampling solves each variant several times
-MAX_REMEMBERED = 4096
-
-
-def _key(params) -> tuple:
-    return (tuple(tuple(row) for row in params["X"]), tuple(params["y"]), tuple(params["w"]),
-            params["b"], params["lr"], params["steps"], params["newton"])
-
-
 class LogisticRegressionFamily(Family):
     name = "logistic_regression"
     topic = "logistic regression"
@@ -114,12 +106,13 @@ class LogisticRegressionFamily(Family):
                "and one Newton step")
     params = (
         ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example (m × n, n = 1 or 2)"),
-        ParamSpec("y", "list of 0/1", "the labels, one per example"),
+        ParamSpec("y", ListOf(Choice((0, 1)), length="X", unit="labels (one per row of X)", shown="list of 0/1"),
+                  "the labels, one per example"),
         ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
         ParamSpec("b", Number(), "the starting bias"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
-        ParamSpec("newton", "true or false", "also ask for one Newton step (default true; the "
+        ParamSpec("newton", Boolean(), "also ask for one Newton step (default true; the "
                   "data must then not be linearly separable)", required=False),
     )
     options = (
@@ -154,18 +147,9 @@ class LogisticRegressionFamily(Family):
     )
 
     def check(self, params):
-        X = params["X"]
-        labels = params["y"]
-        if not isinstance(labels, list) or len(labels) != len(X):
-            raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
-                              f"(one per row of X), not {labels!r}")
-        y = [int(read_choice(self.name, {"y": v}, "y", (0, 1))) for v in labels]
-        if any(isinstance(v, bool) for v in labels):
-            raise ParamsError(f"{self.name}: param 'y' must hold the numbers 0 and 1, not true/false")
-        newton = params.get("newton", True)
-        if not isinstance(newton, bool):
-            raise ParamsError(f"{self.name}: param 'newton' must be true or false, not {newton!r}")
-        checked = {**params, "y": y, "newton": newton}
+        X, y = params["X"], params["y"]
+        checked = {**params, "newton": params.get("newton", True)}
+        newton = checked["newton"]
         if not full_rank(X):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (a "
                               "repeated or constant feature); change X")
@@ -173,10 +157,7 @@ class LogisticRegressionFamily(Family):
             raise ParamsError(f"{self.name}: the data are linearly separable, so the log-loss has "
                               "no minimizer and Newton's method diverges; change a label or set "
                               "newton to false")
-        last = self.solve(checked)["iterates"][-1]
-        if max(abs(v) for v in last) > 1e6:
-            raise ParamsError(f"{self.name}: the iterates diverge with lr={checked['lr']}; "
-                              "choose a smaller lr")
+        require_bounded(self.name, self.solve(checked)["iterates"][-1:], checked["lr"], 1e6)
         return checked
 
     def draw(self, rng: np.random.Generator, *, features, steps: int, newton: bool):
@@ -208,36 +189,20 @@ class LogisticRegressionFamily(Family):
                 raise Reject("the Newton step is too long")
         return params
 
+    @remembered
     def solve(self, params):
-        key = _key(params)
-        if key not in _SOLVED:
-            if len(_SOLVED) >= MAX_REMEMBERED:
-                _SOLVED.clear()
-            _SOLVED[key] = lg.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
-                                    params["steps"], params["newton"])
-        return copy_answers(_SOLVED[key])
+        return lg.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
+                        params["steps"], params["newton"])
 
-    def carry_forward(self, params, name, answers, spec):
-        """Each gradient step from the student's own previous [w..., b]; a point is
-        stationary when the gradient of J vanishes there within tolerance."""
+    def step_rule(self, params):
+        """θ ← θ − α∇J over [w..., b]; a point is stationary where ∇J vanishes."""
         rows, y, _ = _start(params)
 
         def gradient(point):
             return lg.theta_gradient(rows, y, point)
-
-        def step(point):
-            return [t - params["lr"] * g for t, g in zip(point, gradient(point))]
-
-        return carry_steps([*params["w"], params["b"]], answers.get(name), step, spec, gradient=gradient)
+        return (lambda point: [t - params["lr"] * g for t, g in zip(point, gradient(point))]), gradient
 
     def context(self, params):
-        n = len(params["X"][0])
-        return {
-            "n": n,
-            "m": len(params["X"]),
-            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
-            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
-            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
-            "partials": ", ".join(f"\\partial J/\\partial {v}"
-                                  for v in ([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]) + ["b"]),
-        }
+        names = indexed("w", len(params["X"][0])) + ["b"]
+        return {**data_context(params["X"], params["y"]),
+                "partials": ", ".join(f"\\partial J/\\partial {v}" for v in names)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Choice, Integer, Number, read_int
+from calcgrade.problems.checks import Choice, Integer, ListOf, Number
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
 from calcgrade.solutions import schedules as sc
@@ -25,6 +25,8 @@ SMALLEST_RATE = 1e-4  # sampled rates stay above this, far from the absolute tol
 GAMMAS = (0.1, 0.2, 0.25, 0.5, 0.8, 0.9)
 TOTALS = (10, 20, 40, 50, 100, 200)
 BASE = ("schedule", "lr0", "t", "steps")
+# a step counted from 0, up to the cosine schedule's length T when it has one
+STEP = Integer(0, lambda params: params.get("total", MAX_STEP), after=("total",), shown="whole number >= 0")
 
 
 def _constants(params) -> dict:
@@ -87,8 +89,9 @@ class LRSchedulesFamily(Family):
                   required=False),
         ParamSpec("lr_min", Number(minimum=0, shown="number in [0, lr0)"), "the final rate α_min (cosine)", required=False),
         ParamSpec("total", Integer(1, MAX_STEP, shown="whole number >= 1"), "T: the length of the cosine schedule", required=False),
-        ParamSpec("t", "whole number >= 0", "the step whose rate `rate` asks for"),
-        ParamSpec("steps", "list of whole numbers >= 0", "the steps whose rates `rates` asks for"),
+        ParamSpec("t", STEP, "the step whose rate `rate` asks for"),
+        ParamSpec("steps", ListOf(STEP, unit="whole numbers", shown="list of whole numbers >= 0"),
+                  "the steps whose rates `rates` asks for"),
     )
     options = (
         OptionSpec("schedule", "any", "the schedule to sample", choices=("any",) + sc.SCHEDULES),
@@ -132,12 +135,6 @@ class LRSchedulesFamily(Family):
         if schedule == "cosine" and out["lr_min"] >= out["lr0"]:
             raise ParamsError(f"{self.name}: param 'lr_min' must be below lr0 = {out['lr0']}, "
                               f"not {out['lr_min']!r}")
-        last = out.get("total", MAX_STEP)
-        out["t"] = read_int(self.name, params, "t", 0, last)
-        steps = params["steps"]
-        if not isinstance(steps, list) or not steps:
-            raise ParamsError(f"{self.name}: param 'steps' must be a list of whole numbers, not {steps!r}")
-        out["steps"] = [read_int(self.name, {"steps": v}, "steps", 0, last) for v in steps]
         return out
 
     def draw(self, rng: np.random.Generator, *, schedule: str, count: int):

@@ -21,16 +21,11 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import number_text
 from calcgrade.solutions import mle
 
 MODELS = ("bernoulli", "gaussian")
 MAX_DATA = 200
-
-
-def number_text(value) -> str:
-    """``3``, ``-1.5``: a number for a statement."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def _sample_variance(params):

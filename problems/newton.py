@@ -19,10 +19,11 @@ from typing import Callable
 import numpy as np
 
 from calcgrade.core.errors import OptionsError, ParamsError
-from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached, read_expression
+from calcgrade.problems.checks import Choice, Expression, Integer, Variables, Vector, parse_cached
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        carry_steps)
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import exact_text, iterates_example
 from calcgrade.solutions import newton as nt
 from calcgrade.core.expr import Expr, Sym, add, as_expr, exp, fn, log
 from calcgrade.core.printing import to_latex
@@ -40,7 +41,7 @@ def sin(arg: Expr) -> Expr:
 
 
 def _expr(params) -> Expr:
-    return read_expression("newton", params, "f", params["vars"])
+    return parse_cached(params["f"], tuple(params["vars"]))
 
 
 def _derivatives(params) -> nt.Derivatives:
@@ -358,20 +359,10 @@ class NewtonFamily(Family):
             "dims": len(variables),
             "args": ", ".join(variables),
             "theta0": ", ".join(f"{v}_0" for v in variables),
-            "x0_text": ", ".join(_number(v) for v in params["x0"]),
-            "example": _example(variables, params["steps"]),
+            "x0_text": ", ".join(exact_text(v) for v in params["x0"]),
+            "example": iterates_example(variables, min(params["steps"], 2), more=params["steps"] > 2),
             "mentions_log": "log(" in params["f"],
         }
-
-
-def _example(variables, steps: int) -> str:
-    """``[[x_1, y_1], [x_2, y_2], ...]``: the shape of the answer, without values."""
-    points = ["[" + ", ".join(f"{v}_{k}" for v in variables) + "]" for k in range(1, min(steps, 2) + 1)]
-    return "[" + ", ".join(points + (["..."] if steps > 2 else [])) + "]"
-
-
-def _number(value) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _breakdown_message(error: nt.NewtonBreakdown, goal: str, dims: int, steps: int) -> str:

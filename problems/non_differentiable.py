@@ -21,9 +21,10 @@ from functools import lru_cache
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_expression, read_number, read_vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.checks import Choice, ListOf, Number, Polynomial, Row, Vector
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import number_text, shifted
 from calcgrade.solutions import hessian as hs
 from calcgrade.solutions import non_differentiable as nd
 
@@ -63,6 +64,12 @@ def _analysis(params) -> dict:
     if _shape_terms(params):
         return nd.analyze_terms(params["terms"])
     return nd.analyze_pieces([_poly(p) for p in params["pieces"]], params["breaks"])
+
+
+POLYNOMIAL = Polynomial(("x",), degree=(0, MAX_DEGREE), shown="expression")
+TERMS = ListOf(Row((Choice(nd.TERM_KINDS), Number(), Number()), shown="[type, coefficient, at]", unit="triples"),
+               counts=(1, MAX_TERMS), unit="[type, coefficient, at] triples",
+               shown="list of [type, coefficient, at]")
 
 
 # the mistakes ----------------------------------------------------------------------------
@@ -108,19 +115,8 @@ def _whole(value):
     return int(value) if float(value).is_integer() else value
 
 
-def _number(value) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
-def _shifted(a) -> str:
-    if a == 0:
-        return "x"
-    return f"x - {_number(a)}" if a > 0 else f"x + {_number(-a)}"
-
-
 def _term_latex(kind: str, a) -> str:
-    inner = _shifted(a)
+    inner = shifted(a)
     return {"abs": rf"\left|{inner}\right|", "relu": rf"\max(0,\ {inner})",
             "cbrt": rf"\sqrt[3]{{{inner}}}", "cbrt_sq": rf"\sqrt[3]{{({inner})^{{2}}}}",
             "step": rf"H({inner})"}[kind]
@@ -132,7 +128,7 @@ def _sum_latex(smooth: dict, terms) -> str:
         text = hs.poly_latex(smooth, ["x"])
         parts.append(("-", text[1:]) if text.startswith("-") else ("+", text))
     for kind, c, a in terms:
-        size = "" if abs(c) == 1 else _number(abs(c)) + r"\,"
+        size = "" if abs(c) == 1 else number_text(abs(c)) + r"\,"
         parts.append(("-" if c < 0 else "+", size + _term_latex(kind, a)))
     first_sign, first = parts[0]
     return ("-" if first_sign == "-" else "") + first + "".join(f" {s} {t}" for s, t in parts[1:])
@@ -144,11 +140,11 @@ def _pieces_latex(params) -> str:
     for k, piece in enumerate(pieces):
         text = hs.poly_latex(_poly(piece), ["x"])
         if k == 0:
-            where = rf"x < {_number(breaks[0])}"
+            where = rf"x < {number_text(breaks[0])}"
         elif k == len(pieces) - 1:
-            where = rf"x \ge {_number(breaks[-1])}"
+            where = rf"x \ge {number_text(breaks[-1])}"
         else:
-            where = rf"{_number(breaks[k - 1])} \le x < {_number(breaks[k])}"
+            where = rf"{number_text(breaks[k - 1])} \le x < {number_text(breaks[k])}"
         rows.append(rf"{text} & \text{{if }} {where}")
     return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
@@ -160,14 +156,16 @@ class NonDifferentiableFamily(Family):
     summary = ("the points where |x − a|, ReLU, cube roots, steps or piecewise polynomials are not "
                "differentiable, with the kind of each; the subdifferential of a ReLU")
     params = (
-        ParamSpec("terms", "list of [type, coefficient, at]",
-                  "terms c·g(x − a), type abs, relu, cbrt, cbrt_sq or step, at distinct points",
-                  required=False),
-        ParamSpec("smooth", "expression", "a polynomial in x added to the terms", required=False),
-        ParamSpec("pieces", "list of expressions", "the polynomials of a piecewise function",
-                  required=False),
-        ParamSpec("breaks", "list of numbers", "where the pieces change, ascending", required=False),
+        ParamSpec("terms", TERMS, "terms c·g(x − a), type abs, relu, cbrt, cbrt_sq or step, at "
+                  "distinct points", required=False),
+        ParamSpec("smooth", POLYNOMIAL, "a polynomial in x added to the terms", required=False),
+        ParamSpec("pieces", ListOf(POLYNOMIAL, counts=(2, MAX_PIECES), unit="polynomials",
+                                   shown="list of expressions"),
+                  "the polynomials of a piecewise function", required=False),
+        ParamSpec("breaks", Vector(length=lambda params: len(params["pieces"]) - 1),
+                  "where the pieces change, ascending", required=False),
     )
+    forms = (Form("terms", ("terms", "smooth"), optional=("smooth",)), Form("pieces", ("pieces", "breaks")))
     options = (
         OptionSpec("function", "any", "the kind of function: " + ", ".join(SHAPES),
                    choices=("any",) + SHAPES),
@@ -187,6 +185,7 @@ class NonDifferentiableFamily(Family):
     def answer_names(self, params):
         return ["points", "kinds"] + (["subgradient"] if _is_relu_variant(params) else [])
 
+
     catalog = (
         Mistake("corner_called_cusp",
                 "a corner is not a cusp: at a corner (like |x| at 0) the one-sided derivatives are "
@@ -205,62 +204,19 @@ class NonDifferentiableFamily(Family):
                 "rest of f at that point to both ends", _subgradient_by_heart),
     )
 
-    # validation -----------------------------------------------------------------------
-    def _polynomial(self, value, field: str) -> str:
-        if isinstance(value, str) and _poly(value) is not None:
-            text = value
-        else:
-            expr = read_expression(self.name, {field: value}, field, ["x"])
-            poly = hs.poly_from_expr(expr, ["x"])
-            if poly is None:
-                raise ParamsError(f"{self.name}: param {field!r} must be a polynomial in x, not {value!r}")
-            text = hs.poly_text(poly, ["x"])
-        if max((e for (e,) in _poly(text)), default=0) > MAX_DEGREE:
-            raise ParamsError(f"{self.name}: param {field!r} must have degree at most {MAX_DEGREE}")
-        return text
-
     def check(self, params):
-        if ("terms" in params) == ("pieces" in params):
-            raise ParamsError(f"{self.name}: give either 'terms' (with an optional 'smooth') or "
-                              "'pieces' with 'breaks'")
         if "terms" in params:
-            if "breaks" in params:
-                raise ParamsError(f"{self.name}: 'breaks' go with 'pieces', not with 'terms'")
-            out = {"terms": self._terms(params["terms"])}
-            if "smooth" in params:
-                out["smooth"] = self._polynomial(params["smooth"], "smooth")
-            return out
-        if "smooth" in params:
-            raise ParamsError(f"{self.name}: 'smooth' goes with 'terms'; add it to each piece instead")
-        if "breaks" not in params:
-            raise ParamsError(f"{self.name}: param 'breaks' is missing")
-        pieces = params["pieces"]
-        if not isinstance(pieces, list) or not 2 <= len(pieces) <= MAX_PIECES:
-            raise ParamsError(f"{self.name}: param 'pieces' must be a list of 2 to {MAX_PIECES} "
-                              f"polynomials, not {pieces!r}")
-        pieces = [self._polynomial(p, "pieces") for p in pieces]
-        breaks = read_vector(self.name, params, "breaks", len(pieces) - 1)
+            terms = params["terms"]
+            if any(c == 0 for _, c, _ in terms):
+                raise ParamsError(f"{self.name}: a term's coefficient must not be 0: "
+                                  f"{next(t for t in terms if t[1] == 0)!r}")
+            if len({Fraction(a) for _, _, a in terms}) != len(terms):
+                raise ParamsError(f"{self.name}: the terms must sit at different points ('at' repeats)")
+            return params
+        breaks = params["breaks"]
         if any(b >= c for b, c in zip(breaks, breaks[1:])):
             raise ParamsError(f"{self.name}: param 'breaks' must be strictly ascending, not {breaks}")
-        return {"pieces": pieces, "breaks": breaks}
-
-    def _terms(self, terms):
-        if not isinstance(terms, list) or not 1 <= len(terms) <= MAX_TERMS:
-            raise ParamsError(f"{self.name}: param 'terms' must be a list of 1 to {MAX_TERMS} "
-                              f"[type, coefficient, at] triples, not {terms!r}")
-        out = []
-        for term in terms:
-            if not isinstance(term, list) or len(term) != 3 or term[0] not in nd.TERM_KINDS:
-                raise ParamsError(f"{self.name}: each of 'terms' must be [type, coefficient, at] with type "
-                                  f"one of {', '.join(nd.TERM_KINDS)}, not {term!r}")
-            c = read_number(self.name, {"terms": term[1]}, "terms")
-            a = read_number(self.name, {"terms": term[2]}, "terms")
-            if c == 0:
-                raise ParamsError(f"{self.name}: a term's coefficient must not be 0: {term!r}")
-            out.append([term[0], c, a])
-        if len({Fraction(a) for _, _, a in out}) != len(out):
-            raise ParamsError(f"{self.name}: the terms must sit at different points ('at' repeats)")
-        return out
+        return params
 
     # sampling -------------------------------------------------------------------------
     def draw(self, rng: np.random.Generator, *, function: str):
@@ -317,6 +273,6 @@ class NonDifferentiableFamily(Family):
             return {"piecewise": False, "f_latex": _sum_latex(_smooth(params), params["terms"]),
                     "uses_step": "step" in kinds, "uses_root": bool(kinds & {"cbrt", "cbrt_sq"}),
                     "relu": _is_relu_variant(params),
-                    "relu_at": _number(params["terms"][0][2])}
+                    "relu_at": number_text(params["terms"][0][2])}
         return {"piecewise": True, "f_latex": _pieces_latex(params), "uses_step": False,
                 "uses_root": False, "relu": False, "relu_at": ""}

@@ -21,35 +21,20 @@ from fractions import Fraction
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import read_int, read_vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.checks import Integer, ListOf, Number, Row, Vector
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import number_text, shifted
 from calcgrade.solutions import optimize_closed_form as oc
 
-KIND_PARAMS = {"mean": ("values",), "coin": ("heads", "tosses"), "line": ("points",)}
-ANSWER_NAMES = {"mean": ["minimizer", "minimum"], "coin": ["p_hat", "log_likelihood"],
-                "line": ["m", "b", "cost"]}
 MAX_ENTRIES = 50
-
-
-def kind_of(params) -> str:
-    """'mean', 'coin' or 'line', from the params present."""
-    if "values" in params:
-        return "mean"
-    return "coin" if "heads" in params else "line"
-
-
-def number_text(value) -> str:
-    """``3``, ``-1.5``: a number for a statement."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 # the mistakes --------------------------------------------------------------------------
 
 
 def _median_not_mean(params):
-    if kind_of(params) != "mean":
+    if "values" not in params:
         return None
     values = params["values"]
     median = statistics.median(values)
@@ -59,7 +44,7 @@ def _median_not_mean(params):
 
 
 def _tails_fraction(params):
-    if kind_of(params) != "coin" or 2 * params["heads"] == params["tosses"]:
+    if "heads" not in params or 2 * params["heads"] == params["tosses"]:
         return None
     k, n = params["heads"], params["tosses"]
     p = (n - k) / n
@@ -67,7 +52,7 @@ def _tails_fraction(params):
 
 
 def _likelihood_not_log(params):
-    if kind_of(params) != "coin":
+    if "heads" not in params:
         return None
     k, n = params["heads"], params["tosses"]
     p = k / n
@@ -75,14 +60,14 @@ def _likelihood_not_log(params):
 
 
 def _swapped(params):
-    if kind_of(params) != "line":
+    if "points" not in params:
         return None
     m, b = oc.line_fit(params["points"])
     return None if m == b else {"m": float(b), "b": float(m)}
 
 
 def _no_intercept(params):
-    if kind_of(params) != "line":
+    if "points" not in params:
         return None
     points = params["points"]
     if oc.line_fit(points)[1] == 0:
@@ -94,12 +79,11 @@ def _no_intercept(params):
 
 
 def _unsquared(params):
-    kind = kind_of(params)
-    if kind == "mean":
+    if "values" in params:
         values = [Fraction(v) for v in params["values"]]
         mean = sum(values) / len(values)
         return {"minimum": float(sum(abs(mean - v) for v in values))}
-    if kind == "line":
+    if "points" in params:
         m, b = oc.line_fit(params["points"])
         return {"cost": float(sum(abs(m * Fraction(x) + b - Fraction(y)) for x, y in params["points"]))}
     return None
@@ -112,17 +96,24 @@ class OptimizeClosedFormFamily(Family):
     summary = ("minimize Σ(x − aᵢ)², maximize a coin's likelihood through its log, or fit the "
                "least-squares line, by setting derivatives to zero")
     params = (
-        ParamSpec("values", "list of numbers", "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
+        ParamSpec("values", Vector(counts=(1, MAX_ENTRIES)), "the numbers aᵢ in f(x) = Σ(x − aᵢ)² (kind mean)",
                   required=False),
-        ParamSpec("heads", "whole number", "the number of heads k (kind coin)", required=False),
-        ParamSpec("tosses", "whole number", "the number of tosses n (kind coin)", required=False),
-        ParamSpec("points", "list of [x, y] pairs", "the data points of the line fit (kind line)",
+        ParamSpec("heads", Integer(1, lambda params: params["tosses"] - 1, after=("tosses",),
+                                   shown="whole number"),
+                  "the number of heads k (kind coin)", required=False),
+        ParamSpec("tosses", Integer(2, 10_000, shown="whole number"), "the number of tosses n (kind coin)",
                   required=False),
+        ParamSpec("points", ListOf(Row((Number(), Number()), shown="[x, y]", unit="pairs"), counts=(2, MAX_ENTRIES),
+                                    unit="[x, y] pairs"),
+                  "the data points of the line fit (kind line)", required=False),
     )
     options = (
         OptionSpec("kind", "any", "'mean' for Σ(x − aᵢ)², 'coin' for a coin's likelihood, "
                    "'line' for the least-squares line", choices=("any", "mean", "coin", "line")),
     )
+    forms = (Form("mean", ("values",), answers=("minimizer", "minimum")),
+             Form("coin", ("heads", "tosses"), answers=("p_hat", "log_likelihood")),
+             Form("line", ("points",), answers=("m", "b", "cost")))
     answers = {
         "minimizer": AnswerSpec("scalar", "the x that minimizes f"),
         "minimum": AnswerSpec("scalar", "the minimal value of f"),
@@ -132,9 +123,6 @@ class OptimizeClosedFormFamily(Family):
         "b": AnswerSpec("scalar", "the intercept of the least-squares line"),
         "cost": AnswerSpec("scalar", "the minimal value of Σ(m xᵢ + b − yᵢ)²"),
     }
-
-    def answer_names(self, params):
-        return list(ANSWER_NAMES[kind_of(params)])
 
     catalog = (
         Mistake("median_not_mean",
@@ -158,38 +146,10 @@ class OptimizeClosedFormFamily(Family):
     )
 
     def check(self, params):
-        given = [kind for kind, names in KIND_PARAMS.items() if any(n in params for n in names)]
-        if len(given) != 1:
-            raise ParamsError(f"{self.name}: give exactly one of 'values', 'heads' and 'tosses', "
-                              "or 'points'")
-        kind = given[0]
-        missing = [n for n in KIND_PARAMS[kind] if n not in params]
-        if missing:
-            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing")
-        if kind == "mean":
-            values = read_vector(self.name, params, "values")
-            if len(values) > MAX_ENTRIES:
-                raise ParamsError(f"{self.name}: param 'values' has more than {MAX_ENTRIES} numbers")
-            return {"values": values}
-        if kind == "coin":
-            tosses = read_int(self.name, params, "tosses", 2, 10_000)
-            heads = read_int(self.name, params, "heads", 1, tosses - 1)
-            return {"heads": heads, "tosses": tosses}
-        return {"points": self._points(params["points"])}
-
-    def _points(self, value):
-        if not isinstance(value, list) or not 2 <= len(value) <= MAX_ENTRIES:
-            raise ParamsError(f"{self.name}: param 'points' must be a list of 2 to {MAX_ENTRIES} "
-                              f"[x, y] pairs, not {value!r}")
-        points = []
-        for item in value:
-            if not isinstance(item, list) or len(item) != 2:
-                raise ParamsError(f"{self.name}: param 'points' must hold [x, y] pairs, not {item!r}")
-            points.append(read_vector(self.name, {"points": item}, "points", 2))
-        if len({p[0] for p in points}) < 2:
+        if "points" in params and len({p[0] for p in params["points"]}) < 2:
             raise ParamsError(f"{self.name}: param 'points' needs at least two different x values "
                               "for a line to be determined")
-        return points
+        return params
 
     def draw(self, rng: np.random.Generator, *, kind: str):
         if kind == "any":
@@ -208,23 +168,17 @@ class OptimizeClosedFormFamily(Family):
         return {"points": points}
 
     def solve(self, params):
-        kind = kind_of(params)
-        if kind == "mean":
+        if "values" in params:
             return oc.mean_minimum(params["values"])
-        if kind == "coin":
+        if "heads" in params:
             return oc.coin_mle(params["heads"], params["tosses"])
         return oc.least_squares_line(params["points"])
 
     def context(self, params):
-        kind = kind_of(params)
+        kind = self.form_of(params).name
         out = {"kind": kind}
         if kind == "mean":
-            terms = []
-            for a in params["values"]:
-                a = float(a)
-                sign = "-" if a > 0 else "+"
-                terms.append("x^2" if a == 0 else f"(x {sign} {number_text(abs(a))})^2")
-            out["f_latex"] = " + ".join(terms)
+            out["f_latex"] = " + ".join(f"({shifted(a)})^2" if a else "x^2" for a in params["values"])
             out["values_text"] = ", ".join(number_text(a) for a in params["values"])
         elif kind == "line":
             out["rows"] = [(number_text(x), number_text(y)) for x, y in params["points"]]

@@ -16,10 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Choice, Integer, Number, read_vector
+from calcgrade.problems.checks import Choice, Integer, Number, SymmetricMatrix, Vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
-                                       ParamSpec, Reject, as_point, close_to, stationary_test)
+                                       ParamSpec, Reject, as_point, close_to, require_bounded,
+                                       stationary_test)
 from calcgrade.problems.sampling import nice, pick
+from calcgrade.problems.statements import exact_text
 from calcgrade.solutions import optimizers as op
 from calcgrade.core.printing import latex_matrix
 
@@ -80,11 +82,7 @@ def _no_lookahead(params):
 
 
 def _latex_column(values) -> str:
-    return latex_matrix([[v] for v in values], _number)
-
-
-def _number(value) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return latex_matrix([[v] for v in values], exact_text)
 
 
 class OptimizersFamily(Family):
@@ -94,10 +92,10 @@ class OptimizersFamily(Family):
     summary = "1–3 steps of momentum, Nesterov, AdaGrad, RMSProp or Adam on f(θ) = ½θᵀAθ − bᵀθ"
     params = (
         ParamSpec("optimizer", Choice(op.OPTIMIZERS, shown="'momentum', 'nesterov', 'adagrad', 'rmsprop' or 'adam'"), "the optimizer"),
-        ParamSpec("A", "symmetric positive-definite matrix (list of rows, 1–3 variables)",
+        ParamSpec("A", SymmetricMatrix((1, 2, 3), shown="symmetric positive-definite matrix (list of rows, 1–3 variables)"),
                   "the matrix of f(θ) = ½ θᵀAθ − bᵀθ"),
-        ParamSpec("b", "list of numbers", "the vector b of f, one entry per variable"),
-        ParamSpec("x0", "list of numbers", "the starting point θ0"),
+        ParamSpec("b", Vector(length="A"), "the vector b of f, one entry per variable"),
+        ParamSpec("x0", Vector(length="A"), "the starting point θ0"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of steps"),
         ParamSpec("beta", Number(minimum=0, shown="number in [0, 1)"), "β of momentum, Nesterov or RMSProp", required=False),
@@ -136,21 +134,7 @@ class OptimizersFamily(Family):
 
     def check(self, params):
         name = params["optimizer"]
-        matrix = params["A"]
-        if not isinstance(matrix, list) or not 1 <= len(matrix) <= 3:
-            raise ParamsError(f"{self.name}: param 'A' must be a square matrix of 1 to 3 rows, not {matrix!r}")
-        n = len(matrix)
-        rows = [read_vector(self.name, {"A": row}, "A") if isinstance(row, list) else None for row in matrix]
-        if any(row is None or len(row) != n for row in rows):
-            raise ParamsError(f"{self.name}: param 'A' must be square: {n} rows of {n} numbers each")
-        if any(rows[i][j] != rows[j][i] for i in range(n) for j in range(i)):
-            raise ParamsError(f"{self.name}: param 'A' must be symmetric (A[i][j] = A[j][i])")
-        if np.linalg.eigvalsh(np.asarray(rows, dtype=float))[0] <= 0:
-            raise ParamsError(f"{self.name}: param 'A' must be positive definite, so that f has a minimum")
-        out = {"optimizer": name, "A": rows,
-               "b": read_vector(self.name, params, "b", n),
-               "x0": read_vector(self.name, params, "x0", n),
-               "lr": params["lr"], "steps": params["steps"]}
+        out = {key: params[key] for key in ("optimizer", "A", "b", "x0", "lr", "steps")}
         if name in WITH_BETA:
             if "beta" not in params:
                 raise ParamsError(f"{self.name}: param 'beta' is missing ({name} needs β in [0, 1))")
@@ -166,9 +150,7 @@ class OptimizersFamily(Family):
             out["form"] = params.get("form", "sum")
         elif "form" in params:
             raise ParamsError(f"{self.name}: param 'form' belongs to momentum only, not {name}")
-        result = _run(out)
-        if not all(abs(v) <= LARGEST for p in result["iterates"] for v in p):
-            raise ParamsError(f"{self.name}: the iterates grow beyond {LARGEST:g}; choose a smaller lr")
+        require_bounded(self.name, _run(out)["iterates"], out["lr"], LARGEST)
         return out
 
     def draw(self, rng: np.random.Generator, *, optimizer: str, form: str, steps):
@@ -241,7 +223,7 @@ class OptimizersFamily(Family):
     def context(self, params):
         n = len(params["A"])
         return {
-            "a_latex": latex_matrix(params["A"], _number),
+            "a_latex": latex_matrix(params["A"], exact_text),
             "b_latex": _latex_column(params["b"]),
             "x0_latex": _latex_column(params["x0"]),
             "n": n,

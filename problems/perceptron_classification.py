@@ -20,10 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Choice, Matrix, Number, Vector, read_choice
+from calcgrade.problems.checks import Choice, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.statements import data_context, indexed
 from calcgrade.solutions import perceptron as pc
 
 MODES = ("online", "batch")
@@ -84,7 +84,8 @@ class PerceptronClassificationFamily(Family):
     summary = "one online epoch (or one batch subgradient step) of the sign perceptron with labels ±1"
     params = (
         ParamSpec("X", Matrix(rows=(1, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example, in the order visited"),
-        ParamSpec("y", "list of ±1", "the labels, one per example"),
+        ParamSpec("y", ListOf(Choice((1, -1)), length="X", unit="labels (one per row of X)", shown="list of ±1"),
+                  "the labels, one per example"),
         ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
         ParamSpec("b", Number(), "the starting bias"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
@@ -124,15 +125,7 @@ class PerceptronClassificationFamily(Family):
     )
 
     def check(self, params):
-        X = params["X"]
-        labels = params["y"]
-        if not isinstance(labels, list) or len(labels) != len(X):
-            raise ParamsError(f"{self.name}: param 'y' must be a list of {len(X)} labels "
-                              f"(one per row of X), not {labels!r}")
-        y = [read_choice(self.name, {"y": v}, "y", (1, -1)) for v in labels]
-        if any(isinstance(v, bool) for v in labels):
-            raise ParamsError(f"{self.name}: param 'y' must hold the numbers 1 and -1, not true/false")
-        return {**params, "y": [int(v) for v in y], "mode": params.get("mode", "online")}
+        return {**params, "mode": params.get("mode", "online")}
 
     def draw(self, rng: np.random.Generator, *, mode: str, features):
         mode = pick(rng, MODES) if mode == "any" else mode
@@ -160,14 +153,6 @@ class PerceptronClassificationFamily(Family):
         return pc.online_epoch(*args)
 
     def context(self, params):
-        n = len(params["X"][0])
-        return {
-            "n": n,
-            "m": len(params["X"]),
-            "batch": params["mode"] == "batch",
-            "rows": [(i + 1, row, y) for i, (row, y) in enumerate(zip(params["X"], params["y"]))],
-            "feature_names": [f"x_{j + 1}" for j in range(n)] if n > 1 else ["x"],
-            "weight_names": ", ".join([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]),
-            "partials": ", ".join(f"\\partial J/\\partial {v}"
-                                  for v in ([f"w_{j + 1}" for j in range(n)] if n > 1 else ["w"]) + ["b"]),
-        }
+        names = indexed("w", len(params["X"][0])) + ["b"]
+        return {**data_context(params["X"], params["y"]), "batch": params["mode"] == "batch",
+                "partials": ", ".join(f"\\partial J/\\partial {v}" for v in names)}

@@ -15,12 +15,9 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Number, Vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec
+from calcgrade.problems.family import AnswerSpec, Family, Form, Mistake, OptionSpec, ParamSpec
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.solutions import sigmoid as sg
-
-EXAMPLE_PARAMS = ("x", "w", "b", "y")
-
 
 def _is_example(params) -> bool:
     return "x" in params
@@ -81,6 +78,9 @@ class SigmoidGradientFamily(Family):
         ParamSpec("b", Number(), "the bias", required=False),
         ParamSpec("y", Choice((0, 1)), "the example's label", required=False),
     )
+    forms = (Form("z", ("z",), answers=("sigmoid", "sigmoid_prime")),
+             Form("example", ("x", "w", "b", "y"),
+                  answers=("z", "y_hat", "loss", "sigmoid_prime", "grad_w", "grad_b")))
     options = (
         OptionSpec("mode", "any", "'z' for σ and σ′ at a point, 'example' for a logistic unit",
                    choices=("any", "z", "example")),
@@ -96,10 +96,6 @@ class SigmoidGradientFamily(Family):
         "grad_b": AnswerSpec("scalar", "∂L/∂b"),
     }
 
-    def answer_names(self, params):
-        if _is_example(params):
-            return ["z", "y_hat", "loss", "sigmoid_prime", "grad_w", "grad_b"]
-        return ["sigmoid", "sigmoid_prime"]
 
     catalog = (
         Mistake("sigma_as_derivative",
@@ -120,15 +116,8 @@ class SigmoidGradientFamily(Family):
     )
 
     def check(self, params):
-        given = set(params)
-        if "z" in given and given != {"z"}:
-            raise ParamsError(f"{self.name}: give either 'z' alone or x, w, b and y, not both")
-        if given == {"z"}:
+        if "z" in params:
             return params
-        missing = [name for name in EXAMPLE_PARAMS if name not in params]
-        if missing:
-            raise ParamsError(f"{self.name}: param {missing[0]!r} is missing "
-                              "(give either 'z' alone or x, w, b and y)")
         if abs(sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])["z"]) > 700:
             raise ParamsError(f"{self.name}: w·x + b is too large for a sigmoid (|z| > 700)")
         return {**params, "y": int(params["y"])}

@@ -15,9 +15,8 @@ import math
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Vector, read_int
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
+from calcgrade.problems.checks import Integer, Vector
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, negated
 from calcgrade.problems.sampling import nice_vector, pick
 from calcgrade.solutions import softmax as sm
 
@@ -30,10 +29,6 @@ def _solved(params) -> dict:
 
 def _log10(params):
     return {"loss": _solved(params)["loss"] / math.log(10)}
-
-
-def _gradient_sign(params):
-    return {"gradient": [-g for g in _solved(params)["gradient"]]}
 
 
 def _not_normalized(params):
@@ -56,8 +51,10 @@ class SoftmaxCrossEntropyFamily(Family):
     skills = ("softmax", "cross-entropy loss", "gradient of the loss with respect to the scores")
     summary = "softmax probabilities of a score vector, the cross-entropy loss of the true class and ∂L/∂z"
     params = (
-        ParamSpec("scores", Vector(), "the scores (logits) z, one per class"),
-        ParamSpec("label", "whole number", "the index of the true class, counted from 0"),
+        ParamSpec("scores", Vector(counts=(2, 10), minimum=-MAX_SCORE, maximum=MAX_SCORE, shown="list of numbers"),
+                  "the scores (logits) z, one per class"),
+        ParamSpec("label", Integer(0, lambda params: len(params["scores"]) - 1, after=("scores",),
+                                   shown="whole number"), "the index of the true class, counted from 0"),
     )
     options = (
         OptionSpec("classes", "any", "the number of classes (3, 4, 5 or 'any')", choices=(3, 4, 5, "any")),
@@ -75,7 +72,7 @@ class SoftmaxCrossEntropyFamily(Family):
         Mistake("gradient_sign",
                 "your gradient has the wrong sign: ∂L/∂z = p − y (probabilities minus the one-hot "
                 "label), not y − p",
-                _gradient_sign),
+                negated("gradient", _solved)),
         Mistake("not_normalized",
                 "you used e^z without dividing by the sum Σ e^(z_j): softmax probabilities must add "
                 "up to 1",
@@ -85,16 +82,6 @@ class SoftmaxCrossEntropyFamily(Family):
                 "probability of the true class (the one given by the label)",
                 _largest_probability),
     )
-
-    def check(self, params):
-        scores = params["scores"]
-        if not 2 <= len(scores) <= 10:
-            raise ParamsError(f"{self.name}: param 'scores' must have between 2 and 10 entries, "
-                              f"not {len(scores)}")
-        if max(abs(z) for z in scores) > MAX_SCORE:
-            raise ParamsError(f"{self.name}: param 'scores' must lie in [-{MAX_SCORE}, {MAX_SCORE}]")
-        label = read_int(self.name, params, "label", 0, len(scores) - 1)
-        return {"scores": scores, "label": label}
 
     def draw(self, rng: np.random.Generator, *, classes):
         n = pick(rng, (3, 4, 5)) if classes == "any" else classes

@@ -20,11 +20,14 @@ from functools import lru_cache
 
 import jinja2
 
+from calcgrade.core.names import answer_variable
+
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """The shared jinja2 environment over this package's files (strict about undefined names)."""
-    return jinja2.Environment(
+    """The shared jinja2 environment over this package's files (strict about undefined names),
+    with :func:`~calcgrade.core.names.answer_variable` as a global."""
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("calcgrade.templates", ""),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -33,3 +36,5 @@ def environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"),
                                             default_for_string=False, default=False),
     )
+    env.globals["answer_variable"] = answer_variable
+    return env

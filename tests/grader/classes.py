@@ -8,6 +8,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+from calcgrade.core.names import answer_variable
 from calcgrade.problems import get_family
 
 EXAMPLES = files("calcgrade.examples")
@@ -131,7 +132,7 @@ def leaked_answers(text: str, record: dict) -> list[str]:
     for problem in record["problems"]:
         family = get_family(problem["family"])
         for name, value in problem["answers"].items():
-            where = f"q{problem['number']}_{name}"
+            where = answer_variable(problem["number"], name)
             if family.answers[name].kind == "label":
                 if re.search(rf"q\d+_\w+\s*=\s*[\"']{re.escape(value)}[\"']", text, re.I):
                     leaks.append(f"{where} = {value!r} (in answer position)")

@@ -14,6 +14,7 @@ import tempfile
 import nbformat
 import pytest
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.cli import main
 
 from .classes import (EXAMPLE_ASSIGNMENT, EXAMPLE_ROSTER, SECRET_HEX, SIGMOID_ASSIGNMENT,
@@ -162,7 +163,7 @@ def fill_from_key(notebook, record) -> None:
     """Replace each ``q<N>_<answer> = ...`` with the reference answer from the key."""
     for problem in record["problems"]:
         for name, value in problem["answers"].items():
-            variable = f"q{problem['number']}_{name}"
+            variable = answer_variable(problem["number"], name)
             for cell in notebook.cells:
                 if cell.cell_type == "code":
                     cell.source = re.sub(rf"^{variable} = \.\.\.", f"{variable} = {value!r}",

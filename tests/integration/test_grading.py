@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.grade import grade
 from calcgrade.grader.gradebook import Gradebook
 from calcgrade.grader.simulate import fill_answers, simulated_answers
@@ -60,7 +61,7 @@ def read_grades(out) -> dict[str, dict]:
 def parts_of(out, student: str) -> dict[str, object]:
     with Gradebook(out / "gradebook.sqlite") as book:
         record = next(r for r in book.submissions() if r.student == student)
-        return {f"q{p.problem}_{p.answer}": p for p in book.parts(record.hash)}
+        return {answer_variable(p.problem, p.answer): p for p in book.parts(record.hash)}
 
 
 def wrong_values(record: dict) -> dict:
@@ -78,7 +79,7 @@ def wrong_values(record: dict) -> dict:
             else:
                 value = json.loads(json.dumps(value), parse_float=lambda t: float(t) + 1000.0,
                                    parse_int=lambda t: int(t) + 1000)
-            values[f"q{problem['number']}_{name}"] = value
+            values[answer_variable(problem["number"], name)] = value
     return values
 
 

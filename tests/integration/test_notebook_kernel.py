@@ -8,6 +8,7 @@ import re
 import nbformat
 import pytest
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.generate import generate
 from calcgrade.grader.selfcheck import ROLE_ANSWERS
 
@@ -43,7 +44,7 @@ def self_check_output(notebook) -> str:
 
 
 def expected_names(record) -> list[str]:
-    return [f"q{p['number']}_{name}" for p in record["problems"] for name in p["answers"]]
+    return [answer_variable(p["number"], name) for p in record["problems"] for name in p["answers"]]
 
 
 @pytest.mark.parametrize("index", range(STUDENTS))
@@ -67,7 +68,7 @@ def test_a_notebook_filled_from_the_key_passes_its_self_check(generated, tmp_pat
     notebook = nbformat.read(out / "notebooks" / "s0001.ipynb", as_version=4)
     for problem in key["s0001"]["problems"]:
         for name, value in problem["answers"].items():
-            variable = f"q{problem['number']}_{name}"
+            variable = answer_variable(problem["number"], name)
             for cell in notebook.cells:
                 if cell.metadata.get("calcgrade", {}).get("role") == ROLE_ANSWERS:
                     cell.source = re.sub(rf"^{variable} = \.\.\.", f"{variable} = {value!r}",

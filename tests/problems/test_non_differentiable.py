@@ -33,16 +33,16 @@ def test_piecewise_and_mixed_options():
 
 
 @pytest.mark.parametrize("params, fragment", [
-    ({"terms": [["abs", 1, 0]], "pieces": ["x", "1"]}, "either 'terms'"),
-    ({}, "either 'terms'"),
-    ({"terms": [["sqrt", 1, 0]]}, "type one of abs, relu"),
+    ({"terms": [["abs", 1, 0]], "pieces": ["x", "1"]}, "exactly one of: 'terms' with an optional 'smooth'; 'pieces' and 'breaks'"),
+    ({}, "exactly one of"),
+    ({"terms": [["sqrt", 1, 0]]}, "'terms' must be one of abs, relu"),
     ({"terms": [["abs", 1]]}, r"\[type, coefficient, at\]"),
     ({"terms": [["abs", 0, 1]]}, "must not be 0"),
     ({"terms": [["abs", 1, 1], ["step", 2, 1]]}, "different points"),
     ({"terms": []}, "1 to 6"),
     ({"terms": [["abs", "1", 0]]}, "'terms' must be a number"),
     ({"terms": [["abs", 1, 0]], "smooth": "exp(x)"}, "'smooth' must be a polynomial"),
-    ({"terms": [["abs", 1, 0]], "breaks": [1]}, "'breaks' go with 'pieces'"),
+    ({"terms": [["abs", 1, 0]], "breaks": [1]}, "'breaks' goes with 'pieces', not with 'terms'"),
     ({"pieces": ["x", "1"]}, "'breaks' is missing"),
     ({"pieces": ["x", "1"], "breaks": [1, 2]}, "must have 1 entries"),
     ({"pieces": ["x", "1", "2"], "breaks": [2, 1]}, "strictly ascending"),

@@ -24,7 +24,7 @@ def test_both_modes_occur_by_default():
 
 
 @pytest.mark.parametrize("params, fragment", [
-    ({"z": 1, "x": [1]}, "either 'z' alone"),
+    ({"z": 1, "x": [1]}, "exactly one of: 'z'; 'x', 'w', 'b' and 'y'"),
     ({"x": [1, 2], "w": [1], "b": 0, "y": 1}, "must have 2 entries"),
     ({"x": [1], "w": [1], "b": 0, "y": 2}, "'y' must be one of 0, 1"),
     ({"x": [1], "w": [1], "b": 0}, "'y' is missing"),

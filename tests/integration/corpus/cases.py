@@ -23,6 +23,8 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from calcgrade.core.names import answer_variable
+
 from . import oracle
 from .oracle import (close, entry_share, gradient_share, iterate_share, paired_label_share,
                      unordered_share)
@@ -375,7 +377,7 @@ def _rounded(s, digits):
         for name in names:
             ref = s.a(problem)[name]
             typed = _round(ref, digits)
-            part = f"q{problem}_{name}"
+            part = answer_variable(problem, name)
             edit.answers[part] = lit(typed)
             if problem in (GD2, NR):  # iterates: each step against the student's own previous
                 if name == "gradients":
@@ -1393,7 +1395,7 @@ def _(s):
     for problem, names in {PD: ["gradient"], SM: ["probabilities", "gradient"], LR: ["predictions", "grad_w",
                            "normal_equation"], H: ["gradient", "eigenvalues"]}.items():
         for name in names:
-            edit.answers[f"q{problem}_{name}"] = f"np.array({lit(s.a(problem)[name])})"
+            edit.answers[answer_variable(problem, name)] = f"np.array({lit(s.a(problem)[name])})"
     edit.answers.update({"q7_z": "z", "q7_y_hat": "y_hat", "q7_grad_w": "(y_hat - y) * x_vec",
                          "q7_grad_b": "y_hat - y", "q2_iterates": "np.array(xs)",
                          "q2_gradients": "np.array(grads)", "q3_iterates": "np.array(path)",

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from calcgrade.core.names import answer_variable
+
 from . import oracle
 from .cases import CASES, Student
 from .notebooks import build_notebook, expectations
@@ -78,7 +80,7 @@ def _read_parts(out: Path) -> dict[str, dict[str, dict]]:
     connection.close()
     parts: dict[str, dict[str, dict]] = {}
     for student, problem, answer, score, top, status, mistake, feedback in rows:
-        parts.setdefault(student, {})[f"q{problem}_{answer}"] = {
+        parts.setdefault(student, {})[answer_variable(problem, answer)] = {
             "fraction": score / top if top else 0.0, "status": status, "mistake": mistake,
             "feedback": feedback}
     return parts
