@@ -39,6 +39,7 @@ import shlex
 from typing import Callable, Mapping
 
 from calcgrade.core.errors import UsageError
+from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
 from calcgrade.grader.graded import GradedClass, GradedStudent, read_graded
 from calcgrade.grader.lms import number
@@ -55,7 +56,7 @@ def runner_result(graded: GradedClass, row: GradedStudent) -> dict:
     """One student's parts as a GitHub Classroom test runner's result (one test per part)."""
     tests = []
     for part in graded.parts(row):
-        tests.append({"name": f"Problem {part.problem}: q{part.problem}_{part.answer}",
+        tests.append({"name": f"Problem {part.problem}: {answer_variable(part.problem, part.answer)}",
                       "status": "pass" if part.score >= part.max else "fail",
                       "score": part.score, "message": part.feedback, "test_code": "",
                       "filename": "", "line_no": 0, "duration": 0})
@@ -92,7 +93,7 @@ def summary_markdown(graded: GradedClass, counted: list[GradedStudent]) -> str:
         parts = graded.parts(row)
         if parts:
             lines += ["| Problem | Answer | Points | Feedback |", "|---|---|---|---|"]
-            lines += [f"| {part.problem} | {md.text(f'q{part.problem}_{part.answer}')} | "
+            lines += [f"| {part.problem} | {md.text(answer_variable(part.problem, part.answer))} | "
                       f"{number(part.score)} / {number(part.max)} | {md.text(part.feedback)} |"
                       for part in parts]
         return "\n".join(lines) + "\n\n"

@@ -48,6 +48,7 @@ except ImportError as error:  # pragma: no cover - without the extra
                       "'calcgrade[otter]'") from error
 
 from calcgrade.core.errors import CalcgradeError
+from calcgrade.core.names import answer_variable
 
 NO_METADATA = "the notebook has no calcgrade metadata"
 CELL_ERRORS = " cell(s) raised an error"   # otter's own grader.check cells fail in calcgrade's sandbox
@@ -83,7 +84,7 @@ def problem_test_files(graded, path: str, notes: list[str], reveal: bool) -> lis
         parts = by_problem.get(problem.number, [])
         cases, results = [], []
         for part in parts:
-            case = TestCase(name=f"q{part.problem}_{part.answer}", body=None, hidden=False,
+            case = TestCase(name=answer_variable(part.problem, part.answer), body=None, hidden=False,
                             points=part.max, success_message=None, failure_message=None)
             lines = [part.feedback, f"Expected: {part.expected}",
                      f"Found: {part.found or 'no answer'}",
