@@ -19,12 +19,16 @@ The extraction helpers also work in-process (the test fake uses them):
 
 from __future__ import annotations
 
+import __future__
 import io
+import linecache
 import os
+import re
 import signal
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 
@@ -192,29 +196,106 @@ WARM_UP = (
 
 
 def warm_up(shell) -> None:
-    """Run representative cells once (lazy imports, caches), then forget them."""
-    for source in WARM_UP:
-        shell.run_cell(source, store_history=True)
+    """Run representative cells, plain and IPython ones, once (lazy imports, caches),
+    then forget them."""
+    run_cells(shell, enumerate(WARM_UP))
+    for name in [name for name in linecache.cache if name.startswith("<cell ")]:
+        del linecache.cache[name]
     shell.reset(new_session=False)
     shell.execution_count = 1
 
 
+# --- running the cells -------------------------------------------------------------------
+
+# Text that may compile as Python but that IPython's input transformer would still
+# change: pasted prompts (``>>>`` at any indent, ``... `` starting a line, ``...:``,
+# ``In [1]: ``) and an indented first line (IPython dedents the whole cell).
+_IPYTHON_TEXT = re.compile(r"^[ \t]*>>>|^\.\.\.(?: |$)|^\s*\.{3,}:|^(?:\[(?:nav|ins)\] )?In \[\d+\]:"
+                           r"|\A(?:[ \t\f]*\r?\n)*[ \t\f]+\S", re.MULTILINE)
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+def plain_code(source: str, filename: str, flags: int = 0):
+    """The cell compiled as plain Python, or None when it needs IPython.
+
+    A cell needs IPython when it is not valid Python (magics ``%``/``%%``, ``!cmd``,
+    ``x = !cmd``, help ``?``, top-level ``await``, or a real syntax error, which IPython
+    then reports as it always did) or when IPython's input transformer would change it
+    although it compiles (pasted prompts, an indented first line). Every IPython
+    escape sits where Python allows no token, so "compiles" is the exact test for it.
+
+    >>> plain_code("x = 1", "cell") is not None
+    True
+    >>> [plain_code(text, "cell") for text in ("%time x = 1", "!ls", "x?", "await f()",
+    ...                                         ">>> x = 1", "  # note\\nx = 1")]
+    [None, None, None, None, None, None]
+    """
+    if _IPYTHON_TEXT.search(source) is not None:
+        return None
+    try:
+        return compile(source, filename, "exec", flags & _FUTURE_FLAGS, True)
+    except BaseException:  # noqa: BLE001 - SyntaxError, ValueError (NUL bytes), MemoryError...
+        return None
+
+
 def run_cells(shell, cells) -> tuple[list[dict], bool]:
-    """Run ``(index, source)`` cells in order; returns (cell errors, ran out of memory)."""
+    """Run ``(index, source)`` cells in order; returns (cell errors, ran out of memory).
+
+    A plain Python cell is compiled and executed in the shell's namespace with the
+    shell's builtins in place (``get_ipython``, ``display``), as IPython would, minus
+    the display of the last expression and the ``_``/``Out`` history. Any other cell
+    (:func:`plain_code`) goes through ``shell.run_cell``. Either way a cell that raises
+    is recorded with its exception's type and message, its traceback is printed, and
+    the next cell runs.
+    """
     errors = []
     memory_error = False
-    for index, source in cells:
-        try:
-            outcome = shell.run_cell(source, store_history=True)
-            error = outcome.error_before_exec or outcome.error_in_exec
-        except BaseException as raised:  # noqa: BLE001 - IPython itself failed
-            error = raised
-        if error is not None:
-            memory_error = memory_error or issubclass(type(error), MemoryError)
-            if len(errors) < MAX_CELL_ERRORS:
-                errors.append({"cell": int(index), "name": type_name(error),
-                               "message": _message(error)})
+    original = shell.user_ns
+    compiler = shell.compile
+    with shell.builtin_trap:
+        for index, source in cells:
+            error = _run_cell(shell, compiler, original, int(index), source)
+            if error is not None:
+                memory_error = memory_error or issubclass(type(error), MemoryError)
+                if len(errors) < MAX_CELL_ERRORS:
+                    errors.append({"cell": int(index), "name": type_name(error),
+                                   "message": _message(error)})
     return errors, memory_error
+
+
+def _run_cell(shell, compiler, original: dict, index: int, source) -> BaseException | None:
+    """One cell; returns the exception it raised, if any."""
+    try:
+        source = str(source)
+        filename = f"<cell {index}>"
+        code = plain_code(source, filename, compiler.flags)
+        if code is None:
+            outcome = shell.run_cell(source, store_history=True)
+            return outcome.error_before_exec or outcome.error_in_exec
+        compiler.flags |= code.co_flags & _FUTURE_FLAGS  # a __future__ import holds on
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = shell.user_ns
+        if type(namespace) is not dict:  # replaced by the student with something odd
+            namespace = original
+        try:
+            exec(code, namespace)
+        except BaseException as raised:  # noqa: BLE001 - student code may raise anything
+            _show_traceback(raised)
+            return raised
+        return None
+    except BaseException as raised:  # noqa: BLE001 - IPython itself failed
+        return raised
+
+
+def _show_traceback(error: BaseException) -> None:
+    """Print a failing plain cell's traceback (without this module's frame)."""
+    try:
+        traceback.print_exception(type(error), error, error.__traceback__.tb_next,
+                                  file=sys.stdout)
+    except BaseException:  # noqa: BLE001 - a broken stdout or a hostile exception
+        pass
 
 
 # --- the child process ------------------------------------------------------------------
