@@ -210,34 +210,75 @@ def warm_up(shell) -> None:
 # Text that may compile as Python but that IPython's input transformer would still
 # change: pasted prompts (``>>>`` at any indent, ``... `` starting a line, ``...:``,
 # ``In [1]: ``) and an indented first line (IPython dedents the whole cell).
-_IPYTHON_TEXT = re.compile(r"^[ \t]*>>>|^\.\.\.(?: |$)|^\s*\.{3,}:|^(?:\[(?:nav|ins)\] )?In \[\d+\]:"
+_IPYTHON_TEXT = re.compile(r"^\s*>>>|^\.\.\.(?: |$)|^\s*\.{3,}:"
+                           r"|^\s*(?:\[(?:nav|ins)\])?\s*In \[\d+\]:"
                            r"|\A(?:[ \t\f]*\r?\n)*[ \t\f]+\S", re.MULTILINE)
+# IPython blanks whitespace-only lines (textwrap.dedent), in strings too.
+_WHITESPACE_ONLY = re.compile(r"^[ \t]+$", re.MULTILINE)
+# The word a one-line cell starts with, as IPython's prefilter reads it.
+_FIRST_WORD = re.compile(r"\s*([\w.*]+)")
 _FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
 
 
-def plain_code(source: str, filename: str, flags: int = 0):
-    """The cell compiled as plain Python, or None when it needs IPython.
+def plain_source(source: str, magics=(), namespace=None) -> str | None:
+    """The cell as the plain Python IPython would run, or None when it needs IPython.
 
     A cell needs IPython when it is not valid Python (magics ``%``/``%%``, ``!cmd``,
     ``x = !cmd``, help ``?``, top-level ``await``, or a real syntax error, which IPython
-    then reports as it always did) or when IPython's input transformer would change it
-    although it compiles (pasted prompts, an indented first line). Every IPython
-    escape sits where Python allows no token, so "compiles" is the exact test for it.
+    then reports as it always did; :func:`plain_code` finds those by compiling), or
+    when IPython would change it although it compiles: pasted prompts, an indented
+    first line, and a one-line cell whose first word is one of ``magics`` (IPython's
+    automagic runs ``pwd`` as ``%pwd``), ``exit`` or ``quit``, or names an IPython
+    object (a macro) in ``namespace``. Every IPython escape sits where Python allows
+    no token, so "compiles" is the exact test for those. Whitespace-only lines are
+    blanked, as IPython does.
 
-    >>> plain_code("x = 1", "cell") is not None
-    True
-    >>> [plain_code(text, "cell") for text in ("%time x = 1", "!ls", "x?", "await f()",
-    ...                                         ">>> x = 1", "  # note\\nx = 1")]
-    [None, None, None, None, None, None]
+    >>> plain_source("x = 1\\n    \\ny = 2")
+    'x = 1\\n\\ny = 2'
+    >>> [plain_source(text, magics={"pwd"}) for text in (">>> x = 1", "  # note\\nx = 1", "pwd")]
+    [None, None, None]
     """
     if _IPYTHON_TEXT.search(source) is not None:
         return None
+    text = source.strip()
+    if "\n" not in text and "\r" not in text:
+        word = _FIRST_WORD.match(text)
+        if word is not None and _prefiltered(word.group(1), magics, namespace):
+            return None
+    if "\n " in source or "\n\t" in source or source[:1] in (" ", "\t"):
+        source = _WHITESPACE_ONLY.sub("", source)
+    return source
+
+
+def plain_code(source: str, filename: str, flags: int = 0, magics=(), namespace=None):
+    """The cell compiled as plain Python (:func:`plain_source`), or None when it needs
+    IPython. ``flags`` are the ``__future__`` features in force.
+
+    >>> plain_code("x = 1", "cell") is not None
+    True
+    >>> [plain_code(text, "cell") for text in ("%time x = 1", "!ls", "x?", "await f()")]
+    [None, None, None, None]
+    """
+    text = plain_source(source, magics, namespace)
+    if text is None:
+        return None
     try:
-        return compile(source, filename, "exec", flags & _FUTURE_FLAGS, True)
+        return compile(text, filename, "exec", flags & _FUTURE_FLAGS, True)
     except BaseException:  # noqa: BLE001 - SyntaxError, ValueError (NUL bytes), MemoryError...
         return None
+
+
+def _prefiltered(word: str, magics, namespace) -> bool:
+    """Whether IPython's prefilter may turn a one-line cell starting with ``word`` into
+    something else: a magic (automagic), an exit call, a macro."""
+    if word in magics or word in ("exit", "quit"):
+        return True
+    if namespace is not None and type(namespace) is dict:
+        value = namespace.get(word)
+        return value is not None and type(value).__module__.startswith("IPython.")
+    return False
 
 
 def run_cells(shell, cells) -> tuple[list[dict], bool]:
@@ -270,7 +311,8 @@ def _run_cell(shell, compiler, original: dict, index: int, source) -> BaseExcept
     try:
         source = str(source)
         filename = f"<cell {index}>"
-        code = plain_code(source, filename, compiler.flags)
+        code = plain_code(source, filename, compiler.flags, shell.magics_manager.magics["line"],
+                          shell.user_ns)
         if code is None:
             outcome = shell.run_cell(source, store_history=True)
             return outcome.error_before_exec or outcome.error_in_exec
