@@ -137,3 +137,20 @@ def test_pasted_prompts_and_an_indented_cell_run_as_ipython_reads_them(sandbox, 
     result = sandbox.run(path, ["p", "q", "r", "s", "text"])
     assert list(result.cell_errors) == []
     assert result.answers == {"p": 4, "q": 5, "r": 5, "s": 6, "text": "a\n\nb"}
+
+
+def test_an_unchanged_self_check_cell_never_reaches_the_child(sandbox):
+    from calcgrade.grader.grade import without_selfcheck
+    from calcgrade.grader.sandbox.submission import Submission
+    from calcgrade.grader.selfcheck import cell_source
+
+    check = cell_source([{"name": "q1_value", "kind": "scalar"}])
+    for cells, ran in ((((0, "q1_value = 1.5"), (1, check)), False),
+                       (((0, "q1_value = 1.5"), (1, check + "edited = 1\n")), True)):
+        submission = Submission(name="s.ipynb", text="{}", code_cells=cells)
+        result = sandbox.run(without_selfcheck(submission), ["q1_value", "_calcgrade"])
+        assert result.status == "ok", result.reason
+        assert result.answers["q1_value"] == 1.5
+        # The cell leaves its module in `_calcgrade` and prints its report when it runs.
+        assert (result.answers["_calcgrade"] != {"$marker": "missing"}) is ran
+        assert ("Self-check:" in result.stdout) is ran
