@@ -2,11 +2,15 @@
 
 :func:`child_main` is what a forked worker child executes: it isolates itself
 (:mod:`~calcgrade.grader.sandbox.jail`), lowers its resource limits, runs the code
-cells in order on the worker's pre-warmed IPython shell (a cell that raises is
-recorded and the next cell still runs; magics and ``!cmd`` work as in Jupyter), then
-converts the requested variables and the results of the requested function calls to
+cells in order in the namespace of the worker's pre-warmed IPython shell (a cell that
+raises is recorded and the next cell still runs; magics, ``!cmd`` and top-level
+``await`` work as in Jupyter), then converts the requested variables and the results of the requested function calls to
 plain JSON data (:mod:`~calcgrade.grader.sandbox.convert`) and writes one
 size-capped frame to the result pipe.
+
+Most cells are plain Python: those are compiled and executed directly, which costs a
+fraction of ``InteractiveShell.run_cell``; only a cell that IPython would read
+differently goes through the shell (:func:`plain_source`, :func:`run_cells`).
 
 The extraction helpers also work in-process (the test fake uses them):
 
@@ -332,10 +336,12 @@ def _run_cell(shell, compiler, original: dict, index: int, source) -> BaseExcept
 
 
 def _show_traceback(error: BaseException) -> None:
-    """Print a failing plain cell's traceback (without this module's frame)."""
+    """Print a failing plain cell's traceback (without this module's frame) and keep it
+    where ``%tb`` and ``%debug`` look for the last one, as IPython does."""
     try:
-        traceback.print_exception(type(error), error, error.__traceback__.tb_next,
-                                  file=sys.stdout)
+        trace = error.__traceback__.tb_next
+        sys.last_type, sys.last_value, sys.last_traceback = type(error), error, trace
+        traceback.print_exception(type(error), error, trace, file=sys.stdout)
     except BaseException:  # noqa: BLE001 - a broken stdout or a hostile exception
         pass
 

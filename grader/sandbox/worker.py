@@ -23,7 +23,8 @@ limits on the group and hands the request over; the child takes its own IPC, mou
 and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`.
 Meanwhile the worker collects the child's result and output, enforces the wall
 clock, the output limit and the whole tree's CPU time by killing the child's process
-group, reaps it, has the pid namespace's reaper kill anything left behind, and
+group, reaps it, has the pid namespace's reaper kill anything left behind (unless the
+cgroup, which counts every process the child started, shows the worker alone), and
 reports.
 
 Student data (the body, the child's result and output) only ever sits in

@@ -154,3 +154,11 @@ def test_an_unchanged_self_check_cell_never_reaches_the_child(sandbox):
         # The cell leaves its module in `_calcgrade` and prints its report when it runs.
         assert (result.answers["_calcgrade"] != {"$marker": "missing"}) is ran
         assert ("Self-check:" in result.stdout) is ran
+
+
+def test_tb_shows_the_last_error_of_a_plain_cell(sandbox, notebook):
+    path = notebook("def inner():\n    raise KeyError('deep')\ninner()", "%tb", "after = 1")
+    result = sandbox.run(path, ["after"])
+    assert result.answers == {"after": 1}
+    assert [(e.cell, e.name) for e in result.cell_errors] == [(0, "KeyError")]
+    assert result.stdout.count("KeyError: 'deep'") == 2  # the cell's traceback, then %tb's
