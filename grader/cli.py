@@ -24,7 +24,14 @@ from typing import Any
 import click
 
 from calcgrade.core.errors import CalcgradeError, ParamsError, UsageError
-from calcgrade.grader.jsonio import dumps
+
+
+def dumps(value: Any, **options) -> str:
+    """:func:`calcgrade.grader.jsonio.dumps`, imported when first needed (it loads numpy,
+    which most commands' start does not need)."""
+    from calcgrade.grader.jsonio import dumps as dump_json
+
+    return dump_json(value, **options)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -363,16 +370,40 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
           memory_mib: int, workers: int, reveal: bool, key_file: str | None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
-    from calcgrade.grader.grade import grade as grade_batch
     from calcgrade.grader.secret import load_secret
 
     secret = load_secret(secret_file)
-    with _ProgressBar("Grading") as bar:
-        summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
-                              student=student, timeout=timeout, memory_mib=memory_mib,
-                              workers=workers, reveal=reveal, pick=pick, progress=bar.update,
-                              key=key_file)
+    sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
+    try:
+        from calcgrade.grader.grade import grade as grade_batch  # loads while the workers start
+
+        with _ProgressBar("Grading") as bar:
+            summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir,
+                                  secret, student=student, timeout=timeout,
+                                  memory_mib=memory_mib, workers=workers, reveal=reveal,
+                                  pick=pick, progress=bar.update, key=key_file,
+                                  sandbox=sandbox)
+    except BaseException:
+        if sandbox is not None:
+            sandbox.close()  # a no-op once grading has closed it
+        raise
     _report_graded(summary)
+
+
+def _launch_sandbox(submissions: tuple[str, ...], workers: int, timeout: float,
+                    memory_mib: int):
+    """When every submission is a notebook file, start the sandbox workers now, so that
+    they boot while the grading modules load and the inputs are read; None otherwise
+    (folders and archives are counted by the grading itself, which then starts them)."""
+    import os
+
+    if not all(path.lower().endswith(".ipynb") and os.path.isfile(path) for path in submissions):
+        return None
+    from calcgrade.grader.sandbox.executor import pool_for
+    from calcgrade.grader.sandbox.limits import Limits
+
+    limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+    return pool_for(len(set(submissions)), workers, limits).launch()
 
 
 def _report_graded(summary) -> None:

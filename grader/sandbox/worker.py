@@ -57,17 +57,24 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 def _prepare(args):
-    """Import the heavy modules, build and warm the shell, prepare isolation."""
+    """Import the heavy modules, build and warm the shell, prepare isolation.
+
+    With ``--lazy`` (a worker that runs one submission) sympy is not imported and the
+    shell not warmed up: a child imports what its notebook uses, once.
+    """
     import threading
 
     import numpy  # noqa: F401
-    import sympy  # noqa: F401
 
     from calcgrade.grader.sandbox import convert, runner
 
-    convert.prepare_sympy()
+    if not args.lazy:
+        import sympy  # noqa: F401
+
+        convert.prepare_sympy()
     shell = runner.make_shell()
-    runner.warm_up(shell)
+    if not args.lazy:
+        runner.warm_up(shell)
     if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
         print("calcgrade sandbox worker: more than one thread; forking is unsafe",
               file=sys.stderr)
@@ -516,8 +523,8 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
 
     import IPython
     import numpy
-    import sympy
 
+    sympy = sys.modules.get("sympy")  # not imported by a --lazy worker
     scratch = bytearray(CHUNK)
     gc.collect()
     gc.freeze()
@@ -526,7 +533,7 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
-        "versions": {"numpy": numpy.__version__, "sympy": sympy.__version__,
+        "versions": {"numpy": numpy.__version__, "sympy": sympy and sympy.__version__,
                      "ipython": IPython.__version__}})
     while True:
         header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
@@ -556,6 +563,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
     parser.add_argument("--uid-count", type=int, default=1,
                         help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
+    parser.add_argument("--lazy", action="store_true",
+                        help="import sympy and warm up the shell only in children that need it")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
     parser.add_argument("--uid-lock", default=None,
