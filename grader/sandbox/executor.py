@@ -547,6 +547,11 @@ class SandboxExecutor:
         return dict(self._workers[0].ready.get("isolation", {})) if self._workers else {}
 
     @property
+    def versions(self) -> dict:
+        """Library versions the first worker reports (None for one it has not imported)."""
+        return dict(self._workers[0].ready.get("versions", {})) if self._workers else {}
+
+    @property
     def directory(self) -> str | None:
         """The pool's private folder on the host (removed on close)."""
         return self._base
