@@ -23,6 +23,7 @@ student code outside a sandbox child.
 What is isolated, and what is not, is described in ``executor`` and ``jail``, and in
 SECURITY.md.
 
+>>> from calcgrade.grader.sandbox import marker_kind, restore
 >>> marker_kind({"$marker": "missing"}), restore([{"$marker": "inf"}, 2.0])
 ('missing', [inf, 2.0])
 """
