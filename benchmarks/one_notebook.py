@@ -16,8 +16,8 @@ equivalent otter assignment: a master notebook with one question per problem who
 hidden tests check the same 16 answers of the same student (numbers with numpy's
 ``allclose`` at calcgrade's default tolerances, labels as text, expressions by sympy),
 built once with ``otter assign``. otter-grader lives in a virtual environment of its own
-(``--otter-venv``, created and filled from PyPI with otter-grader and sympy when it does
-not exist), or is the ``otter`` executable given with ``--otter``.
+(``--otter-venv``, created and filled from PyPI with otter-grader, ipykernel for its kernel and
+sympy when it does not exist), or is the ``otter`` executable given with ``--otter``.
 
 It reports, per case, the median wall-clock seconds and the median CPU seconds of the
 command and everything it started (``RUSAGE_CHILDREN``: the grader, its sandbox worker
@@ -142,7 +142,7 @@ def otter_executable(args) -> str | None:
         print(f"creating {venv} with otter-grader (from PyPI) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "otter-grader",
-                               "sympy"], capture_output=True, text=True)
+                               "ipykernel", "sympy"], capture_output=True, text=True)
         if done.returncode != 0:
             print(f"otter-grader could not be installed; reporting calcgrade alone:\n"
                   f"{done.stderr[-2000:]}", flush=True)

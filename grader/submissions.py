@@ -67,7 +67,7 @@ class InputLimits:
     members: int = 10_000                 # members read from one archive (in name order)
     archive_bytes: int = 1024**3          # unpacked bytes read from one archive
     directory_bytes: int = 4 * 1024**2    # an archive's central directory
-    kept_bytes: int = 4 * 1024**2         # notebooks kept in memory from their first reading
+    kept_bytes: int = 2 * 1024**2         # notebooks kept in memory from their first reading
 
 
 DEFAULT_LIMITS = InputLimits()

@@ -2,8 +2,9 @@
 
 Started by :class:`~calcgrade.grader.sandbox.executor.SandboxExecutor` as a fresh
 interpreter with a scrubbed environment (the course secret and the answers never
-reach it). It imports numpy, sympy and IPython once, warms up an IPython shell,
-prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
+reach it). It imports numpy, sympy and IPython once, warms up an IPython shell
+(with ``--lazy``, for a pool that runs one submission per worker, it leaves sympy and
+the warm-up to the child that needs them), prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
 requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
 
 - grader -> worker: a JSON frame ``{"type": "run", "id", "answers", "functions",
