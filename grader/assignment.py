@@ -25,7 +25,7 @@ file, the line where known, the problem and the fix.
 >>> parse_assignment(text.replace('mode = "z"', 'mood = "z"'), "hw1.toml")
 Traceback (most recent call last):
 ...
-calcgrade.core.errors.OptionsError: hw1.toml: line 4: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
+calcgrade.core.errors.OptionsError: hw1.toml: line 7: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
 """
 
 from __future__ import annotations
@@ -138,7 +138,8 @@ def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
     instructions = reader.text(data, "instructions", reader.top_line("instructions"))
     due = reader.text(data, "due", reader.top_line("due"))
     default_tolerance = reader.tolerance(data.get("tolerance", {}), "[tolerance]",
-                                         reader.table_line("tolerance"))
+                                         reader.table_line("tolerance"),
+                                         line_of=reader.tolerance_key_line)
     problems_data = data.get("problems")
     if not isinstance(problems_data, list) or not problems_data:
         raise UsageError(f"{source}: no problems: add at least one [[problems]] table, e.g. "
@@ -148,7 +149,7 @@ def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
     seen: dict[str, int] = {}
     for problem in problems:
         if problem.slot in seen:
-            raise UsageError(f"{reader.where(reader.problem_line(problem.number))}problem "
+            raise UsageError(f"{reader.where(reader.key_line(problem.number, 'id'))}problem "
                              f"{problem.number} ({problem.family}): id {problem.slot!r} is already "
                              f"used by problem {seen[problem.slot]}; give each problem its own id")
         seen[problem.slot] = problem.number
@@ -201,6 +202,58 @@ class _Reader:
                     return i + 1
         return None
 
+    def _problem_block(self, number: int) -> tuple[int, int] | None:
+        """(first, end) 0-based line range of problem ``number``: its ``[[problems]]`` header
+        up to the next one (its sub-tables included)."""
+        header = self.problem_line(number)
+        if header is None:
+            return None
+        end = self.problem_line(number + 1)
+        return header - 1, (end - 1 if end else len(self.lines))
+
+    def key_line(self, number: int, *path: str) -> int | None:
+        """The line of problem ``number`` where the key ``path`` (e.g. ``("options", "mode")``)
+        is written: as ``key = ...``, inside an inline table, or in a ``[problems.<path>]``
+        sub-table; else the line of its nearest enclosing key; else the problem's header."""
+        block = self._problem_block(number)
+        if block is None:
+            return None
+        first, end = block
+        for depth in range(len(path), 0, -1):
+            found = self._find_key(first, end, path[:depth])
+            if found is not None:
+                return found
+        return first + 1
+
+    def _find_key(self, first: int, end: int, path: tuple[str, ...]) -> int | None:
+        name = re.escape(path[-1])
+        assignment = re.compile(rf"(?:^|[{{,.\s])[\"']?{name}[\"']?\s*=")
+        header = re.compile(rf"\s*\[\s*problems\s*\.\s*{re.escape('.'.join(path))}\s*\]")
+        parents = path[:-1]
+        table = None  # the sub-table [problems.<parents>] we are in, if any
+        for i in range(first, end):
+            line = self.lines[i].split("#", 1)[0] if "#" in self.lines[i] else self.lines[i]
+            stripped = line.strip()
+            if header.match(line):
+                return i + 1
+            if stripped.startswith("["):
+                inner = stripped.strip("[] ")
+                table = inner[len("problems."):].split(".") if inner.startswith("problems.") else None
+                continue
+            if not assignment.search(line):
+                continue
+            if not parents:
+                if table is None and re.match(rf"\s*[\"']?{name}[\"']?\s*=", line):
+                    return i + 1
+                continue
+            in_table = table is not None and tuple(table) == parents
+            dotted = re.match(rf"\s*{re.escape('.'.join(parents))}\s*\.\s*{name}\s*=", line)
+            inline = table is None and re.match(rf"\s*{re.escape(parents[-1])}\s*=", line) \
+                and len(parents) == 1
+            if in_table or dotted or inline:
+                return i + 1
+        return None
+
     # values -----------------------------------------------------------------------------------
     def unknown_keys(self, table: Mapping, known: tuple[str, ...], what: str, line_of=None,
                      prefix: str = "") -> None:
@@ -238,19 +291,38 @@ class _Reader:
                              f"not {value!r}")
         return value
 
-    def tolerance(self, table: Any, what: str, line: int | None, prefix: str = "") -> dict:
-        prefix = prefix or self.where(line)
+    def tolerance_key_line(self, key: str) -> int | None:
+        """The line of ``key`` in the top-level ``[tolerance]`` table (or its header's)."""
+        header = self.table_line("tolerance")
+        if header is None:
+            return None
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=|\s*tolerance\s*=.*\b{re.escape(key)}\s*=")
+        for i in range(header - 1, len(self.lines)):
+            if i >= header and self.lines[i].lstrip().startswith("["):
+                break
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return header
+
+    def tolerance(self, table: Any, what: str, line: int | None, prefix: str = "",
+                  line_of=None) -> dict:
+        """``rtol``/``atol`` checked; ``line_of(key)`` names a key's own line when known."""
+        def at(key: str) -> str:
+            return self.where(line_of(key)) if line_of and not prefix else prefix or self.where(line)
+
+        prefix_of_table = prefix or self.where(line)
         if not isinstance(table, dict):
-            raise UsageError(f"{prefix}{what} must be a table like {{ rtol = 1e-3, atol = 1e-6 }}, "
-                             f"not {table!r}")
-        self.unknown_keys(table, TOLERANCE_KEYS, what, prefix=prefix)
+            raise UsageError(f"{prefix_of_table}{what} must be a table like "
+                             f"{{ rtol = 1e-3, atol = 1e-6 }}, not {table!r}")
+        for key in table:
+            if key not in TOLERANCE_KEYS:
+                self.unknown_keys({key: None}, TOLERANCE_KEYS, what, prefix=at(key))
         out = {}
         for key in TOLERANCE_KEYS:
             if key in table:
                 value = table[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                        or not math.isfinite(value) or value < 0:
-                    raise UsageError(f"{prefix}{what}: {key} must be a number >= 0, not {value!r}")
+                if not _tolerance_ok(value):
+                    raise UsageError(f"{at(key)}{what}: {key} must be a number >= 0, not {value!r}")
                 out[key] = float(value)
         return out
 
@@ -260,62 +332,142 @@ class _Reader:
         from calcgrade.problems import get_family
 
         line = self.problem_line(number)
-        prefix = f"{self.where(line)}problem {number}: "
+
+        def at(*path: str, family: str = "") -> str:
+            """The message prefix for a mistake in ``path`` of this problem: its line."""
+            where = self.where(self.key_line(number, *path) if path else line)
+            return f"{where}problem {number}" + (f" ({family}): " if family else ": ")
+
         if not isinstance(entry, dict):
-            raise UsageError(f"{prefix}must be a [[problems]] table, not {entry!r}")
+            raise UsageError(f"{at()}must be a [[problems]] table, not {entry!r}")
         if "family" not in entry:
-            raise UsageError(f'{prefix}no family: add a line family = "..." (run '
+            raise UsageError(f'{at()}no family: add a line family = "..." (run '
                              "'calcgrade families' for the list)")
         name = entry["family"]
         if not isinstance(name, str):
-            raise UsageError(f"{prefix}family must be a name in quotes, not {name!r}")
+            raise UsageError(f"{at('family')}family must be a name in quotes, not {name!r}")
         try:
             family = get_family(name)
         except UnknownFamilyError as error:
-            raise UnknownFamilyError(f"{prefix}{error}") from None
-        prefix = f"{self.where(line)}problem {number} ({name}): "
-        self.unknown_keys(entry, PROBLEM_KEYS, "a problem", prefix=prefix)
+            raise UnknownFamilyError(f"{at('family')}{error}") from None
+        for key in entry:
+            if key not in PROBLEM_KEYS:
+                self.unknown_keys({key: None}, PROBLEM_KEYS, "a problem", prefix=at(key, family=name))
         points = entry.get("points", 1)
         if isinstance(points, bool) or not isinstance(points, (int, float)) \
                 or not math.isfinite(points) or points < 0:
-            raise UsageError(f"{prefix}points must be a number >= 0, not {points!r}")
-        slot = self.safe_id(entry, "id", line, prefix) if "id" in entry else str(number)
-        title = self.text(entry, "title", line, prefix=prefix)
+            raise UsageError(f"{at('points', family=name)}points must be a number >= 0, not {points!r}")
+        slot = self.safe_id(entry, "id", None, at("id", family=name)) if "id" in entry else str(number)
+        title = self.text(entry, "title", None, prefix=at("title", family=name))
         options = entry.get("options", {})
         if not isinstance(options, dict):
-            raise UsageError(f"{prefix}options must be a table like options = {{ steps = 2 }}, "
-                             f"not {options!r}")
+            raise UsageError(f"{at('options', family=name)}options must be a table like "
+                             f"options = {{ steps = 2 }}, not {options!r}")
         params = entry.get("params")
         if params is not None and options:
-            raise UsageError(f"{prefix}give either params (one fixed variant for everyone) or "
-                             "options (how variants are sampled), not both")
-        try:
-            family.resolve_options(options)
-            if params is not None:
-                params = family.validate(params)
-        except UsageError as error:
-            raise type(error)(prefix + _without_family(str(error), name)) from None
-        tolerances = self.answer_tolerances(entry.get("tolerance", {}), family, params, prefix)
+            raise UsageError(f"{at('params', family=name)}give either params (one fixed variant "
+                             "for everyone) or options (how variants are sampled), not both")
+        self.check_options(family, options, lambda *path: at("options", *path, family=name))
+        if params is not None:
+            params = self.check_params(family, params, lambda *path: at("params", *path, family=name))
+        tolerances = self.answer_tolerances(entry.get("tolerance", {}), family, params,
+                                            lambda *path: at("tolerance", *path, family=name))
         return Problem(number=number, slot=slot, family=name, points=points, title=title,
                        options=dict(options), params=params, tolerances=tolerances,
                        default_tolerance=dict(default_tolerance))
 
-    def answer_tolerances(self, table: Any, family, params, prefix: str) -> dict:
+    def check_options(self, family, options: dict, at) -> None:
+        """The family's check of the options; a mistake names the line of the first option
+        that fails on its own (else the line of ``options``)."""
+        name = family.name
+        try:
+            family.resolve_options(options)
+        except UsageError as error:
+            where = at()
+            for key, value in options.items():
+                try:
+                    family.resolve_options({key: value})
+                except UsageError:
+                    where = at(key)
+                    break
+            raise type(error)(where + _without_family(str(error), name)) from None
+
+    def check_params(self, family, params: Any, at):
+        """Unknown and missing params all at once (each unknown one on its own line), then the
+        family's own checks."""
+        name = family.name
+        if isinstance(params, dict):
+            unknown = [key for key in params if key not in {p.name for p in family.params}]
+            try:
+                check_param_names(family, params)
+            except UsageError as error:
+                where = at(unknown[0]) if unknown else at()
+                raise type(error)(where + _without_family(str(error), name)) from None
+        try:
+            return family.validate(params)
+        except UsageError as error:
+            message = _without_family(str(error), name)
+            named = [key for key in (params if isinstance(params, dict) else ())
+                     if f"'{key}'" in message]
+            raise type(error)((at(named[0]) if len(named) == 1 else at()) + message) from None
+
+    def answer_tolerances(self, table: Any, family, params, at) -> dict:
         if not isinstance(table, dict):
-            raise UsageError(f"{prefix}tolerance must be a table of answers, e.g. "
+            raise UsageError(f"{at()}tolerance must be a table of answers, e.g. "
                              "[problems.tolerance.value] rtol = 1e-2")
         names = family.answer_names(params) if params is not None else list(family.answers)
         out = {}
         for answer, values in table.items():
             if answer not in names:
-                raise UsageError(f"{prefix}tolerance for unknown answer {answer!r} "
+                raise UsageError(f"{at(answer)}tolerance for unknown answer {answer!r} "
                                  f"(answers: {', '.join(names)})")
             kind = family.answers[answer].kind
             if kind in ("label", "function"):
-                raise UsageError(f"{prefix}answer {answer!r} is a {kind}: tolerances apply only "
+                raise UsageError(f"{at(answer)}answer {answer!r} is a {kind}: tolerances apply only "
                                  "to numbers, vectors, matrices, iterates and expressions")
-            out[answer] = self.tolerance(values, f"tolerance.{answer}", None, prefix)
+            if isinstance(values, dict):
+                for key in values:
+                    if key not in TOLERANCE_KEYS or not _tolerance_ok(values[key]):
+                        self.tolerance({key: values[key]}, f"tolerance.{answer}", None, at(answer, key))
+            out[answer] = self.tolerance(values, f"tolerance.{answer}", None, at(answer))
         return out
+
+
+def _tolerance_ok(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) \
+        and math.isfinite(value) and value >= 0
+
+
+def check_param_names(family, params: Mapping[str, Any]) -> None:
+    """Raise one :class:`ParamsError` that names every unknown and every missing required
+    param of ``params`` (the family's own checks come after, in ``family.validate``).
+
+    >>> from calcgrade.problems import get_family
+    >>> check_param_names(get_family("newton"), {"f": "x^2", "step": 2})
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: newton: unknown param 'step' (params: f, vars, x0, steps, goal); params 'vars', 'x0', 'steps' and 'goal' are missing
+    """
+    from calcgrade.core.errors import ParamsError
+
+    known = [p.name for p in family.params]
+    unknown = [key for key in params if key not in known]
+    missing = [p.name for p in family.params if p.required and p.name not in params]
+    problems = []
+    if unknown:
+        names = _names(unknown)
+        problems.append(f"unknown param{'s' if len(unknown) > 1 else ''} {names} "
+                        f"(params: {', '.join(known)})")
+    if missing:
+        problems.append(f"param {_names(missing)} is missing" if len(missing) == 1 else
+                        f"params {_names(missing)} are missing")
+    if problems:
+        raise ParamsError(f"{family.name}: " + "; ".join(problems))
+
+
+def _names(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _without_family(message: str, name: str) -> str:

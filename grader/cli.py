@@ -2,7 +2,7 @@
 
 Every user error becomes one line on stderr and exit code 2; internal errors exit 1.
 
-    calcgrade families [--json]
+    calcgrade families [NAME] [--json]
     calcgrade sample FAMILY --seed N [--option key=value ...]
     calcgrade sample FAMILY --seeds A:B [--option key=value ...]
     calcgrade solve FAMILY --params JSON
@@ -13,6 +13,7 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
+    calcgrade export gradescope ASSIGNMENT --roster R --out ZIP [...]
 """
 
 from __future__ import annotations
@@ -41,23 +42,27 @@ def cli() -> None:
 
 
 @cli.command()
+@click.argument("family_name", metavar="[NAME]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the full description as JSON.")
-def families(as_json: bool) -> None:
-    """List the problem families with their params and answers."""
-    from calcgrade.problems import all_families
+def families(family_name: str | None, as_json: bool) -> None:
+    """List the problem families; with NAME, one family's params, options, answers and mistakes."""
+    import shutil
 
+    from calcgrade.grader.family_text import family_details, family_list
+    from calcgrade.problems import all_families, get_family
+
+    width = min(100, shutil.get_terminal_size((80, 24)).columns)
+    if family_name is not None:
+        described = get_family(family_name).describe()
+        click.echo(dumps(described, indent=2) if as_json else family_details(described, width))
+        return
     described = [family.describe() for family in all_families()]
     if as_json:
         click.echo(dumps({"families": described}, indent=2))
         return
-    rows = [("FAMILY", "TOPIC", "PARAMS", "ANSWERS")]
-    for d in described:
-        params = ", ".join(p["name"] + ("" if p["required"] else "?") for p in d["params"])
-        rows.append((d["name"], d["topic"], params, ", ".join(d["answers"])))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
-    click.echo("\n'?' marks optional params; 'calcgrade families --json' gives details.")
+    click.echo(family_list(described, width))
+    click.echo(f"\n{len(described)} families. 'calcgrade families NAME' shows one family's params, "
+               "options, answers and mistakes; --json gives everything as JSON.")
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -113,10 +118,13 @@ def sample(family_name: str, seed: int | None, seed_range: str | None,
               help="The params as a JSON object (or @FILE to read them from a file).")
 def solve(family_name: str, params_text: str) -> None:
     """Solve FAMILY for explicit params."""
+    from calcgrade.grader.assignment import check_param_names
     from calcgrade.problems import get_family
 
     family = get_family(family_name)
     params = _load_json_argument(params_text, "--params")
+    if isinstance(params, dict):
+        check_param_names(family, params)  # every unknown and missing param at once
     checked = family.validate(params)
     click.echo(dumps({"family": family.name, "params": checked, "answers": family.solve(checked)},
                      indent=2))
@@ -140,8 +148,9 @@ def _load_json_argument(text: str, flag: str) -> Any:
 
 # --- assignments: init, generate, preview, check, demo -------------------------------------
 
-_SECRET_FILE_HELP = ("Where the course secret is (default: $XDG_CONFIG_HOME/calcgrade/secret or "
-                     "~/.config/calcgrade/secret); $CALCGRADE_SECRET overrides it.")
+_SECRET_FILE_HELP = ("The file holding the course secret. Without it: $CALCGRADE_SECRET if set, "
+                     "else $XDG_CONFIG_HOME/calcgrade/secret or ~/.config/calcgrade/secret. "
+                     "Given, it wins over $CALCGRADE_SECRET.")
 
 
 def _show_progress() -> bool:
@@ -240,9 +249,12 @@ def _report_generated(result) -> None:
               help="The class's key.json: the student's variants are made from its draw "
                    "numbers, without drawing the rest of the class.")
 @click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print the statements as Markdown with LaTeX, exactly as in the notebook "
+                   "(by default math is shown as plain Unicode text).")
 def preview(assignment_file: str, student_id: str, roster_file: str | None, key_file: str | None,
-            secret_file: str | None) -> None:
-    """Print one student's problem statements."""
+            secret_file: str | None, as_markdown: bool) -> None:
+    """Print one student's problem statements, math as readable text."""
     from calcgrade.grader.assignment import load_assignment
     from calcgrade.grader.notebook import points_text
     from calcgrade.grader.roster import id_problem, load_roster
@@ -275,13 +287,18 @@ def preview(assignment_file: str, student_id: str, roster_file: str | None, key_
         parts.append(f"{heading} ({points_text(problem.points)}, {problem.family})\n\n"
                      f"{variant.statement.strip()}\n\nAnswers: {names}")
     text = "\n\n".join(parts) + "\n"
+    if as_markdown:
+        click.echo(text, nl=False)
+        return
+    from calcgrade.grader.terminal_math import markdown_math_to_text
+
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        Console().print(Markdown(markdown_math_to_text(text, escape=True)))
     else:
-        click.echo(text, nl=False)
+        click.echo(markdown_math_to_text(text), nl=False)
 
 
 @cli.command()
@@ -330,15 +347,28 @@ def demo(out_dir: str | None) -> None:
         grade_demo(result, bar.update)
     click.echo(f"\nSimulated submissions in {result.submissions}: "
                + ", ".join(SIMULATED) + " (in roster order). Grades:\n")
-    _report_graded(result.graded)
+    _report_graded(result.graded, full_table=True)
     first = sorted((result.generated.out / "notebooks").iterdir())[0]
     click.echo("\nTry:")
-    click.echo(f"  jupyter lab {first}")
+    for line in open_notebook_hint(first):
+        click.echo(f"  {line}")
     click.echo(f"  calcgrade check {first}")
     click.echo(f"  calcgrade preview {result.assignment} --student {first.stem} "
                f"--roster {result.roster} --secret-file {result.secret_file}")
     click.echo(f"  calcgrade grade {result.submissions} --assignment {result.assignment} "
                f"--roster {result.roster} --out {folder / 'grades'} --secret-file {result.secret_file}")
+
+
+def open_notebook_hint(notebook) -> list[str]:
+    """How to open ``notebook`` with what is installed: JupyterLab or the classic Notebook
+    when one is on the PATH, else how to install JupyterLab (calcgrade does not need it)."""
+    import shutil
+
+    for program, command in (("jupyter-lab", "jupyter lab"), ("jupyter-notebook", "jupyter notebook")):
+        if shutil.which(program):
+            return [f"{command} {notebook}"]
+    return [f"pip install jupyterlab && jupyter lab {notebook}"
+            "    # or open it in VS Code or Google Colab"]
 
 
 # --- grading ---------------------------------------------------------------------------------
@@ -366,23 +396,34 @@ def demo(out_dir: str | None) -> None:
 @click.option("--key", "key_file", metavar="KEY",
               help="The class's key.json from 'calcgrade generate': each student's variants "
                    "are made from its draw numbers, without drawing the rest of the class.")
+@click.option("--allow-unverified", is_flag=True,
+              help="Grade even when most notebooks carry a token that does not verify under "
+                   "this secret (by default that stops the batch: the secret or the assignment "
+                   "differs from the one the notebooks were generated with).")
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
-          memory_mib: int, workers: int, reveal: bool, key_file: str | None) -> None:
-    """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT."""
-    from calcgrade.grader.secret import load_secret
+          memory_mib: int, workers: int, reveal: bool, key_file: str | None,
+          allow_unverified: bool) -> None:
+    """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
+
+    Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
+    from calcgrade.grader.secret import load_secret, secret_source
 
     secret = load_secret(secret_file)
     sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
     try:
-        from calcgrade.grader.grade import grade as grade_batch  # loads while the workers start
+        # loads while the workers start
+        from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
 
-        with _ProgressBar("Grading") as bar:
-            summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir,
-                                  secret, student=student, timeout=timeout,
-                                  memory_mib=memory_mib, workers=workers, reveal=reveal,
-                                  pick=pick, progress=bar.update, key=key_file,
-                                  sandbox=sandbox)
+        try:
+            with _ProgressBar("Grading") as bar:
+                summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir,
+                                      secret, student=student, timeout=timeout,
+                                      memory_mib=memory_mib, workers=workers, reveal=reveal,
+                                      pick=pick, progress=bar.update, key=key_file,
+                                      allow_unverified=allow_unverified, sandbox=sandbox)
+        except UnverifiedTokensError as error:
+            raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
     except BaseException:
         if sandbox is not None:
             sandbox.close()  # a no-op once grading has closed it
@@ -406,23 +447,122 @@ def _launch_sandbox(submissions: tuple[str, ...], workers: int, timeout: float,
     return pool_for(len(set(submissions)), workers, limits).launch()
 
 
-def _report_graded(summary) -> None:
-    header, *rows = summary.rows
-    wanted = ["student", "status", "total", "max"]
-    columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
-    table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
-    for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+def _report_graded(summary, full_table: bool = False) -> None:
+    """The class in a few lines and the rows that need attention (every row with
+    ``full_table``, as the demo shows it); grades.csv holds the full table."""
+    from calcgrade.grader.summary import summarize
+
     out = summary.out
+    if full_table:
+        _print_table(out / "grades.csv")
+        click.echo("")
+    if summary.inputs == 1 and not full_table:
+        _report_one(summary)
+        return
+    found = summarize(out)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(
+        found.statuses.items(), key=lambda item: (item[0] != "graded", item[0] == "missing", item[0])))
+    click.echo(f"{found.students} student{'s' if found.students != 1 else ''}: {counts}.")
+    if found.mean is not None:
+        click.echo(f"Scores of the graded: mean {_points(found.mean)}, median "
+                   f"{_points(found.median)} of {found.max_points}.")
     ignored = f", {summary.ignored} not notebooks or not read" if summary.ignored else ""
-    click.echo(f"\n{summary.inputs} submission(s): {summary.graded} graded now, "
+    click.echo(f"{summary.inputs} submission(s): {summary.graded} graded now, "
                f"{summary.skipped} already graded, {summary.failed} with errors{ignored}.")
+    if not full_table:
+        _report_attention(found)
+    click.echo("\nEvery student's grade is in grades.csv; every file handed in, in submissions.csv:")
     click.echo(f"  grades       {out / 'grades.csv'}")
     click.echo(f"  submissions  {out / 'submissions.csv'}")
+    click.echo(f"  parts        {out / 'parts.csv'}")
     click.echo(f"  feedback     {out / 'feedback'}")
     click.echo(f"  gradescope   {out / 'results'}")
     click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
+
+
+def _report_one(summary) -> None:
+    """One file graded (a student's own notebook, in CI): its result, not the class's."""
+    from calcgrade.grader.summary import one_submission
+
+    out = summary.out
+    row = one_submission(out)
+    who = row.student or "no student"
+    click.echo(f"{who}: {row.status}, {row.total} of {row.max} points"
+               + ("" if summary.graded else " (already graded)" if summary.skipped else ""))
+    if row.reason:
+        click.echo(f"  {row.reason}")
+    feedback = out / "feedback" / f"{row.student}.md"
+    click.echo(f"  feedback     {feedback if row.student and feedback.exists() else out / 'feedback'}")
+    click.echo(f"  grades       {out / 'grades.csv'}")
+    click.echo(f"  submissions  {out / 'submissions.csv'}")
+
+
+def _points(value: float) -> str:
+    from calcgrade.grader.reports import number
+
+    return number(value)
+
+
+def _print_table(grades_csv) -> None:
+    """grades.csv's student, status, total, max and per-problem columns, aligned."""
+    import csv
+
+    with open(grades_csv, encoding="utf-8", newline="") as handle:
+        header, *body = list(csv.reader(handle))
+    wanted = ["student", "status", "total", "max"]
+    columns = [header.index(c) for c in wanted] + [i for i, c in enumerate(header) if c.startswith("q")]
+    table = [[header[i] for i in columns]] + [[row[i] for i in columns] for row in body]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _clip(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _more(shown: int, count: int) -> str:
+    return f" … and {count - shown} more" if count > shown else ""
+
+
+def _report_attention(found) -> None:
+    if found.attention:
+        click.echo(f"\nNeeds attention ({found.attention_count} student"
+                   f"{'s' if found.attention_count != 1 else ''}):")
+        table = [("student", "status", "points", "why")] + [
+            (row.student, row.status, f"{row.total}/{row.max}", _clip(row.reason))
+            for row in found.attention]
+        widths = [max(len(r[i]) for r in table) for i in range(3)]
+        for row in table:
+            click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+        if found.attention_count > len(found.attention):
+            click.echo(f"  … and {found.attention_count - len(found.attention)} more (see grades.csv)")
+    missing = found.statuses.get("missing", 0)
+    if missing:
+        click.echo(f"\nMissing, no submission ({missing}): {', '.join(found.missing)}"
+                   f"{_more(len(found.missing), missing)}")
+    if found.unassigned_notebook_count:
+        click.echo(f"\nNotebooks that name no student ({found.unassigned_notebook_count}; rename "
+                   "them <id>.ipynb or grade each with --student):")
+        for path, _reason in found.unassigned_notebooks:
+            click.echo(f"  {path}")
+        if found.unassigned_notebook_count > len(found.unassigned_notebooks):
+            click.echo(f"  … and {found.unassigned_notebook_count - len(found.unassigned_notebooks)} "
+                       "more (see submissions.csv)")
+    if found.unassigned_other_count:
+        count = found.unassigned_other_count
+        click.echo(f"\n{count} other file{'s name' if count != 1 else ' names'} no student and "
+                   f"{'were' if count != 1 else 'was'} not graded (not a notebook, or not read): "
+                   "see submissions.csv")
+
+
+def _register_export() -> None:
+    from calcgrade.grader.cli_export import export
+
+    cli.add_command(export)
+
+
+_register_export()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,8 @@ from calcgrade.grader.marking import answer_variable, mark_problem
 from calcgrade.grader.reports import GRADED, ReportRow, write_reports
 from calcgrade.grader.roster import load_roster
 from calcgrade.grader.secret import secret_check
-from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
+from calcgrade.grader.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
+                                       choose_rule, identify)
 from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
                                           InputLimits, collect_inputs)
 from calcgrade.grader.variants import KeyDraws, RosterWalk, Variant, key_draws
@@ -148,23 +149,29 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
-          key: str | None = None, sandbox=None) -> GradeSummary:
+          key: str | None = None, allow_unverified: bool = False,
+          sandbox=None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
-    walking the roster. ``sandbox``: a pool the caller launched early
+    walking the roster. Before anything is graded or written, a batch without a notebook
+    and a batch whose notebooks mostly carry tokens that do not verify are refused
+    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
+    ``sandbox``: a pool the caller launched early
     (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
     default a pool sized for the submissions that need running is started here."""
     try:
         return _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
-                      memory_mib, workers, reveal, pick, limits, progress, key, sandbox)
+                      memory_mib, workers, reveal, pick, limits, progress, key,
+                      allow_unverified, sandbox)
     finally:
         if sandbox is not None:
             sandbox.close()  # at once (nothing is waited for) and a no-op once closed
 
 
 def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, memory_mib,
-           workers, reveal, pick, limits, progress, key, sandbox) -> GradeSummary:
+           workers, reveal, pick, limits, progress, key, allow_unverified,
+           sandbox) -> GradeSummary:
     assignment = load_assignment(assignment_path)
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
@@ -174,15 +181,63 @@ def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, m
     rule, files = choose_rule(pick)
     with tempfile.TemporaryDirectory(prefix="calcgrade-inputs-") as spool:
         inputs = collect_inputs(paths, spool, limits)
+        require_notebooks(inputs, paths)
         if student is not None:
             notebooks = [item for item in inputs if item.kind == NOTEBOOK]
             if len(notebooks) > 1:
                 raise UsageError(f"--student names one student, but {len(notebooks)} notebooks "
                                  "were given")
         claims = [identify(item, set(roster_ids), assignment, secret, student) for item in inputs]
+        if not allow_unverified:
+            check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
                              memory_mib, workers, reveal, progress, draws, sandbox)
+
+
+def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
+    """Refuse a batch in which no file is a notebook: nothing could be graded, and the
+    grades would say that every student handed in nothing."""
+    if any(item.kind == NOTEBOOK for item in inputs):
+        return
+    given = " ".join(paths) if len(paths) <= 3 else f"{' '.join(paths[:3])} …"
+    if not inputs:
+        raise UsageError(f"{given}: no files to grade (an empty folder?)")
+    shown = "; ".join(f"{item.label}: {item.reason}" for item in inputs[:3])
+    more = f"; and {len(inputs) - 3} more" if len(inputs) > 3 else ""
+    raise UsageError(f"{given}: no notebook (.ipynb) to grade among {len(inputs)} file"
+                     f"{'s' if len(inputs) != 1 else ''} ({shown}{more}); calcgrade grades the "
+                     "Jupyter notebooks that 'calcgrade generate' made")
+
+
+class UnverifiedTokensError(UsageError):
+    """Most notebooks of a batch carry a token that does not verify: the course secret (or
+    the assignment file) is not the one the notebooks were generated with."""
+
+
+def check_tokens(claims: list[Claim], assignment: Assignment) -> None:
+    """Stop before grading when most notebooks that carry a calcgrade token fail to verify
+    under this secret and assignment: grading would mark every student wrong.
+
+    "Most" is more than half of the notebooks with a token; one notebook graded alone whose
+    token fails is refused too. A few failing tokens (an edited notebook) are graded and
+    flagged as usual.
+    """
+    tokens = [claim.token for claim in claims if claim.token]
+    bad = sum(token == TOKEN_BAD for token in tokens)
+    elsewhere = sum(token == TOKEN_ELSEWHERE for token in tokens)
+    if not tokens or 2 * (bad + elsewhere) <= len(tokens):
+        return
+    override = "or pass --allow-unverified to grade them anyway"
+    if elsewhere > bad:
+        raise UnverifiedTokensError(
+            f"{elsewhere} of {len(tokens)} notebooks were generated for another assignment, not "
+            f"{assignment.id!r} ({assignment.source}): give the assignment file they were "
+            f"generated from with --assignment, {override}")
+    raise UnverifiedTokensError(
+        f"{bad} of {len(tokens)} notebooks carry a calcgrade token that does not verify: the "
+        f"course secret differs from the one the notebooks were generated with; grade with "
+        f"that secret (--secret-file FILE or $CALCGRADE_SECRET), {override}")
 
 
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],

@@ -23,6 +23,7 @@ Every file of a student with several is flagged, counted or not.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -35,6 +36,9 @@ from calcgrade.grader.submissions import NOTEBOOK, OTHER, Input, InputError, ide
 LAST_PATH, NEWEST = "last-path", "newest"
 PICK_RULES = (LAST_PATH, NEWEST)
 BY_METADATA = "signed metadata"
+# what a notebook's token says: issued under this secret for this assignment; for this
+# assignment but not under this secret (or edited); issued for another assignment
+TOKEN_OK, TOKEN_BAD, TOKEN_ELSEWHERE = "verified", "does not verify", "another assignment"
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Claim:
     hash: str = ""      # its gradebook key, set when the batch runs
     extra: list[str] = field(default_factory=list)   # flags of this run's selection
     counted: bool = False                            # the file that counts for its student
+    token: str = ""     # the notebook's signed metadata: TOKEN_OK, TOKEN_BAD, TOKEN_ELSEWHERE or ""
     # The notebook as identification parsed it, for the sandbox to run without reading
     # or parsing it again (kept while its input keeps its bytes; dropped once run).
     notebook: Submission | InvalidSubmission | None = field(default=None, repr=False)
@@ -58,6 +63,19 @@ class Claim:
     def by_path(self) -> bool:
         """Named by --student or by its path (stronger than notebook metadata)."""
         return self.how not in ("", BY_METADATA)
+
+
+def notebook_metadata(data: bytes | None) -> dict:
+    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run).
+
+    >>> notebook_metadata(b'{"metadata": {"calcgrade": {"student": "ada"}}}'), notebook_metadata(b"x")
+    ({'student': 'ada'}, {})
+    """
+    try:
+        meta = json.loads(data or b"").get("metadata", {}).get("calcgrade", {})
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def parse_notebook(item: Input) -> Submission | InvalidSubmission | None:
@@ -108,11 +126,13 @@ def _identify_notebook(item: Input, notebook, student: str | None, how: str,
     claimed, token = meta.get("student"), meta.get("token")
     token_ok = isinstance(claimed, str) and isinstance(token, str) and \
         meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
+    status = _token_status(meta, token_ok, assignment)
     if student is None and token_ok and claimed in roster_ids:
-        return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata"])
+        return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata"],
+                     token=status)
     if student is None:
         return Claim(item, None, "", [], "no roster id in the file or folder name and no valid signed "
-                     "metadata; rename the file to <id>.ipynb or grade it with --student")
+                     "metadata; rename the file to <id>.ipynb or grade it with --student", token=status)
     flags = []
     if notebook is not None and meta:
         if not token_ok:
@@ -123,7 +143,19 @@ def _identify_notebook(item: Input, notebook, student: str | None, how: str,
                          f"graded as {student!r}'s variant")
     elif notebook is not None and not meta:
         flags.append("the notebook has no calcgrade metadata")
-    return Claim(item, student, how, flags)
+    return Claim(item, student, how, flags, token=status)
+
+
+def _token_status(meta: dict, token_ok: bool, assignment: Assignment) -> str:
+    """What a notebook's signed metadata says (see :class:`Claim`), "" without a token."""
+    claimed, token, issued_for = meta.get("student"), meta.get("token"), meta.get("assignment")
+    if not (isinstance(claimed, str) and isinstance(token, str)):
+        return ""
+    if token_ok:
+        return TOKEN_OK
+    if isinstance(issued_for, str) and issued_for != assignment.id:
+        return TOKEN_ELSEWHERE
+    return TOKEN_BAD
 
 
 def choose_rule(pick: list[str] | tuple[str, ...]) -> tuple[str, list[str]]:

@@ -2,8 +2,10 @@
 
 ``calcgrade init`` writes 32 random bytes, as 64 hex digits, to
 ``$XDG_CONFIG_HOME/calcgrade/secret`` (or ``~/.config/calcgrade/secret``) with file mode
-0600; ``--secret-file`` chooses another place, and the environment variable
-``CALCGRADE_SECRET`` (the same hex text) overrides any file, which is how CI passes it.
+0600; ``--secret-file`` chooses another place. The environment variable
+``CALCGRADE_SECRET`` (the same hex text) is how CI passes it: it replaces the file at the
+default place, but an explicit ``--secret-file`` wins over it (what is named on the
+command line is what is used).
 
 Everything a student's variant depends on is an HMAC-SHA256 under that secret (DESIGN §3):
 
@@ -78,9 +80,10 @@ def parse_secret(text: str, source: str) -> bytes:
 
 
 def load_secret(path: str | os.PathLike | None = None) -> bytes:
-    """The course secret: ``$CALCGRADE_SECRET`` if set, else the file (default place)."""
+    """The course secret: the file at ``path`` when one is given, else ``$CALCGRADE_SECRET``
+    if set, else the file at the default place."""
     from_env = os.environ.get(ENV_VAR)
-    if from_env:
+    if from_env and path is None:
         return parse_secret(from_env, ENV_VAR)
     target = Path(path) if path is not None else default_secret_path()
     try:
@@ -92,6 +95,19 @@ def load_secret(path: str | os.PathLike | None = None) -> bytes:
     except OSError as error:
         raise UsageError(f"cannot read the course secret {target}: {error.strerror}") from None
     return parse_secret(text, str(target))
+
+
+def secret_source(path: str | os.PathLike | None = None) -> str:
+    """Where :func:`load_secret` takes the secret from, in words for a message.
+
+    >>> secret_source("course/secret")
+    '--secret-file course/secret'
+    """
+    if path is not None:
+        return f"--secret-file {path}"
+    if os.environ.get(ENV_VAR):
+        return f"${ENV_VAR}"
+    return str(default_secret_path())
 
 
 def _mac(secret: bytes, message: str) -> bytes:

@@ -79,14 +79,14 @@ def test_malformed_toml_names_the_line():
 def test_an_unknown_family_names_the_problem_and_suggests():
     message = error_of('id = "a"\ntitle = "t"\n[[problems]]\nfamily = "derivative"\n'
                        '[[problems]]\nfamily = "newtn"\n', UnknownFamilyError)
-    assert "line 5" in message and "problem 2" in message
+    assert "line 6" in message and "problem 2" in message  # the family's own line
     assert "'newtn'" in message and "did you mean 'newton'" in message
 
 
 def test_an_unknown_option_lists_the_options():
     message = error_of('id = "a"\ntitle = "t"\n[[problems]]\nfamily = "sigmoid_gradient"\n'
                        'options = { mood = "z" }\n', OptionsError)
-    assert message == ("hw.toml: line 3: problem 1 (sigmoid_gradient): unknown option 'mood' "
+    assert message == ("hw.toml: line 5: problem 1 (sigmoid_gradient): unknown option 'mood' "
                        "(options: mode, features)")
 
 
@@ -129,6 +129,86 @@ def test_params_and_options_together_are_refused():
 ])
 def test_each_mistake_gets_a_message_that_says_what_to_fix(text, expected):
     assert expected in error_of(text)
+
+
+LINES = """\
+id = "a"
+title = "t"
+
+[[problems]]
+family = "derivative"
+points = 2
+
+[[problems]]
+family = "sigmoid_gradient"
+title = "The sigmoid"
+points = 3
+options = { mode = "example", features = 2 }
+
+[[problems]]
+family = "newton"
+id = "fixed"
+params = { f = "x^2 - 2", vars = ["x"], x0 = [1], steps = 3, goal = "root" }
+
+[problems.tolerance.iterates]
+rtol = 1e-3
+atol = 1e-6
+
+[[problems]]
+family = "hessian"
+
+[problems.options]
+classification = "minimum"
+dims = 2
+"""
+
+# (the line to change, what it becomes, the line the message must name, a word of the message)
+KEY_LINES = [
+    ('points = 3', 'points = -3', 11, "points must be"),
+    ('title = "The sigmoid"', 'title = 5', 10, "'title' must be text"),
+    ('family = "sigmoid_gradient"', 'family = "sigmoid"', 9, "unknown family"),
+    ('points = 3', 'pionts = 3', 11, "did you mean 'points'"),
+    ('features = 2 }', 'features = 99 }', 12, "features"),
+    ('mode = "example"', 'mood = "example"', 12, "unknown option 'mood'"),
+    ('id = "fixed"', 'id = "a/b"', 16, "'id' must be"),
+    ('x0 = [1]', 'x0 = "one"', 17, "'x0'"),
+    ('steps = 3, goal', 'stepz = 3, goal', 17, "unknown param 'stepz'"),
+    ('atol = 1e-6', 'atol = -1', 21, "atol must be a number >= 0"),
+    ('rtol = 1e-3', 'rtl = 1e-3', 20, "did you mean 'rtol'"),
+    ('[problems.tolerance.iterates]', '[problems.tolerance.iterate]', 19, "unknown answer 'iterate'"),
+    ('dims = 2', 'dims = 7', 28, "dims"),
+    ('classification = "minimum"', 'classification = "minimal"', 27, "classification"),
+    ('classification = "minimum"', 'clasification = "minimum"', 27, "unknown option 'clasification'"),
+]
+
+
+@pytest.mark.parametrize("old, new, line, words", KEY_LINES)
+def test_a_mistake_names_the_line_of_its_own_key(old, new, line, words):
+    parse(LINES)  # the file as written is right
+    assert LINES.count(old) == 1
+    message = error_of(LINES.replace(old, new))
+    assert message.startswith(f"hw.toml: line {line}: problem "), message
+    assert words in message
+    assert new.split("=")[0].strip() in LINES.replace(old, new).splitlines()[line - 1]
+
+
+@pytest.mark.parametrize("table, line", [
+    ('[tolerance]\nrtol = 1e-3\natol = -1\n', 5),
+    ('[tolerance]\nrtl = 1e-3\n', 4),
+    ('tolerance = { rtol = "x" }\n', 3),
+])
+def test_a_default_tolerance_mistake_names_its_line(table, line):
+    text = 'id = "a"\ntitle = "t"\n' + table + '\n[[problems]]\nfamily = "newton"\n'
+    assert error_of(text).startswith(f"hw.toml: line {line}: ")
+
+
+def test_every_unknown_and_missing_param_is_reported_at_once():
+    text = LINES.replace('params = { f = "x^2 - 2", vars = ["x"], x0 = [1], steps = 3, goal = "root" }',
+                         'params = { f = "x^2 - 2", start = [1], step = 3 }')
+    message = error_of(text)
+    assert message.startswith("hw.toml: line 17: problem 3 (newton): "), message
+    assert "unknown params 'start' and 'step'" in message
+    assert "params 'vars', 'x0', 'steps' and 'goal' are missing" in message
 
 
 def test_a_tolerance_for_a_label_answer_is_refused():

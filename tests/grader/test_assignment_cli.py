@@ -129,7 +129,8 @@ def test_init_uses_the_documented_default_place(capsys, tmp_path):
 
 def test_preview_prints_the_students_statements_as_in_the_notebook(capsys, tmp_path, quiz):
     run(capsys, "generate", quiz[0], "--roster", quiz[1], "--out", tmp_path / "out")
-    code, out, err = run(capsys, "preview", quiz[0], "--student", "s0001", "--roster", quiz[1])
+    code, out, err = run(capsys, "preview", quiz[0], "--student", "s0001", "--roster", quiz[1],
+                         "--markdown")
     assert (code, err) == (0, "")
     notebook = nbformat.read(tmp_path / "out" / "notebooks" / "s0001.ipynb", as_version=4)
     for cell in notebook.cells:
@@ -139,6 +140,22 @@ def test_preview_prints_the_students_statements_as_in_the_notebook(capsys, tmp_p
     assert "q1_grad_w" in out
     code, _, err = run(capsys, "preview", quiz[0], "--student", "zed", "--roster", quiz[1])
     assert code == 2 and "'zed' is not in" in one_error_line(err)
+
+
+def test_preview_shows_math_as_text_not_latex(capsys, tmp_path):
+    from calcgrade.grader.terminal_math import latex_to_text
+
+    roster = write(tmp_path / "roster.csv", roster_text(2))
+    code, out, err = run(capsys, "preview", EXAMPLE_ASSIGNMENT, "--student", "s0001", "--roster", roster)
+    assert (code, err) == (0, "")
+    code, markdown, _ = run(capsys, "preview", EXAMPLE_ASSIGNMENT, "--student", "s0001", "--roster",
+                            roster, "--markdown")
+    assert "$$" in markdown and "\\theta \\leftarrow" in markdown
+    assert "$" not in out and not re.search(r"\\[a-zA-Z]+", out), out
+    assert "θ ← θ − α∇f(θ)" in out
+    for display in re.findall(r"\$\$(.+?)\$\$", markdown, re.S):  # every display formula, as text
+        assert latex_to_text(display) in out
+    assert out.count("## Problem") == markdown.count("## Problem") == 6
 
 
 def fill_from_key(notebook, record) -> None:

@@ -47,11 +47,48 @@ def test_families_json_lists_every_family_with_params_and_answers(capsys):
     assert set(described["hessian"]["answers"]) == {"gradient", "hessian", "eigenvalues", "classification"}
 
 
-def test_families_table_names_every_family(capsys):
+def test_families_is_a_narrow_list_of_names_and_one_line_each(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     code, out, _ = run(capsys, "families")
     assert code == 0
-    for name in family_names():
-        assert name in out
+    lines = out.splitlines()
+    listed = lines[:len(family_names())]
+    assert [line.split()[0] for line in listed] == family_names()
+    assert all(len(line) <= 80 for line in listed)
+    assert all(len(line.split()) > 2 for line in listed), "each name has its one-line summary"
+    assert "calcgrade families NAME" in out
+
+
+@pytest.mark.parametrize("name", ["newton", "hessian", "sigmoid_gradient"])
+def test_families_name_shows_params_options_answers_and_mistakes(capsys, monkeypatch, name):
+    from calcgrade.problems import get_family
+
+    monkeypatch.setenv("COLUMNS", "72")
+    code, out, err = run(capsys, "families", name)
+    assert (code, err) == (0, "")
+    family = get_family(name)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{name} (version {family.version})")
+    sections = [lines.index(next(l for l in lines if l.startswith(title)))
+                for title in ("Params", "Options", "Answers", "Mistakes")]
+    assert sections == sorted(sections)
+
+    def names_in(start: int, stop: int) -> set[str]:
+        return {line.split()[0] for line in lines[start + 1:stop] if line.startswith("  ") and
+                not line.startswith("   ")}
+    ends = sections[1:] + [len(lines)]
+    assert names_in(sections[0], ends[0]) == {p.name for p in family.params}
+    assert names_in(sections[1], ends[1]) == {o.name for o in family.options}
+    assert names_in(sections[2], ends[2]) == set(family.answers)
+    assert names_in(sections[3], ends[3]) == {m.id for m in family.mistakes()}
+    assert all(len(line) <= 72 for line in lines)
+    code, out, _ = run(capsys, "families", name, "--json")
+    assert code == 0 and json.loads(out)["name"] == name
+
+
+def test_families_of_an_unknown_name_exits_2(capsys):
+    code, _, err = run(capsys, "families", "newtn")
+    assert code == 2 and "unknown family 'newtn'" in one_error_line(err)
 
 
 @pytest.mark.parametrize("name", family_names())
@@ -94,6 +131,10 @@ BAD_INPUTS = [
     (("solve", "sigmoid_gradient", "--params", "[1, 2]"), "params must be a JSON object"),
     (("solve", "sigmoid_gradient", "--params", '{"x": [1], "w": [1], "b": 0}'), "'y' is missing"),
     (("solve", "sigmoid_gradient", "--params", '{"z": 1, "q": 2}'), "unknown param 'q'"),
+    (("solve", "newton", "--params", '{"f": "x^2"}'),
+     "newton: params 'vars', 'x0', 'steps' and 'goal' are missing"),
+    (("solve", "newton", "--params", '{"f": "x^2", "x_0": [1], "vars": ["x"], "steps": 2}'),
+     "newton: unknown param 'x_0' (params: f, vars, x0, steps, goal); params 'x0' and 'goal' are missing"),
     (("solve", "sigmoid_gradient", "--params", "@/nonexistent/params.json"), "cannot read"),
     (("solve", "derivative", "--params", '{"f": "__import__(\'os\').system(\'x\')", "var": "x"}'),
      "unexpected character '_'"),
@@ -187,3 +228,18 @@ def test_samples_are_byte_identical_across_processes_and_hash_seeds(capsys):
                                 text=True, timeout=300, env=env)
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
         assert result.stdout == expected, f"PYTHONHASHSEED={hash_seed}"
+
+
+# --- the demo's hint to open a notebook -----------------------------------------------------------
+
+
+def test_the_demo_suggests_jupyter_only_where_it_is_installed(tmp_path, monkeypatch):
+    from calcgrade.grader.cli import open_notebook_hint
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (hint,) = open_notebook_hint("ada01.ipynb")
+    assert hint.startswith("pip install jupyterlab && jupyter lab ada01.ipynb")
+    fake = tmp_path / "jupyter-lab"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert open_notebook_hint("ada01.ipynb") == ["jupyter lab ada01.ipynb"]

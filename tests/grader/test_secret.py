@@ -46,10 +46,23 @@ def test_the_default_place_without_xdg(monkeypatch, tmp_path):
     assert sc.default_secret_path() == tmp_path / ".config" / "calcgrade" / "secret"
 
 
-def test_the_environment_overrides_the_file(monkeypatch, tmp_path):
-    path = sc.init_secret(tmp_path / "s")
+def test_the_environment_overrides_the_default_file_but_not_an_explicit_one(monkeypatch, tmp_path):
+    default = sc.init_secret()
+    explicit = sc.init_secret(tmp_path / "s")
     monkeypatch.setenv(sc.ENV_VAR, KEY.hex())
-    assert sc.load_secret(path) == KEY
+    assert sc.load_secret() == KEY
+    assert sc.load_secret(explicit) == bytes.fromhex(explicit.read_text().strip()) != KEY
+    assert sc.load_secret(default) != KEY
+    assert sc.secret_source() == f"${sc.ENV_VAR}"
+    assert sc.secret_source(explicit) == f"--secret-file {explicit}"
+    monkeypatch.delenv(sc.ENV_VAR)
+    assert sc.secret_source() == str(default)
+
+
+def test_an_explicit_file_that_is_missing_is_an_error_even_with_the_environment_set(monkeypatch, tmp_path):
+    monkeypatch.setenv(sc.ENV_VAR, KEY.hex())
+    with pytest.raises(UsageError, match="no course secret at .*nope"):
+        sc.load_secret(tmp_path / "nope")
 
 
 def test_a_missing_or_malformed_secret_says_how_to_fix_it(monkeypatch, tmp_path):

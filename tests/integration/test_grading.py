@@ -323,8 +323,9 @@ def test_an_output_folder_of_another_assignment_is_refused(course, tmp_path):
     out = tmp_path / "out"
     with Gradebook(out.mkdir() or out / "gradebook.sqlite") as book:
         book.set_meta("assignment", "some-other-assignment")
+    submit(course, tmp_path / "subs", "s0000")
     with pytest.raises(Exception, match="holds the grades of assignment 'some-other-assignment'"):
-        run_grade(course, tmp_path, out)
+        run_grade(course, tmp_path / "subs", out)
 
 
 def test_the_instructor_gets_every_part_with_its_mistake_id(course, tmp_path):
