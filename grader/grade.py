@@ -149,13 +149,29 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
-          key: str | None = None, allow_unverified: bool = False) -> GradeSummary:
+          key: str | None = None, allow_unverified: bool = False,
+          sandbox=None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
     walking the roster. Before anything is graded or written, a batch without a notebook
     and a batch whose notebooks mostly carry tokens that do not verify are refused
-    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway)."""
+    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
+    ``sandbox``: a pool the caller launched early
+    (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
+    default a pool sized for the submissions that need running is started here."""
+    try:
+        return _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
+                      memory_mib, workers, reveal, pick, limits, progress, key,
+                      allow_unverified, sandbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()  # at once (nothing is waited for) and a no-op once closed
+
+
+def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, memory_mib,
+           workers, reveal, pick, limits, progress, key, allow_unverified,
+           sandbox) -> GradeSummary:
     assignment = load_assignment(assignment_path)
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
@@ -176,7 +192,7 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress, draws)
+                             memory_mib, workers, reveal, progress, draws, sandbox)
 
 
 def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
@@ -226,8 +242,10 @@ def check_tokens(claims: list[Claim], assignment: Assignment) -> None:
 
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
                   out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
-                  reveal: bool, progress, draws: KeyDraws | None = None) -> GradeSummary:
-    from calcgrade.grader.sandbox import Limits, SandboxExecutor
+                  reveal: bool, progress, draws: KeyDraws | None = None,
+                  sandbox=None) -> GradeSummary:
+    from calcgrade.grader.sandbox.executor import pool_for
+    from calcgrade.grader.sandbox.limits import Limits
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = GradeSummary(out_dir, inputs=len(claims))
@@ -244,22 +262,34 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                 raise UsageError(f"--key {draws.path} has no variants for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + ": give the key of this roster's class, or grade without --key")
-        if pending:
-            limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
-            sandbox = SandboxExecutor(workers=workers, limits=limits)
+        closing = None
+        if not pending and sandbox is not None:
+            closing = _in_background(sandbox.close)
+        elif pending:
+            if sandbox is None:
+                limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+                sandbox = pool_for(len(pending), workers, limits)
             try:
-                # the workers boot (importing numpy, sympy, IPython) while the first
-                # variants are drawn
-                starting = _in_background(sandbox.start)
+                # the workers boot (importing numpy, IPython) while the first variants
+                # are drawn; a run waits for them
+                sandbox.launch()
                 jobs = _jobs(pending, roster_ids, _variant_source(assignment, secret, roster_ids,
                                                                   draws))
-                _run_all(book, sandbox, assignment, jobs, len(pending), workers, summary,
-                         progress, starting)
-            finally:
+                _run_all(book, sandbox, assignment, jobs, len(pending), sandbox.size, summary,
+                         progress, sandbox.start)
+            except BaseException:
                 sandbox.close()
-        summary.rows = write_reports(out_dir, assignment, roster,
-                                     _report_rows(book, claims, assignment), book.parts, reveal)
-        record_class(book, assignment, roster, claims)
+                raise
+            # every result is in: the workers stop while the reports are written
+            closing = _in_background(sandbox.close)
+        try:
+            summary.rows = write_reports(out_dir, assignment, roster,
+                                         _report_rows(book, claims, assignment), book.parts,
+                                         reveal)
+            record_class(book, assignment, roster, claims)
+        finally:
+            if closing is not None:
+                closing()
     return summary
 
 
@@ -370,12 +400,17 @@ def _in_background(function: Callable[[], object]) -> Callable[[], None]:
 
 
 def _run(sandbox, item: Claim, answers: list[str], functions: dict):
-    """Run one pending submission (an unreadable file never reaches the sandbox)."""
-    from calcgrade.grader.sandbox import ExecutionResult
+    """Run one pending submission (an unreadable file never reaches the sandbox), from the
+    parse identification made when there is one."""
+    from calcgrade.grader.sandbox.result import ExecutionResult
     from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
 
+    submission, item.notebook = item.notebook, None
     try:
-        submission = parse_submission(item.input.read(), item.input.label)
+        if submission is None:
+            submission = parse_submission(item.input.read(), item.input.label)
+        if isinstance(submission, InvalidSubmission):
+            raise submission
     except InputError as error:
         return ExecutionResult.invalid(error.reason)
     except InvalidSubmission as error:

@@ -2,8 +2,9 @@
 
 Started by :class:`~calcgrade.grader.sandbox.executor.SandboxExecutor` as a fresh
 interpreter with a scrubbed environment (the course secret and the answers never
-reach it). It imports numpy, sympy and IPython once, warms up an IPython shell,
-prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
+reach it). It imports numpy, sympy and IPython once, warms up an IPython shell
+(with ``--lazy``, for a pool that runs one submission per worker, it leaves sympy and
+the warm-up to the child that needs them), prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
 requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
 
 - grader -> worker: a JSON frame ``{"type": "run", "id", "answers", "functions",
@@ -58,17 +59,24 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 def _prepare(args):
-    """Import the heavy modules, build and warm the shell, prepare isolation."""
+    """Import the heavy modules, build and warm the shell, prepare isolation.
+
+    With ``--lazy`` (a worker that runs one submission) sympy is not imported and the
+    shell not warmed up: a child imports what its notebook uses, once.
+    """
     import threading
 
     import numpy  # noqa: F401
-    import sympy  # noqa: F401
 
     from calcgrade.grader.sandbox import convert, runner
 
-    convert.prepare_sympy()
+    if not args.lazy:
+        import sympy  # noqa: F401
+
+        convert.prepare_sympy()
     shell = runner.make_shell()
-    runner.warm_up(shell)
+    if not args.lazy:
+        runner.warm_up(shell)
     if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
         print("calcgrade sandbox worker: more than one thread; forking is unsafe",
               file=sys.stderr)
@@ -545,8 +553,8 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
 
     import IPython
     import numpy
-    import sympy
 
+    sympy = sys.modules.get("sympy")  # not imported by a --lazy worker
     buffers = Buffers()
     gc.collect()
     gc.freeze()
@@ -555,7 +563,7 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
-        "versions": {"numpy": numpy.__version__, "sympy": sympy.__version__,
+        "versions": {"numpy": numpy.__version__, "sympy": sympy and sympy.__version__,
                      "ipython": IPython.__version__}})
     while True:
         header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
@@ -585,6 +593,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
     parser.add_argument("--uid-count", type=int, default=1,
                         help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
+    parser.add_argument("--lazy", action="store_true",
+                        help="import sympy and warm up the shell only in children that need it")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
     parser.add_argument("--uid-lock", default=None,
