@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterator
@@ -31,7 +31,7 @@ from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import answer_variable, mark_problem
-from calcgrade.grader.reports import GRADED, ReportRow, write_reports
+from calcgrade.grader.reports import GRADED, ReportRow, read_grades, write_reports
 from calcgrade.grader.roster import load_roster
 from calcgrade.grader.secret import secret_check
 from calcgrade.grader.identity import Claim, choose_counted, choose_rule, identify
@@ -63,8 +63,12 @@ class GradeSummary:
     failed: int = 0
     ignored: int = 0      # files that are not notebooks, or were not read
     inputs: int = 0
-    rows: list[list[str]] = field(default_factory=list)
 
+    @property
+    def rows(self) -> Iterator[list[str]]:
+        """The rows of the ``grades.csv`` just written, as its cells read (header first),
+        read from the file as they are used: a large class is never held in memory."""
+        return read_grades(self.out / "grades.csv")
 
 
 
@@ -206,8 +210,7 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                          progress, starting)
             finally:
                 sandbox.close()
-        summary.rows = write_reports(out_dir, assignment, roster,
-                                     _report_rows(book, claims, assignment), book.parts, reveal)
+        _write_reports(book, claims, assignment, roster, out_dir, reveal)
     return summary
 
 
@@ -283,18 +286,32 @@ def _pending(book: Gradebook, claims: list[Claim], assignment: Assignment, secre
     return pending
 
 
-def _report_rows(book: Gradebook, claims: list[Claim], assignment: Assignment) -> list[ReportRow]:
-    """One row per input of this run: its stored record with this run's path and flags."""
-    rows = []
-    for claim in claims:
-        record = book.submission(claim.hash) or SubmissionRecord(
-            claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
-            "calcgrade lost track of this submission; please report it", 0.0,
-            assignment.total_points)
-        flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
-        rows.append(ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
-                              claim.input.sha256, claim.counted))
-    return rows
+def _report_row(book: Gradebook, claim: Claim, assignment: Assignment) -> ReportRow:
+    """One input of this run: its stored record with this run's path and flags."""
+    record = book.submission(claim.hash) or SubmissionRecord(
+        claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
+        "calcgrade lost track of this submission; please report it", 0.0,
+        assignment.total_points)
+    flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
+    return ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
+                     claim.input.sha256, claim.counted)
+
+
+def _write_reports(book: Gradebook, claims: list[Claim], assignment: Assignment, roster,
+                   out_dir: Path, reveal: bool) -> None:
+    """Write the reports from the gradebook, one input or student at a time: only the
+    claims (which this run already holds) stay in memory, each record is read back from
+    the gradebook when its row is written."""
+    chosen = {claim.student: claim for claim in claims if claim.counted and claim.student}
+    in_path_order = sorted(claims, key=lambda claim: (claim.input.label, claim.hash))
+
+    def counted(student: str) -> SubmissionRecord | None:
+        claim = chosen.get(student)
+        return None if claim is None else _report_row(book, claim, assignment).record
+
+    write_reports(out_dir, assignment, roster,
+                  lambda: (_report_row(book, claim, assignment) for claim in in_path_order),
+                  counted, list(chosen), book.parts, reveal)
 
 
 def _in_background(function: Callable[[], object]) -> Callable[[], None]:
