@@ -17,7 +17,10 @@ Whose each file is and which file counts for each student: :mod:`calcgrade.grade
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import os
 import tempfile
 import threading
 import time
@@ -171,7 +174,9 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             if len(notebooks) > 1:
                 raise UsageError(f"--student names one student, but {len(notebooks)} notebooks "
                                  "were given")
-        claims = [identify(item, set(roster_ids), assignment, secret, student) for item in inputs]
+        known = set(roster_ids)
+        claims = [identify(item, known, assignment, secret, student) for item in inputs]
+        del inputs, known  # the claims hold the inputs; _grade_claims lets them go
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
                              memory_mib, workers, reveal, progress, draws)
@@ -197,21 +202,64 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                 raise UsageError(f"--key {draws.path} has no variants for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + ": give the key of this roster's class, or grade without --key")
-        if pending:
+        to_grade = len(pending)
+        _keep_run(book, claims, pending, roster_ids)
+        del pending
+        claims.clear()  # from here on the run's inputs are read back from the gradebook
+        if to_grade:
             limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
             sandbox = SandboxExecutor(workers=workers, limits=limits)
             try:
                 # the workers boot (importing numpy, sympy, IPython) while the first
                 # variants are drawn
                 starting = _in_background(sandbox.start)
-                jobs = _jobs(pending, roster_ids, _variant_source(assignment, secret, roster_ids,
-                                                                  draws))
-                _run_all(book, sandbox, assignment, jobs, len(pending), workers, summary,
+                jobs = _jobs(book, _variant_source(assignment, secret, roster_ids, draws))
+                _run_all(book, sandbox, assignment, jobs, to_grade, workers, summary,
                          progress, starting)
             finally:
                 sandbox.close()
-        _write_reports(book, claims, assignment, roster, out_dir, reveal)
+        _write_reports(book, assignment, roster, out_dir, reveal)
     return summary
+
+
+def _claim_state(claim: Claim) -> str:
+    """A claim as JSON text, to keep it in the gradebook's run table (see
+    :meth:`Gradebook.start_run`) instead of memory."""
+    item = claim.input
+    fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    fields["source"] = None if item.source is None else os.fspath(item.source)
+    return json.dumps({"input": fields, "student": claim.student, "how": claim.how,
+                       "flags": claim.flags, "reason": claim.reason, "hash": claim.hash,
+                       "extra": claim.extra, "counted": claim.counted})
+
+
+def _claim_from(state: str) -> Claim:
+    """The claim :func:`_claim_state` kept.
+
+    >>> from calcgrade.grader.submissions import Input
+    >>> claim = Claim(Input("a/s1.ipynb", "notebook", Path("a/s1.ipynb"), "ab", 3), "s1",
+    ...               "file name", ["a flag"], hash="h")
+    >>> _claim_from(_claim_state(claim)) == claim
+    True
+    """
+    data = json.loads(state)
+    fields = data.pop("input")
+    if fields["source"] is not None:
+        fields["source"] = Path(fields["source"])
+    return Claim(Input(**fields), **data)
+
+
+def _keep_run(book: Gradebook, claims: list[Claim], pending: list[Claim],
+              roster_ids: list[str]) -> None:
+    """Write this run's claims to the gradebook's run table: in path order, each pending
+    one with its turn (roster order, ties in input order)."""
+    position = {student: index for index, student in enumerate(roster_ids)}
+    turns = {id(claim): turn for turn, claim in
+             enumerate(sorted(pending, key=lambda claim: position[claim.student]))}
+    del position
+    in_path_order = sorted(claims, key=lambda claim: (claim.input.label, claim.hash))
+    book.start_run((turns.get(id(claim)), claim.student, claim.counted, _claim_state(claim))
+                   for claim in in_path_order)
 
 
 def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str],
@@ -233,14 +281,14 @@ def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str]
     return variants_of
 
 
-def _jobs(pending: list[Claim], roster_ids: list[str],
-          variants_of: Callable[[str], list[Variant]]) -> Iterator[tuple[Claim, list[Variant]]]:
-    """The pending claims in roster order, each with its student's variants, made when the
-    student's first claim comes up and shared by the student's other claims."""
-    position = {student: index for index, student in enumerate(roster_ids)}
-    ordered = sorted(pending, key=lambda claim: position[claim.student])
+def _jobs(book: Gradebook, variants_of: Callable[[str], list[Variant]]
+          ) -> Iterator[tuple[Claim, list[Variant]]]:
+    """The pending claims in roster order, read back from the gradebook a page at a time,
+    each with its student's variants, made when the student's first claim comes up and
+    shared by the student's other claims."""
     current, variants = None, []
-    for claim in ordered:
+    for state in book.run_in_turn():
+        claim = _claim_from(state)
         if claim.student != current:
             current, variants = claim.student, variants_of(claim.student)
         yield claim, variants
@@ -297,21 +345,18 @@ def _report_row(book: Gradebook, claim: Claim, assignment: Assignment) -> Report
                      claim.input.sha256, claim.counted)
 
 
-def _write_reports(book: Gradebook, claims: list[Claim], assignment: Assignment, roster,
-                   out_dir: Path, reveal: bool) -> None:
-    """Write the reports from the gradebook, one input or student at a time: only the
-    claims (which this run already holds) stay in memory, each record is read back from
-    the gradebook when its row is written."""
-    chosen = {claim.student: claim for claim in claims if claim.counted and claim.student}
-    in_path_order = sorted(claims, key=lambda claim: (claim.input.label, claim.hash))
-
+def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Path,
+                   reveal: bool) -> None:
+    """Write the reports from the gradebook, one input or student at a time: this run's
+    claims and their records are read back from it as each row is written."""
     def counted(student: str) -> SubmissionRecord | None:
-        claim = chosen.get(student)
-        return None if claim is None else _report_row(book, claim, assignment).record
+        state = book.counted_state(student)
+        return None if state is None else _report_row(book, _claim_from(state), assignment).record
 
     write_reports(out_dir, assignment, roster,
-                  lambda: (_report_row(book, claim, assignment) for claim in in_path_order),
-                  counted, list(chosen), book.parts, reveal)
+                  lambda: (_report_row(book, _claim_from(state), assignment)
+                           for state in book.run_in_path_order()),
+                  counted, book.counted_students, book.parts, reveal)
 
 
 def _in_background(function: Callable[[], object]) -> Callable[[], None]:

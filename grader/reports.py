@@ -244,27 +244,28 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
 
 
 def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[ReportRow]],
-                  counted: Callable[[str], SubmissionRecord | None], students: Iterable[str],
+                  counted: Callable[[str], SubmissionRecord | None],
+                  students: Callable[[], Iterable[str]],
                   parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
     """Write every report under ``out``, one student or input at a time, so the memory it
     takes does not grow with the class: ``rows()`` gives this run's inputs, one each, in
     path order, with their gradebook records; ``counted(id)`` the record that counts for a
-    student (or None); ``students`` the ids that have one; ``parts_of(hash)`` a
-    submission's parts."""
+    roster student (or None); ``students()`` the ids that have one, in order (for
+    ``parts.csv``); ``parts_of(hash)`` a submission's parts."""
     write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of))
     write_csv(out / "submissions.csv", submissions_rows(rows()))
-    write_csv(out / "parts.csv", parts_rows(sorted(students), counted, parts_of))
-    by_id = {s.id: s for s in roster}
-    for student_id in students:
-        record = counted(student_id)
-        student = by_id.get(student_id)
+    write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
+    for student in roster:
+        record = counted(student.id)
+        if record is None:
+            continue
         parts = parts_of(record.hash)
         text = feedback_markdown(assignment, student, record, parts, reveal)
-        write_atomic(out / "feedback" / f"{student_id}.md", text)
-        write_atomic(out / "feedback" / f"{student_id}.html",
+        write_atomic(out / "feedback" / f"{student.id}.md", text)
+        write_atomic(out / "feedback" / f"{student.id}.html",
                      feedback_html(assignment, student, record, parts, reveal))
         results = gradescope_results(assignment, record, parts, reveal)
-        write_atomic(out / "results" / f"{student_id}.json", dumps(results, indent=2) + "\n")
+        write_atomic(out / "results" / f"{student.id}.json", dumps(results, indent=2) + "\n")
 
 
 def read_grades(path: Path) -> Iterator[list[str]]:
