@@ -8,9 +8,11 @@ key's draw numbers when ``key`` is given, else by one walk of the roster that ap
 redraw rule, see :mod:`calcgrade.grader.variants`), at most ``2 × workers`` submissions
 are in flight, each is marked in this process as soon as it is back, and the gradebook is
 committed every ``COMMIT_EVERY`` submissions or ``COMMIT_SECONDS`` seconds. The memory of
-this process does not grow with the number of submissions (beyond one small record per
-input for the reports). Every input ends up exactly once in ``submissions.csv``; one bad
-submission never stops the batch.
+this process does not grow with the number of submissions: once identified, this run's
+inputs wait in a temporary table of the gradebook (read back a page at a time), no
+student's variants outlive their marking, and the reports are written row by row from
+the gradebook (the summary's table is read back from ``grades.csv``). Every input ends up
+exactly once in ``submissions.csv``; one bad submission never stops the batch.
 
 Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
 """
