@@ -55,9 +55,9 @@ __all__ = [
 
 # name -> the module that defines it (loaded on first use, PEP 562)
 _HOMES = {
-    "Assignment": "calcgrade.grader.assignment",
+    "Assignment": "calcgrade.grader.course.assignment",
     "CalcgradeError": "calcgrade.core.errors",
-    "Student": "calcgrade.grader.roster",
+    "Student": "calcgrade.grader.course.roster",
     **{name: "calcgrade.api" for name in __all__
        if name not in ("Assignment", "CalcgradeError", "Student", "__version__")},
 }

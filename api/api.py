@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.assignment import Assignment
-from calcgrade.grader.roster import Student
+from calcgrade.grader.course.assignment import Assignment
+from calcgrade.grader.course.roster import Student
 
 
 # --- what the functions return ------------------------------------------------------------------
@@ -164,7 +164,7 @@ def get_family(name: str) -> FamilyInfo:
 def sample(family: str, seed: int, **options: Any) -> Sample:
     """The variant of ``family`` for ``seed`` with sampling ``options`` (as ``calcgrade
     sample FAMILY --seed N --option KEY=VALUE``)."""
-    from calcgrade.grader.jsonio import plain
+    from calcgrade.grader.course.jsonio import plain
     from calcgrade.problems import get_family as lookup
     from calcgrade.problems.variant import sample_variant
 
@@ -177,7 +177,7 @@ def sample(family: str, seed: int, **options: Any) -> Sample:
 
 def solve(family: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The reference answers of ``family`` for explicit ``params`` (checked first)."""
-    from calcgrade.grader.jsonio import plain
+    from calcgrade.grader.course.jsonio import plain
     from calcgrade.problems import get_family as lookup
 
     chosen = lookup(family)
@@ -189,7 +189,7 @@ def solve(family: str, params: Mapping[str, Any]) -> dict[str, Any]:
 def load_assignment(path: str | os.PathLike) -> Assignment:
     """The checked assignment file at ``path`` (a frozen dataclass: ``id``, ``title``,
     ``problems`` with ``number``, ``family``, ``points``, ``options``, ``params`` …)."""
-    from calcgrade.grader.assignment import load_assignment as load
+    from calcgrade.grader.course.assignment import load_assignment as load
 
     return load(path)
 
@@ -197,7 +197,7 @@ def load_assignment(path: str | os.PathLike) -> Assignment:
 def load_roster(path: str | os.PathLike) -> tuple[Student, ...]:
     """The checked roster at ``path``: one frozen ``Student`` (``id``, ``name``, ``email``
     and the optional LMS ids) per row."""
-    from calcgrade.grader.roster import load_roster as load
+    from calcgrade.grader.course.roster import load_roster as load
 
     return tuple(load(path))
 
@@ -208,7 +208,7 @@ def _secret(secret: bytes | None, secret_file: str | os.PathLike | None) -> byte
             raise UsageError("secret must be the key bytes (at least 16), e.g. "
                              "bytes.fromhex(text of the secret file)")
         return bytes(secret)
-    from calcgrade.grader.secret import load_secret
+    from calcgrade.grader.course.secret import load_secret
 
     return load_secret(secret_file)
 
@@ -223,9 +223,9 @@ def student_variants(assignment, student: str, *, roster=None, key=None,
     class's ``roster`` (a path or students) or ``key`` (its ``key.json``) is given; with
     neither, each problem's first draw (the same unless the student's draw repeated an
     earlier student's)."""
-    from calcgrade.grader.jsonio import plain
-    from calcgrade.grader.variants import key_draws
-    from calcgrade.grader.variants import student_variants as variants_of
+    from calcgrade.grader.course.jsonio import plain
+    from calcgrade.grader.course.variants import key_draws
+    from calcgrade.grader.course.variants import student_variants as variants_of
 
     chosen = _assignment(assignment)
     key_bytes = _secret(secret, secret_file)
@@ -251,7 +251,7 @@ def generate(assignment: str | os.PathLike, roster: str | os.PathLike, out: str 
              ) -> GenerateSummary:
     """Write one notebook and handout per student, the key and a manifest into ``out``
     (as ``calcgrade generate``)."""
-    from calcgrade.grader.generate import generate as generate_class
+    from calcgrade.grader.generation.generate import generate as generate_class
 
     result = generate_class(assignment, roster, out, _secret(secret, secret_file), jobs=jobs)
     return GenerateSummary(Path(result.out), result.students, result.problems,
@@ -265,8 +265,8 @@ def grade(submissions: str | os.PathLike | Sequence[str | os.PathLike],
           pick: Iterable[str] = ()) -> ClassGrades:
     """Grade notebooks, folders or zip archives into ``out`` (as ``calcgrade grade``) and
     return every roster student's grade."""
-    from calcgrade.grader.grade import grade as grade_batch
-    from calcgrade.grader.graded import read_graded
+    from calcgrade.grader.grading.grade import grade as grade_batch
+    from calcgrade.grader.grading.graded import read_graded
 
     paths = [str(submissions)] if isinstance(submissions, (str, os.PathLike)) else \
         [str(p) for p in submissions]
@@ -293,14 +293,14 @@ def grade_notebook(notebook: str | os.PathLike, assignment: str | os.PathLike, *
     student's first draws are used (give ``roster`` or ``key`` to match ``generate``
     exactly). Nothing is written outside a temporary folder.
     """
-    from calcgrade.grader.grade import grade as grade_batch
-    from calcgrade.grader.gradebook import Gradebook
+    from calcgrade.grader.grading.grade import grade as grade_batch
+    from calcgrade.grader.grading.gradebook import Gradebook
 
     if roster is None and student is None:
         raise UsageError("grade_notebook needs student= or roster= to know whose notebook it is")
     with tempfile.TemporaryDirectory(prefix="calcgrade-notebook-") as folder:
         if roster is None:
-            from calcgrade.grader.roster import id_problem
+            from calcgrade.grader.course.roster import id_problem
 
             problem = id_problem(student)
             if problem:

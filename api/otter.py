@@ -1,9 +1,9 @@
 """calcgrade's otter-grader plugin, by the name courses list in ``otter_config.json``:
-``calcgrade.otter.CalcgradePlugin`` (see :mod:`calcgrade.grader.otter_plugin`).
+``calcgrade.otter.CalcgradePlugin`` (see :mod:`calcgrade.grader.integrations.otter_plugin`).
 
 Needs the ``otter`` extra: ``pip install "calcgrade[otter]"``.
 """
 
-from calcgrade.grader.otter_plugin import CalcgradePlugin, CalcgradeTestFile
+from calcgrade.grader.integrations.otter_plugin import CalcgradePlugin, CalcgradeTestFile
 
 __all__ = ["CalcgradePlugin", "CalcgradeTestFile"]

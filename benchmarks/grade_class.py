@@ -34,7 +34,7 @@ def prepare(root: Path, students: int) -> tuple[Path, Path, Path]:
     """Generate a class and write the simulated submissions; return (assignment, roster, subs)."""
     from importlib.resources import files
 
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     assignment = Path(str(files("calcgrade.examples") / "assignment.toml"))
@@ -100,7 +100,7 @@ def sandbox_run(subs: Path, key_path: Path, workers: int) -> dict:
     import resource
     from concurrent.futures import ThreadPoolExecutor
 
-    from calcgrade.grader.grade import without_selfcheck
+    from calcgrade.grader.grading.grade import without_selfcheck
     from calcgrade.grader.sandbox import Limits, SandboxExecutor
     from calcgrade.grader.sandbox.submission import parse_submission
 
@@ -133,7 +133,7 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
     """Grade once in this process (called in a fresh child by :func:`main`)."""
     import resource
 
-    from calcgrade.grader.grade import grade
+    from calcgrade.grader.grading.grade import grade
 
     stop = _peak_sampler()
     with tempfile.TemporaryDirectory() as out:

@@ -35,7 +35,7 @@ def prepare(root: Path, students: int) -> tuple[Path, Path, Path, Path]:
     """Generate a class; write the plain and the hostile submission folders."""
     from importlib.resources import files
 
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     assignment = Path(str(files("calcgrade.examples") / "assignment.toml"))
@@ -62,7 +62,7 @@ def prepare(root: Path, students: int) -> tuple[Path, Path, Path, Path]:
 
 def one_run(assignment: Path, roster: Path, subs: Path, workers: int) -> dict:
     """Grade once in this process (called in a fresh child by :func:`main`)."""
-    from calcgrade.grader.grade import grade
+    from calcgrade.grader.grading.grade import grade
 
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -51,7 +51,7 @@ def prepare_class(root: Path, students: int) -> dict:
     """A generated class of ``students`` and the last student's notebook, answered."""
     from importlib.resources import files
 
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     assignment = Path(str(files("calcgrade.examples") / "assignment.toml"))

@@ -21,7 +21,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from calcgrade.grader.submissions import collect_inputs
+from calcgrade.grader.grading.submissions import collect_inputs
 
 MiB = 1024 * 1024
 

@@ -30,9 +30,9 @@ from calcgrade.core.errors import CalcgradeError, ParamsError, UsageError
 
 
 def dumps(value: Any, **options) -> str:
-    """:func:`calcgrade.grader.jsonio.dumps`, imported when first needed (it loads numpy,
+    """:func:`calcgrade.grader.course.jsonio.dumps`, imported when first needed (it loads numpy,
     which most commands' start does not need)."""
-    from calcgrade.grader.jsonio import dumps as dump_json
+    from calcgrade.grader.course.jsonio import dumps as dump_json
 
     return dump_json(value, **options)
 
@@ -120,7 +120,7 @@ def sample(family_name: str, seed: int | None, seed_range: str | None,
               help="The params as a JSON object (or @FILE to read them from a file).")
 def solve(family_name: str, params_text: str) -> None:
     """Solve FAMILY for explicit params."""
-    from calcgrade.grader.assignment import check_param_names
+    from calcgrade.grader.course.assignment import check_param_names
     from calcgrade.problems import get_family
 
     family = get_family(family_name)
@@ -198,7 +198,7 @@ class _ProgressBar:
 @click.option("--force", is_flag=True, help="Replace an existing secret (every variant changes).")
 def init(secret_file: str | None, force: bool) -> None:
     """Create the course secret (32 random bytes, file mode 0600)."""
-    from calcgrade.grader.secret import ENV_VAR, init_secret
+    from calcgrade.grader.course.secret import ENV_VAR, init_secret
 
     path = init_secret(secret_file, force=force)
     click.echo(f"Wrote a new course secret to {path} (readable only by you).")
@@ -218,8 +218,8 @@ def init(secret_file: str | None, force: bool) -> None:
 def generate(assignment_file: str, roster_file: str, out_dir: str, secret_file: str | None,
              jobs: int | None) -> None:
     """Write one notebook and handout per student, the key and a manifest into DIR."""
-    from calcgrade.grader.generate import generate as generate_class
-    from calcgrade.grader.secret import load_secret
+    from calcgrade.grader.generation.generate import generate as generate_class
+    from calcgrade.grader.course.secret import load_secret
 
     secret = load_secret(secret_file)
     with _ProgressBar("Generating") as bar:
@@ -257,11 +257,11 @@ def _report_generated(result) -> None:
 def preview(assignment_file: str, student_id: str, roster_file: str | None, key_file: str | None,
             secret_file: str | None, as_markdown: bool) -> None:
     """Print one student's problem statements, math as readable text."""
-    from calcgrade.grader.assignment import load_assignment
-    from calcgrade.grader.notebook import points_text
-    from calcgrade.grader.roster import id_problem, load_roster
-    from calcgrade.grader.secret import load_secret
-    from calcgrade.grader.variants import key_draws, student_variants
+    from calcgrade.grader.course.assignment import load_assignment
+    from calcgrade.grader.generation.notebook import points_text
+    from calcgrade.grader.course.roster import id_problem, load_roster
+    from calcgrade.grader.course.secret import load_secret
+    from calcgrade.grader.course.variants import key_draws, student_variants
 
     assignment = load_assignment(assignment_file)
     problem = id_problem(student_id)
@@ -310,7 +310,7 @@ def check(notebook_file: str) -> None:
     import nbformat
 
     from calcgrade.core.errors import AnswerFormatError
-    from calcgrade.grader.selfcheck import check_notebook
+    from calcgrade.grader.generation.selfcheck import check_notebook
 
     try:
         notebook = nbformat.read(notebook_file, as_version=4)
@@ -412,13 +412,13 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
-    from calcgrade.grader.secret import load_secret, secret_source
+    from calcgrade.grader.course.secret import load_secret, secret_source
 
     secret = load_secret(secret_file)
     sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
     try:
         # loads while the workers start
-        from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
+        from calcgrade.grader.grading.grade import UnverifiedTokensError, grade as grade_batch
 
         try:
             with _ProgressBar("Grading") as bar:
@@ -439,7 +439,7 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
 
 def _report_github(out, fail_under: float | None) -> None:
     """The points line, GitHub's step summary and outputs, and ``--fail-under``'s exit code."""
-    from calcgrade.grader.github import report_run
+    from calcgrade.grader.integrations.github import report_run
 
     code = report_run(out, fail_under, echo=click.echo)
     if code:
@@ -465,7 +465,7 @@ def _launch_sandbox(submissions: tuple[str, ...], workers: int, timeout: float,
 def _report_graded(summary, full_table: bool = False) -> None:
     """The class in a few lines and the rows that need attention (every row with
     ``full_table``, as the demo shows it); grades.csv holds the full table."""
-    from calcgrade.grader.summary import summarize
+    from calcgrade.grader.grading.summary import summarize
 
     out = summary.out
     if full_table:
@@ -497,7 +497,7 @@ def _report_graded(summary, full_table: bool = False) -> None:
 
 def _report_one(summary) -> None:
     """One file graded (a student's own notebook, in CI): its result, not the class's."""
-    from calcgrade.grader.summary import one_submission
+    from calcgrade.grader.grading.summary import one_submission
 
     out = summary.out
     row = one_submission(out)
@@ -513,7 +513,7 @@ def _report_one(summary) -> None:
 
 
 def _points(value: float) -> str:
-    from calcgrade.grader.reports import number
+    from calcgrade.grader.grading.reports import number
 
     return number(value)
 

@@ -8,8 +8,8 @@
     calcgrade export gradescope ASSIGNMENT --roster R --out autograder.zip
                      [--secret-file F] [--identify-by email|id|sid] [--key KEY] [--wheel W]
 
-Each subcommand is a thin layer over one module (:mod:`calcgrade.grader.lms`,
-:mod:`calcgrade.grader.github`, :mod:`calcgrade.grader.gradescope`), imported only when
+Each subcommand is a thin layer over one module (:mod:`calcgrade.grader.integrations.lms`,
+:mod:`calcgrade.grader.integrations.github`, :mod:`calcgrade.grader.integrations.gradescope`), imported only when
 the command runs; more integrations add their subcommand to :data:`export`.
 
 >>> sorted(export.commands)
@@ -34,7 +34,7 @@ def _write_output(text: str, out_file: str | None, what: str) -> None:
     from pathlib import Path
 
     from calcgrade.core.errors import UsageError
-    from calcgrade.grader.reports import write_atomic
+    from calcgrade.grader.grading.reports import write_atomic
 
     try:
         write_atomic(Path(out_file), text)
@@ -63,7 +63,7 @@ def _write_output(text: str, out_file: str | None, what: str) -> None:
 def grades(graded: str, fmt: str, out_file: str | None, roster_file: str | None,
            canvas_assignment_id: str | None, identify_by: str, missing: str) -> None:
     """Write the grades of the graded folder OUT (from 'calcgrade grade') for an LMS."""
-    from calcgrade.grader.lms import export_grades
+    from calcgrade.grader.integrations.lms import export_grades
 
     text = export_grades(graded, fmt, roster=roster_file, canvas_assignment_id=canvas_assignment_id,
                          identify_by=identify_by, missing=missing)
@@ -88,7 +88,7 @@ def grades(graded: str, fmt: str, out_file: str | None, roster_file: str | None,
 def github_actions(out_file: str | None, assignment: str, roster: str, notebooks: str,
                    install: str, python: str, fail_under: float | None) -> None:
     """Write a GitHub Actions workflow that grades the notebook a student pushes."""
-    from calcgrade.grader.github import workflow_yaml
+    from calcgrade.grader.integrations.github import workflow_yaml
 
     text = workflow_yaml(assignment, roster, notebooks, install, python, fail_under)
     _write_output(text, out_file, "the workflow")
@@ -122,8 +122,8 @@ def gradescope(assignment_file: str, roster_file: str, out_file: str, secret_fil
                identify_by: str, key_file: str | None, wheel_file: str | None, timeout: float,
                memory_mib: int, reveal: bool) -> None:
     """Write a Gradescope autograder bundle (zip) for ASSIGNMENT."""
-    from calcgrade.grader.gradescope import export_gradescope
-    from calcgrade.grader.secret import load_secret
+    from calcgrade.grader.integrations.gradescope import export_gradescope
+    from calcgrade.grader.course.secret import load_secret
 
     secret = load_secret(secret_file)
     bundle = export_gradescope(assignment_file, roster_file, out_file, secret,

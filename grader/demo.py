@@ -24,7 +24,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.generate import GenerateResult, Progress, generate
+from calcgrade.grader.generation.generate import GenerateResult, Progress, generate
 
 
 @dataclass
@@ -91,7 +91,7 @@ def write_submissions(result: DemoResult) -> Path:
 
 def grade_demo(result: DemoResult, progress: Progress | None = None) -> DemoResult:
     """Write the simulated submissions and grade them into ``grades/``."""
-    from calcgrade.grader.grade import grade
+    from calcgrade.grader.grading.grade import grade
 
     result.submissions = write_submissions(result)
     secret = bytes.fromhex(result.secret_file.read_text(encoding="ascii").strip())

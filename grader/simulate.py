@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.jsonio import plain
+from calcgrade.grader.course.jsonio import plain
 
 
 def fill_answers(notebook_text: str, values: dict[str, Any]) -> str:

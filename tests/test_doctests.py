@@ -19,7 +19,7 @@ import calcgrade.templates
 def module_names():
     for package in (calcgrade, calcgrade.core, calcgrade.problems, calcgrade.solutions, calcgrade.grader, calcgrade.templates):
         yield package.__name__
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             yield info.name
 
 

@@ -48,7 +48,7 @@ def roster_text(count: int) -> str:
 def example_class(root: Path, students: int) -> dict:
     """Generate the example assignment for ``students`` under ``root``: the folder, its
     roster and the key's records by student id."""
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
 
     roster = write(root / "roster.csv", roster_text(students))
     generate(EXAMPLE_ASSIGNMENT, roster, root / "class", SECRET)
@@ -96,7 +96,7 @@ def notebook_text_content(path: Path) -> str:
     """Every cell source and the metadata of a notebook, as decoded text — less the code
     that the self-check cell carries, the same in every notebook whatever the answers
     (its list of expected answers is kept)."""
-    from calcgrade.grader.selfcheck import sources_literal
+    from calcgrade.grader.generation.selfcheck import sources_literal
 
     notebook = json.loads(path.read_text(encoding="utf-8"))
     constant = sources_literal()

@@ -6,8 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from calcgrade.grader.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
-from calcgrade.grader.roster import Student
+from calcgrade.grader.grading.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
+from calcgrade.grader.course.roster import Student
 
 ANN = Student("ann01", "Ann Lee", "ann@example.edu", canvas_id="101", sis_user_id="S-1",
               sis_login_id="alee", section="A", username="alee", idnumber="9001")

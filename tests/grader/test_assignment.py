@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calcgrade.grader.assignment import load_assignment, parse_assignment
+from calcgrade.grader.course.assignment import load_assignment, parse_assignment
 from calcgrade.core.errors import OptionsError, ParamsError, UnknownFamilyError, UsageError
 from calcgrade.problems import family_names
 

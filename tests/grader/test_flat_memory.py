@@ -22,10 +22,10 @@ import pytest
 import calcgrade.core
 import calcgrade.grader
 import calcgrade.solutions
-from calcgrade.grader import grade as grading
-from calcgrade.grader.assignment import load_assignment
+from calcgrade.grader.grading import grade as grading
+from calcgrade.grader.course.assignment import load_assignment
 from calcgrade.grader.simulate import fill_answers, simulated_answers
-from calcgrade.grader.variants import Variant
+from calcgrade.grader.course.variants import Variant
 
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, example_class, write
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from calcgrade.grader import generate as gen
-from calcgrade.grader import variants as vr
-from calcgrade.grader.assignment import load_assignment, parse_assignment
+from calcgrade.grader.generation import generate as gen
+from calcgrade.grader.course import variants as vr
+from calcgrade.grader.course.assignment import load_assignment, parse_assignment
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.roster import Student
-from calcgrade.grader.secret import verify_token
+from calcgrade.grader.course.roster import Student
+from calcgrade.grader.course.secret import verify_token
 
 from .classes import (EXAMPLE_ASSIGNMENT, SECRET, SIGMOID_ASSIGNMENT, handout_text_content,
                       leaked_answers, notebook_text_content, roster_text, write)

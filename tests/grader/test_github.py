@@ -17,7 +17,7 @@ import pytest
 
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.cli import main
-from calcgrade.grader.github import report_run, workflow_yaml
+from calcgrade.grader.integrations.github import report_run, workflow_yaml
 
 from .gradedfolders import ANN, BOB, CAT, graded_folder
 
@@ -215,7 +215,7 @@ def run_step(step: dict, cwd: Path, env: dict[str, str]) -> subprocess.Completed
 @pytest.mark.slow
 def test_the_workflow_grades_a_pushed_notebook(tmp_path):
     """The secret and grading steps, run here in a checkout of a student's repository."""
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     from .classes import EXAMPLE_ASSIGNMENT, SECRET_HEX

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from calcgrade.grader.cli import main
-from calcgrade.grader.secret import token_for
+from calcgrade.grader.course.secret import token_for
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
+from calcgrade.grader.grading.gradebook import Gradebook, PartRecord, SubmissionRecord
 
 
 def part(hash_, problem, answer, score=1.0):

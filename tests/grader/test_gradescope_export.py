@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcgrade.grader.cli import main
-from calcgrade.grader.gradescope_run import (MAX_NOTEBOOK_BYTES, SubmissionError, choose_notebook,
+from calcgrade.grader.integrations.gradescope_run import (MAX_NOTEBOOK_BYTES, SubmissionError, choose_notebook,
                                              failure_results)
-from calcgrade.grader.roster import Student
-from calcgrade.grader.secret import token_for
-from calcgrade.grader.submitter import SubmitterError, submitter
-from calcgrade.grader.wheel import check_wheel, write_wheel
+from calcgrade.grader.course.roster import Student
+from calcgrade.grader.course.secret import token_for
+from calcgrade.grader.grading.submitter import SubmitterError, submitter
+from calcgrade.grader.integrations.wheel import check_wheel, write_wheel
 
 from .classes import EXAMPLE_ASSIGNMENT, EXAMPLE_ROSTER, SECRET, SECRET_HEX, write
 from .gradescope_format import check_results

@@ -8,11 +8,11 @@ import os
 import pytest
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.assignment import parse_assignment
-from calcgrade.grader.identity import (BY_METADATA, LAST_PATH, NEWEST, choose_counted, choose_rule,
+from calcgrade.grader.course.assignment import parse_assignment
+from calcgrade.grader.grading.identity import (BY_METADATA, LAST_PATH, NEWEST, choose_counted, choose_rule,
                                        identify)
-from calcgrade.grader.secret import token_for
-from calcgrade.grader.submissions import collect_inputs
+from calcgrade.grader.course.secret import token_for
+from calcgrade.grader.grading.submissions import collect_inputs
 
 from .classes import SECRET, SIGMOID_ASSIGNMENT
 

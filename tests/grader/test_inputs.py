@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
-from calcgrade.grader.submissions import (NOTEBOOK, OTHER, SKIPPED, Input, InputError, InputLimits,
+from calcgrade.grader.grading.submissions import (NOTEBOOK, OTHER, SKIPPED, Input, InputError, InputLimits,
                                           collect_inputs, unsafe_member_name)
 
 MiB = 1024 * 1024

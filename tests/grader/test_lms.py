@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.cli import main
 from calcgrade.grader.csvsafe import FORMULA_STARTS, csv_text
-from calcgrade.grader.graded import GradedClass, GradedStudent
-from calcgrade.grader.gradebook import Gradebook
-from calcgrade.grader.lms import canvas_rows, export_grades, moodle_rows
-from calcgrade.grader.roster import Student, load_roster
+from calcgrade.grader.grading.graded import GradedClass, GradedStudent
+from calcgrade.grader.grading.gradebook import Gradebook
+from calcgrade.grader.integrations.lms import canvas_rows, export_grades, moodle_rows
+from calcgrade.grader.course.roster import Student, load_roster
 
 from .gradedfolders import ANN, BOB, graded_folder
 
@@ -145,7 +145,7 @@ def test_export_grades_errors_are_one_line(tmp_path, capsys, args, message):
 def test_export_after_a_real_grading_run_matches_grades_csv(tmp_path, capsys, monkeypatch):
     """generate, fill one notebook, grade with the CLI, export: the same totals."""
     monkeypatch.delenv("CALCGRADE_SECRET", raising=False)
-    from calcgrade.grader.generate import generate
+    from calcgrade.grader.generation.generate import generate
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     from .classes import EXAMPLE_ASSIGNMENT, SECRET_HEX

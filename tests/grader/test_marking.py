@@ -6,8 +6,8 @@ import math
 import re
 
 from calcgrade.core.answers import function_inputs
-from calcgrade.grader.assignment import parse_assignment
-from calcgrade.grader.marking import mark_problem
+from calcgrade.grader.course.assignment import parse_assignment
+from calcgrade.grader.grading.marking import mark_problem
 from calcgrade.grader.sandbox.result import CellError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from calcgrade.core.answers import expressions_equivalent
-from calcgrade.grader.handout import markdown_to_html
-from calcgrade.grader.notebook import answer_entry, expression_example, points_text
+from calcgrade.grader.generation.handout import markdown_to_html
+from calcgrade.grader.generation.notebook import answer_entry, expression_example, points_text
 from calcgrade.problems.family import AnswerSpec
 
 from ..sweep import sweep

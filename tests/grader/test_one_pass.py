@@ -13,12 +13,12 @@ from collections import Counter
 
 import pytest
 
-from calcgrade.grader import variants as vr
-from calcgrade.grader.assignment import load_assignment
-from calcgrade.grader.generate import generate_class
-from calcgrade.grader.grade import grade
-from calcgrade.grader.jsonio import plain
-from calcgrade.grader.roster import Student
+from calcgrade.grader.course import variants as vr
+from calcgrade.grader.course.assignment import load_assignment
+from calcgrade.grader.generation.generate import generate_class
+from calcgrade.grader.grading.grade import grade
+from calcgrade.grader.course.jsonio import plain
+from calcgrade.grader.course.roster import Student
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 from calcgrade.problems import get_family
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from calcgrade.grader import markdown_safe as md
-from calcgrade.grader.assignment import parse_assignment
+from calcgrade.grader.course.assignment import parse_assignment
 from calcgrade.grader.csvsafe import csv_text, safe_cell
-from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
-from calcgrade.grader.reports import (ReportRow, feedback_html, feedback_markdown, grades_csv,
+from calcgrade.grader.grading.gradebook import PartRecord, SubmissionRecord
+from calcgrade.grader.grading.reports import (ReportRow, feedback_html, feedback_markdown, grades_csv,
                                       submissions_csv)
-from calcgrade.grader.roster import Student
+from calcgrade.grader.course.roster import Student
 from calcgrade.templates import environment
 
 from .classes import SIGMOID_ASSIGNMENT
@@ -139,7 +139,7 @@ def test_html_templates_are_autoescaped_and_the_others_are_not():
 
 
 def test_the_handout_shows_markup_from_the_assignment_as_text(tmp_path):
-    from calcgrade.grader.handout import build_handout
+    from calcgrade.grader.generation.handout import build_handout
 
     text = SIGMOID_ASSIGNMENT.replace('title = "Quiz 1: the sigmoid"', 'title = "<script>x</script> & Co"')
     text = text.replace('instructions = "Answer **every** part."',
@@ -152,7 +152,7 @@ def test_the_handout_shows_markup_from_the_assignment_as_text(tmp_path):
 
 
 def test_gradescope_results_show_student_text_as_plain_text():
-    from calcgrade.grader.reports import gradescope_results
+    from calcgrade.grader.grading.reports import gradescope_results
 
     results = gradescope_results(_assignment(), _record(), [_part(HOSTILE)], reveal=False)
     assert results["output_format"] == results["test_output_format"] == results["test_name_format"] == "text"

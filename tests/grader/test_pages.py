@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from calcgrade.core import expr as ex
 from calcgrade.core.errors import UsageError
 from calcgrade.core.parse import parse_expression
-from calcgrade.grader.assignment import parse_assignment
-from calcgrade.grader.generate import generate_class
-from calcgrade.grader.handout import markdown_to_html, math_html
-from calcgrade.grader.mathml import polish_mathml
-from calcgrade.grader.notebook import precision_text, tolerance_note
-from calcgrade.grader.roster import Student
+from calcgrade.grader.course.assignment import parse_assignment
+from calcgrade.grader.generation.generate import generate_class
+from calcgrade.grader.generation.handout import markdown_to_html, math_html
+from calcgrade.grader.generation.mathml import polish_mathml
+from calcgrade.grader.generation.notebook import precision_text, tolerance_note
+from calcgrade.grader.course.roster import Student
 from calcgrade.problems import all_families, get_family
 from calcgrade.problems.variant import generator
 

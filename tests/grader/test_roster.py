@@ -7,7 +7,7 @@ import io
 import pytest
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.roster import load_roster, read_roster
+from calcgrade.grader.course.roster import load_roster, read_roster
 
 
 def read(text: str):

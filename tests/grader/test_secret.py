@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from calcgrade.grader import secret as sc
+from calcgrade.grader.course import secret as sc
 from calcgrade.core.errors import UsageError
 
 KEY = bytes(range(32))

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.selfcheck import calcgrade_self_check, cell_source, read_answers
+from calcgrade.grader.generation.selfcheck import calcgrade_self_check, cell_source, read_answers
 
 EXPECTED = [
     {"name": "q1_value", "kind": "scalar"},
@@ -148,7 +148,7 @@ def test_label_lists_are_checked_entry_by_entry(capsys):
 
 
 def test_only_an_unchanged_self_check_cell_is_recognised_as_such():
-    from calcgrade.grader.selfcheck import is_unchanged_selfcheck
+    from calcgrade.grader.generation.selfcheck import is_unchanged_selfcheck
 
     source = cell_source(EXPECTED)
     assert is_unchanged_selfcheck(source) and is_unchanged_selfcheck(source.rstrip("\n"))

@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from calcgrade.grader.summary import LIMIT, summarize
+from calcgrade.grader.grading.summary import LIMIT, summarize
 
 GRADES = ["student", "name", "status", "reason", "total", "max", "q1", "flags"]
 

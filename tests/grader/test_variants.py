@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader import variants as vr
-from calcgrade.grader.assignment import load_assignment, parse_assignment
+from calcgrade.grader.course import variants as vr
+from calcgrade.grader.course.assignment import load_assignment, parse_assignment
 from calcgrade.grader.cli import main
-from calcgrade.grader.generate import generate_class
-from calcgrade.grader.jsonio import plain
-from calcgrade.grader.roster import Student
+from calcgrade.grader.generation.generate import generate_class
+from calcgrade.grader.course.jsonio import plain
+from calcgrade.grader.course.roster import Student
 
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, roster_text, write
 

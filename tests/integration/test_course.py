@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from calcgrade.grader.assignment import load_assignment
-from calcgrade.grader.generate import generate
-from calcgrade.grader.grade import grade
+from calcgrade.grader.course.assignment import load_assignment
+from calcgrade.grader.generation.generate import generate
+from calcgrade.grader.grading.grade import grade
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
 from ..grader.classes import SECRET, roster_text, write

@@ -24,7 +24,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from calcgrade.grader.generate import generate
+from calcgrade.grader.generation.generate import generate
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
 from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET_HEX, example_class, write

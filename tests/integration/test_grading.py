@@ -15,8 +15,8 @@ import zipfile
 import pytest
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.grade import grade
-from calcgrade.grader.gradebook import Gradebook
+from calcgrade.grader.grading.grade import grade
+from calcgrade.grader.grading.gradebook import Gradebook
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 from calcgrade.problems import get_family
 

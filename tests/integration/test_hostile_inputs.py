@@ -12,7 +12,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from calcgrade.grader.grade import grade
+from calcgrade.grader.grading.grade import grade
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
 from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, example_class, write

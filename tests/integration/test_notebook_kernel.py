@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.generate import generate
-from calcgrade.grader.selfcheck import ROLE_ANSWERS
+from calcgrade.grader.generation.generate import generate
+from calcgrade.grader.generation.selfcheck import ROLE_ANSWERS
 
 from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, roster_text, write
 

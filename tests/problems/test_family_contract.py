@@ -7,7 +7,7 @@ import json
 import pytest
 
 from calcgrade.core.answers import answer_matches
-from calcgrade.grader.jsonio import dumps
+from calcgrade.grader.course.jsonio import dumps
 from calcgrade.problems import all_families, family_names, get_family
 from calcgrade.problems.variant import generator
 

@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.grader.jsonio import dumps
+from calcgrade.grader.course.jsonio import dumps
 from calcgrade.problems import AnswerSpec, Family, Form, Mistake, ParamSpec, all_families
 from calcgrade.problems.checks import (Boolean, CanonicalExpression, Choice, Constant, Expression,
                                        Integer, ListOf, Matrix, Number, Polynomial, Row,

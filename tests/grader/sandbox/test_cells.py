@@ -140,9 +140,9 @@ def test_pasted_prompts_and_an_indented_cell_run_as_ipython_reads_them(sandbox, 
 
 
 def test_an_unchanged_self_check_cell_never_reaches_the_child(sandbox):
-    from calcgrade.grader.grade import without_selfcheck
+    from calcgrade.grader.grading.grade import without_selfcheck
     from calcgrade.grader.sandbox.submission import Submission
-    from calcgrade.grader.selfcheck import cell_source
+    from calcgrade.grader.generation.selfcheck import cell_source
 
     check = cell_source([{"name": "q1_value", "kind": "scalar"}])
     for cells, ran in ((((0, "q1_value = 1.5"), (1, check)), False),

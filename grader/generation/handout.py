@@ -2,7 +2,7 @@
 
 Markdown goes through markdown-it (CommonMark plus tables, raw HTML off) with the dollarmath
 plugin; every ``$…$`` and ``$$…$$`` becomes MathML through latex2mathml, then
-:func:`calcgrade.grader.mathml.polish_mathml` fixes what browsers would otherwise draw
+:func:`calcgrade.grader.generation.mathml.polish_mathml` fixes what browsers would otherwise draw
 badly. Browsers render MathML natively, so a handout is one self-contained file that
 shows its math offline, with no script and no network. LaTeX that latex2mathml cannot
 convert is shown as its source.
@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from calcgrade.grader.mathml import polish_mathml
+from calcgrade.grader.generation.mathml import polish_mathml
 from calcgrade.templates import environment
 
 _UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
@@ -82,7 +82,7 @@ def _instructions_html(text: str) -> Markup:
 
 def build_handout(assignment, student, problems: list[dict]) -> str:
     """The HTML page of one student; ``problems`` as for the notebook."""
-    from calcgrade.grader.notebook import points_text, precision_text, tolerance_note
+    from calcgrade.grader.generation.notebook import points_text, precision_text, tolerance_note
 
     rendered = [{
         "problem": item["problem"],

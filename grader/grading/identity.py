@@ -1,7 +1,7 @@
 """Whose each submitted file is, and which file counts when a student has several.
 
 Whose a file is: ``--student``, else the file, folder or archive name
-(:func:`calcgrade.grader.submissions.identify_from_path`), else, for a notebook only, its
+(:func:`calcgrade.grader.grading.submissions.identify_from_path`), else, for a notebook only, its
 signed metadata (``metadata.calcgrade``, read as JSON and never run; the token must
 verify under the course secret).
 
@@ -28,10 +28,10 @@ import os
 from dataclasses import dataclass, field
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.assignment import Assignment
+from calcgrade.grader.course.assignment import Assignment
 from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, parse_submission
-from calcgrade.grader.secret import verify_token
-from calcgrade.grader.submissions import NOTEBOOK, OTHER, Input, InputError, identify_from_path
+from calcgrade.grader.course.secret import verify_token
+from calcgrade.grader.grading.submissions import NOTEBOOK, OTHER, Input, InputError, identify_from_path
 
 LAST_PATH, NEWEST = "last-path", "newest"
 PICK_RULES = (LAST_PATH, NEWEST)

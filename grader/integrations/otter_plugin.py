@@ -19,7 +19,7 @@ Configuration keys (paths relative to the submission's folder, where ``files:`` 
 - ``roster``, ``secret_file``: needed only when a problem draws a variant per student
   (a problem without fixed ``params``); the student is then the submitter in Gradescope's
   submission metadata, matched by ``identify_by`` (``email``, ``id`` or ``sid``, default
-  ``email``; see :mod:`calcgrade.grader.submitter`), else the one the notebook's signed
+  ``email``; see :mod:`calcgrade.grader.grading.submitter`), else the one the notebook's signed
   calcgrade metadata names. The secret file is deleted once read, before the notebook
   runs in otter's kernel, where the student's code could otherwise read it;
 - ``key``: the class's ``key.json`` (each student's draw numbers);
@@ -74,7 +74,7 @@ class CalcgradeTestFile(TestFile):
 
 def problem_test_files(graded, path: str, notes: list[str], reveal: bool) -> list[TestFile]:
     """otter test files for the graded parts, one per problem."""
-    from calcgrade.grader.reports import reference_text
+    from calcgrade.grader.grading.reports import reference_text
 
     by_problem: dict[int, list] = {}
     for part in graded.parts:
@@ -141,7 +141,7 @@ class CalcgradePlugin(AbstractOtterPlugin):
 
     def _secret(self) -> bytes | None:
         """The secret, read once; its file (and the autograder's copy) is removed."""
-        from calcgrade.grader.secret import parse_secret
+        from calcgrade.grader.course.secret import parse_secret
 
         path = self._path("secret_file")
         if path is None:
@@ -159,12 +159,12 @@ class CalcgradePlugin(AbstractOtterPlugin):
         return secret
 
     def _grade(self) -> tuple[list[TestFile], str]:
-        from calcgrade.grader.assignment import load_assignment
-        from calcgrade.grader.grade_one import grade_one
-        from calcgrade.grader.identity import notebook_metadata
-        from calcgrade.grader.roster import load_roster
-        from calcgrade.grader.secret import verify_token
-        from calcgrade.grader.submitter import SubmitterError, submitter
+        from calcgrade.grader.course.assignment import load_assignment
+        from calcgrade.grader.grading.grade_one import grade_one
+        from calcgrade.grader.grading.identity import notebook_metadata
+        from calcgrade.grader.course.roster import load_roster
+        from calcgrade.grader.course.secret import verify_token
+        from calcgrade.grader.grading.submitter import SubmitterError, submitter
 
         config = self.plugin_config or {}
         assignment_path = self._path("assignment")

@@ -1,7 +1,7 @@
 """GitHub Actions and GitHub Classroom: what ``calcgrade grade`` reports there, and a
 workflow that grades the notebook a student pushes.
 
-After grading, :func:`report_run` reads the graded folder back (:mod:`calcgrade.grader.graded`)
+After grading, :func:`report_run` reads the graded folder back (:mod:`calcgrade.grader.grading.graded`)
 and, for a run that counted one student's submission (a student's repository):
 
 - prints ``Points 7.5/10``, the text GitHub Classroom's autograding shows for a run
@@ -41,8 +41,8 @@ from typing import Callable, Mapping
 from calcgrade.core.errors import UsageError
 from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
-from calcgrade.grader.graded import GradedClass, GradedStudent, read_graded
-from calcgrade.grader.lms import number
+from calcgrade.grader.grading.graded import GradedClass, GradedStudent, read_graded
+from calcgrade.grader.integrations.lms import number
 
 SUMMARY_ROWS = 200   # students listed in a batch's summary (the file is capped at 1 MiB)
 

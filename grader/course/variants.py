@@ -19,7 +19,7 @@ a grading batch walks once, in roster order, and keeps only a digest per variant
 statement and mistake table on first use and keeps them: generation and grading ask it,
 never the family again.
 
->>> from calcgrade.grader.assignment import parse_assignment
+>>> from calcgrade.grader.course.assignment import parse_assignment
 >>> assignment = parse_assignment('id = "a"\\ntitle = "t"\\n[[problems]]\\n'
 ...                               'family = "sigmoid_gradient"\\n', "a.toml")
 >>> variants = class_variants(assignment, bytes(32), ["ann", "bob"])
@@ -40,10 +40,10 @@ from bisect import bisect_left
 from functools import cached_property
 from typing import Iterable, Iterator
 
-from calcgrade.grader.assignment import Assignment, Problem, _without_family
+from calcgrade.grader.course.assignment import Assignment, Problem, _without_family
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.jsonio import dumps
-from calcgrade.grader.secret import seed_for
+from calcgrade.grader.course.jsonio import dumps
+from calcgrade.grader.course.secret import seed_for
 
 MAX_DRAWS = 25
 

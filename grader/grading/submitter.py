@@ -10,14 +10,14 @@ Which field names the roster student is the course's choice: ``email`` is compar
 the roster's ``email`` column (ignoring case and surrounding spaces), ``id`` and ``sid``
 with the roster's ``id`` column (exactly, as text).
 
->>> from calcgrade.grader.roster import Student
+>>> from calcgrade.grader.course.roster import Student
 >>> roster = [Student("ada01", "Ada", "Ada@Example.edu")]
 >>> submitter({"users": [{"email": "ada@example.edu ", "id": 7}]}, roster, "email")
 ('ada01', [])
 >>> submitter({"users": [{"email": "eve@example.edu"}]}, roster, "email")
 Traceback (most recent call last):
 ...
-calcgrade.grader.submitter.SubmitterError: the submitter's email 'eve@example.edu' is not on the course's calcgrade roster; ask your instructor to add it
+calcgrade.grader.grading.submitter.SubmitterError: the submitter's email 'eve@example.edu' is not on the course's calcgrade roster; ask your instructor to add it
 """
 
 from __future__ import annotations

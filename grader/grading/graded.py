@@ -1,13 +1,13 @@
 """A graded folder read back from its gradebook: one row per roster student.
 
 ``calcgrade grade`` records in ``OUT/gradebook.sqlite`` the roster of its last run and,
-per student, the submission that counts (:func:`calcgrade.grader.grade.record_class`).
+per student, the submission that counts (:func:`calcgrade.grader.grading.grade.record_class`).
 :func:`read_graded` reads that back — the same students, statuses and totals as
 ``grades.csv`` of that run, with the raw (not spreadsheet-escaped) text — for the grade
-exports (:mod:`calcgrade.grader.lms`), the GitHub summary and the Python API.
+exports (:mod:`calcgrade.grader.integrations.lms`), the GitHub summary and the Python API.
 
 >>> import tempfile, os
->>> from calcgrade.grader.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
+>>> from calcgrade.grader.grading.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
 >>> folder = tempfile.mkdtemp()
 >>> with Gradebook(os.path.join(folder, "gradebook.sqlite")) as book:
 ...     book.set_meta("assignment", "hw1")
@@ -29,8 +29,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.gradebook import Gradebook, PartRecord
-from calcgrade.grader.roster import Student
+from calcgrade.grader.grading.gradebook import Gradebook, PartRecord
+from calcgrade.grader.course.roster import Student
 
 GRADEBOOK = "gradebook.sqlite"
 MISSING = "missing"

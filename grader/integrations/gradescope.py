@@ -11,8 +11,8 @@ The bundle holds::
 
     setup.sh                      installs calcgrade from the wheel below into a virtual
                                   environment of its own (dependencies from PyPI)
-    run_autograder                python -m calcgrade.grader.gradescope_run
-    calcgrade-<version>-….whl     calcgrade itself (see calcgrade.grader.wheel)
+    run_autograder                python -m calcgrade.grader.integrations.gradescope_run
+    calcgrade-<version>-….whl     calcgrade itself (see calcgrade.grader.integrations.wheel)
     course/config.json            what run_autograder reads (below)
     course/assignment.toml        the assignment file, byte for byte
     course/roster.csv             the roster, byte for byte
@@ -109,11 +109,11 @@ def export_gradescope(assignment_path: str | os.PathLike, roster_path: str | os.
     """Write the autograder bundle ``out`` (a zip); see the module docstring.
 
     ``wheel``: a calcgrade wheel to put in it; by default one of the running calcgrade
-    (:func:`calcgrade.grader.wheel.running_wheel`)."""
-    from calcgrade.grader.assignment import load_assignment
-    from calcgrade.grader.roster import load_roster
-    from calcgrade.grader.variants import key_draws
-    from calcgrade.grader.wheel import check_wheel, running_wheel
+    (:func:`calcgrade.grader.integrations.wheel.running_wheel`)."""
+    from calcgrade.grader.course.assignment import load_assignment
+    from calcgrade.grader.course.roster import load_roster
+    from calcgrade.grader.course.variants import key_draws
+    from calcgrade.grader.integrations.wheel import check_wheel, running_wheel
     from calcgrade.templates import environment
 
     assignment = load_assignment(assignment_path)

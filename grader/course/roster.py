@@ -1,7 +1,7 @@
 """The class roster: a CSV file with an ``id`` column and optional ``name`` and ``email``.
 
 Optional columns for grade exports to an LMS (``calcgrade export grades``, see
-:mod:`calcgrade.grader.lms`): ``canvas_id`` (Canvas's numeric user ID), ``sis_user_id``,
+:mod:`calcgrade.grader.integrations.lms`): ``canvas_id`` (Canvas's numeric user ID), ``sis_user_id``,
 ``sis_login_id`` and ``section`` (Canvas's SIS columns), ``username`` and ``idnumber``
 (Moodle's user fields; Moodle can also match on ``email``). Empty when absent.
 

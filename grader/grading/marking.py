@@ -8,7 +8,7 @@ meaning; when it is wrong it is compared with every catalogued mistake of the fa
 the same params. A mistake is not blamed for a part when the same student applied that
 rule correctly in another part of the problem.
 
->>> from calcgrade.grader.assignment import parse_assignment
+>>> from calcgrade.grader.course.assignment import parse_assignment
 >>> assignment = parse_assignment('id = "a"\\ntitle = "t"\\n[[problems]]\\nfamily = "sigmoid_gradient"\\n'
 ...                               'points = 2\\nparams = { z = 0.0 }\\n', "a.toml")
 >>> problem = assignment.problems[0]
@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterable, Mapping
 from calcgrade.core import answers as kinds, reading
 from calcgrade.core.answers import CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.gradebook import PartRecord
-from calcgrade.grader.jsonio import dumps
+from calcgrade.grader.grading.gradebook import PartRecord
+from calcgrade.grader.course.jsonio import dumps
 
 FOUND_LIMIT = 120
 MISSING_VALUE = {reading.MARKER: "missing"}
@@ -119,7 +119,7 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
     ``reference`` (the family's answers), ``specs`` (the problem's answer specs) and
     ``diagnosis`` (the family's mistake table, or a callable that gives it, called only
     when a part is wrong) may be given already computed, e.g. by a
-    :class:`~calcgrade.grader.variants.Variant`; otherwise they are computed here."""
+    :class:`~calcgrade.grader.course.variants.Variant`; otherwise they are computed here."""
     family = problem.family_object()
     if reference is None:
         reference = family.solve(params)

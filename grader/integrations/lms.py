@@ -1,7 +1,7 @@
 """Grade files that an LMS gradebook imports, from a graded folder's gradebook.
 
 ``calcgrade export grades OUT --format canvas|moodle|csv`` reads ``OUT/gradebook.sqlite``
-(:mod:`calcgrade.grader.graded`: the roster and the submission that counts for each
+(:mod:`calcgrade.grader.grading.graded`: the roster and the submission that counts for each
 student, as of the last ``calcgrade grade`` run) and writes one of:
 
 **canvas** — Canvas's gradebook import CSV, in the layout of Canvas's own gradebook
@@ -33,8 +33,8 @@ graded counts with the 0 it was given. Every file is UTF-8 CSV with CRLF line en
 text cell that a spreadsheet would run as a formula is neutralised
 (:mod:`calcgrade.grader.csvsafe`).
 
->>> from calcgrade.grader.graded import GradedClass, GradedStudent
->>> from calcgrade.grader.roster import Student
+>>> from calcgrade.grader.grading.graded import GradedClass, GradedStudent
+>>> from calcgrade.grader.course.roster import Student
 >>> ann = GradedStudent(Student("ann", "Ann", "ann@x.edu", sis_user_id="S1"), "graded", "",
 ...                     7.5, 10.0, (7.5,), "", True)
 >>> graded = GradedClass(None, "hw1", "HW 1", 10.0, (1,), (ann,))
@@ -50,8 +50,8 @@ import os
 
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.csvsafe import csv_text
-from calcgrade.grader.graded import GradedClass, GradedStudent, read_graded
-from calcgrade.grader.roster import load_roster
+from calcgrade.grader.grading.graded import GradedClass, GradedStudent, read_graded
+from calcgrade.grader.course.roster import load_roster
 
 FORMATS = ("canvas", "moodle", "csv")
 MOODLE_IDENTIFIERS = {"email": "Email address", "idnumber": "ID number", "username": "Username"}

@@ -23,7 +23,7 @@ import nbformat
 
 from calcgrade.core.answers import AnswerSpec, answer_info
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
+from calcgrade.grader.generation.selfcheck import ROLE_ANSWERS, ROLE_SELFCHECK, cell_source
 from calcgrade.templates import environment
 
 NBFORMAT_MINOR = 5

@@ -11,7 +11,7 @@ Everything a student's variant depends on is an HMAC-SHA256 under that secret (D
 
 - the seed of a problem slot: HMAC of ``"<assignment>/<student>/<slot>"`` read as a
   big-endian integer (``/<draw>`` is appended for the rare re-draw that keeps two
-  students of one class from sharing a variant, see :mod:`calcgrade.grader.variants`);
+  students of one class from sharing a variant, see :mod:`calcgrade.grader.course.variants`);
 - the notebook token: HMAC of ``"token/<assignment>/<student>"`` in hex.
 
 >>> key = bytes(range(32))

@@ -11,8 +11,8 @@ Layout of ``DIR``::
     assignment.toml   roster.csv   (copies of the inputs)   manifest.json
 
 >>> import tempfile, pathlib
->>> from calcgrade.grader.assignment import parse_assignment
->>> from calcgrade.grader.roster import Student
+>>> from calcgrade.grader.course.assignment import parse_assignment
+>>> from calcgrade.grader.course.roster import Student
 >>> assignment = parse_assignment('id = "a"\\ntitle = "T"\\n[[problems]]\\n'
 ...                               'family = "sigmoid_gradient"\\n', "a.toml")
 >>> with tempfile.TemporaryDirectory() as tmp:
@@ -36,16 +36,16 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from calcgrade.grader.assignment import Assignment, load_assignment
+from calcgrade.grader.course.assignment import Assignment, load_assignment
 from calcgrade.grader.csvsafe import csv_text
 from calcgrade.core.errors import UsageError
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.handout import build_handout
-from calcgrade.grader.jsonio import dumps, plain
-from calcgrade.grader.notebook import answer_entry, build_notebook, notebook_text
-from calcgrade.grader.roster import Student, load_roster
-from calcgrade.grader.secret import secret_check, token_for
-from calcgrade.grader.variants import Variant, first_draws, iter_class_variants
+from calcgrade.grader.generation.handout import build_handout
+from calcgrade.grader.course.jsonio import dumps, plain
+from calcgrade.grader.generation.notebook import answer_entry, build_notebook, notebook_text
+from calcgrade.grader.course.roster import Student, load_roster
+from calcgrade.grader.course.secret import secret_check, token_for
+from calcgrade.grader.course.variants import Variant, first_draws, iter_class_variants
 
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 100  # students; fewer are made in this process (starting workers costs ~1 s)

@@ -42,9 +42,9 @@ def grade_one(notebook: bytes, label: str, student: str, assignment_path: str | 
               timeout: float = 60.0, memory_mib: int = 2048) -> OneGraded:
     """Grade ``notebook`` (its bytes; ``label`` is the file name it was handed in as) as
     ``student``'s submission."""
-    from calcgrade.grader.assignment import load_assignment
-    from calcgrade.grader.grade import grade
-    from calcgrade.grader.gradebook import Gradebook
+    from calcgrade.grader.course.assignment import load_assignment
+    from calcgrade.grader.grading.grade import grade
+    from calcgrade.grader.grading.gradebook import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="calcgrade-one-") as scratch:
         inputs = Path(scratch) / "in"

@@ -5,7 +5,7 @@ that counts for each student, skip submissions already in the gradebook (same co
 same assignment, same secret), then stream the rest through the sandbox pool in roster
 order: a student's variants are made when their first submission comes up (from the
 key's draw numbers when ``key`` is given, else by one walk of the roster that applies the
-redraw rule, see :mod:`calcgrade.grader.variants`), at most ``2 × workers`` submissions
+redraw rule, see :mod:`calcgrade.grader.course.variants`), at most ``2 × workers`` submissions
 are in flight, each is marked in this process as soon as it is back, and the gradebook is
 committed every ``COMMIT_EVERY`` submissions or ``COMMIT_SECONDS`` seconds. The memory of
 this process does not grow with the number of submissions: once identified, this run's
@@ -14,7 +14,7 @@ student's variants outlive their marking, and the reports are written row by row
 the gradebook (the summary's table is read back from ``grades.csv``). Every input ends up
 exactly once in ``submissions.csv``; one bad submission never stops the batch.
 
-Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
+Whose each file is and which file counts for each student: :mod:`calcgrade.grader.grading.identity`.
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterator
 
-from calcgrade.grader.assignment import Assignment, load_assignment
+from calcgrade.grader.course.assignment import Assignment, load_assignment
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
-from calcgrade.grader.marking import answer_variable, mark_problem
-from calcgrade.grader.reports import GRADED, ReportRow, read_grades, write_reports
-from calcgrade.grader.roster import Student, load_roster
-from calcgrade.grader.secret import secret_check
-from calcgrade.grader.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
+from calcgrade.grader.grading.gradebook import Gradebook, PartRecord, SubmissionRecord
+from calcgrade.grader.grading.marking import answer_variable, mark_problem
+from calcgrade.grader.grading.reports import GRADED, ReportRow, read_grades, write_reports
+from calcgrade.grader.course.roster import Student, load_roster
+from calcgrade.grader.course.secret import secret_check
+from calcgrade.grader.grading.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
                                        choose_rule, identify)
-from calcgrade.grader.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
+from calcgrade.grader.grading.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
                                           InputLimits, collect_inputs)
-from calcgrade.grader.variants import KeyDraws, RosterWalk, Variant, key_draws
+from calcgrade.grader.course.variants import KeyDraws, RosterWalk, Variant, key_draws
 
 GRADEBOOK = "gradebook.sqlite"
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
@@ -323,7 +323,7 @@ def _claim_state(claim: Claim) -> str:
 def _claim_from(state: str) -> Claim:
     """The claim :func:`_claim_state` kept.
 
-    >>> from calcgrade.grader.submissions import Input
+    >>> from calcgrade.grader.grading.submissions import Input
     >>> claim = Claim(Input("a/s1.ipynb", "notebook", Path("a/s1.ipynb"), "ab", 3), "s1",
     ...               "file name", ["a flag"], hash="h")
     >>> _claim_from(_claim_state(claim)) == claim
@@ -492,7 +492,7 @@ def without_selfcheck(submission):
     it only prints a report, so running it for every submission would be wasted time."""
     import dataclasses
 
-    from calcgrade.grader.selfcheck import is_unchanged_selfcheck
+    from calcgrade.grader.generation.selfcheck import is_unchanged_selfcheck
 
     cells = tuple(cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1]))
     if len(cells) == len(submission.code_cells):
@@ -602,7 +602,7 @@ def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[C
     import dataclasses
     import json
 
-    from calcgrade.grader.gradebook import ClassRow
+    from calcgrade.grader.grading.gradebook import ClassRow
 
     names = [f.name for f in dataclasses.fields(Student) if f.name != "id"]
     counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}

@@ -1,12 +1,12 @@
 """The autograder side of a Gradescope bundle: grade one submission, write results.json.
 
-``run_autograder`` (see :mod:`calcgrade.grader.gradescope`) runs
-``python -m calcgrade.grader.gradescope_run ROOT`` with ``ROOT`` = ``/autograder`` (or
+``run_autograder`` (see :mod:`calcgrade.grader.integrations.gradescope`) runs
+``python -m calcgrade.grader.integrations.gradescope_run ROOT`` with ``ROOT`` = ``/autograder`` (or
 ``$CALCGRADE_AUTOGRADER_ROOT``). It
 
 1. reads the bundle's ``source/course/config.json``, the assignment, roster and secret;
 2. finds whose submission it is: the first of ``users`` in ``submission_metadata.json``,
-   matched with the roster by the configured field (:mod:`calcgrade.grader.submitter`);
+   matched with the roster by the configured field (:mod:`calcgrade.grader.grading.submitter`);
 3. finds the notebook in ``submission/`` (links are not followed; hidden files,
    ``__MACOSX`` and ``.ipynb_checkpoints`` are left out; of several notebooks, the one whose
    signed metadata names the submitter);
@@ -76,8 +76,8 @@ def _read_capped(path: Path) -> bytes:
 def choose_notebook(folder: Path, student: str, assignment_id: str,
                     secret: bytes) -> tuple[Path, bytes, list[str]]:
     """The notebook to grade in ``folder``, its bytes, and notes about the choice."""
-    from calcgrade.grader.identity import notebook_metadata
-    from calcgrade.grader.secret import verify_token
+    from calcgrade.grader.grading.identity import notebook_metadata
+    from calcgrade.grader.course.secret import verify_token
 
     files = _files(folder) if folder.is_dir() else []
     notebooks = [path for path in files if path.suffix.lower() == ".ipynb"]
@@ -107,7 +107,7 @@ def choose_notebook(folder: Path, student: str, assignment_id: str,
 def results_json(graded, notes: list[str], reveal: bool) -> dict:
     """Gradescope's results for one graded submission, with a status per test and the notes
     (identity flags, the choice of notebook) in the top-level output."""
-    from calcgrade.grader.reports import GRADED, gradescope_results, number
+    from calcgrade.grader.grading.reports import GRADED, gradescope_results, number
 
     record = graded.record
     results = gradescope_results(graded.assignment, record, graded.parts, reveal)
@@ -123,11 +123,11 @@ def results_json(graded, notes: list[str], reveal: bool) -> dict:
 
 def grade_submission(root: Path) -> dict:
     """results.json for the submission under ``root``; raises for what cannot be graded."""
-    from calcgrade.grader.assignment import load_assignment
-    from calcgrade.grader.grade_one import grade_one
-    from calcgrade.grader.roster import load_roster
-    from calcgrade.grader.secret import parse_secret
-    from calcgrade.grader.submitter import submitter
+    from calcgrade.grader.course.assignment import load_assignment
+    from calcgrade.grader.grading.grade_one import grade_one
+    from calcgrade.grader.course.roster import load_roster
+    from calcgrade.grader.course.secret import parse_secret
+    from calcgrade.grader.grading.submitter import submitter
 
     course = root / "source" / "course"
     config = json.loads((course / "config.json").read_text(encoding="utf-8"))
@@ -154,9 +154,9 @@ def grade_submission(root: Path) -> dict:
 
 def run_autograder(root: str | os.PathLike) -> dict:
     """Grade the submission under ``root`` and write ``results/results.json``; returns it."""
-    from calcgrade.grader.jsonio import dumps
-    from calcgrade.grader.reports import write_atomic
-    from calcgrade.grader.submitter import SubmitterError
+    from calcgrade.grader.course.jsonio import dumps
+    from calcgrade.grader.grading.reports import write_atomic
+    from calcgrade.grader.grading.submitter import SubmitterError
 
     root = Path(root)
     try:
@@ -174,8 +174,8 @@ def run_autograder(root: str | os.PathLike) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m calcgrade.grader.gradescope_run [ROOT]``."""
-    from calcgrade.grader.gradescope import ROOT_VARIABLE
+    """``python -m calcgrade.grader.integrations.gradescope_run [ROOT]``."""
+    from calcgrade.grader.integrations.gradescope import ROOT_VARIABLE
 
     args = sys.argv[1:] if argv is None else argv
     root = args[0] if args else os.environ.get(ROOT_VARIABLE, "/autograder")

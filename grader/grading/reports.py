@@ -39,8 +39,8 @@ from typing import Callable, Iterable, Iterator, Mapping, TextIO
 from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
 from calcgrade.grader.csvsafe import csv_text, safe_cell
-from calcgrade.grader.gradebook import PartRecord, SubmissionRecord
-from calcgrade.grader.jsonio import dumps
+from calcgrade.grader.grading.gradebook import PartRecord, SubmissionRecord
+from calcgrade.grader.course.jsonio import dumps
 
 GRADED, MISSING = "graded", "missing"
 
@@ -171,7 +171,7 @@ def reference_text(part: PartRecord) -> str:
     """The reference answer as a student reads it (numbers rounded, no JSON), for ``--reveal``.
     The catalogued mistake's id stays in the gradebook and the instructor's files: students
     read its message in the part's feedback."""
-    from calcgrade.grader.marking import show_value
+    from calcgrade.grader.grading.marking import show_value
 
     try:
         return show_value(json.loads(part.reference), limit=400)

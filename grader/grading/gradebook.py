@@ -239,7 +239,7 @@ class Gradebook:
         rows = self.connection.execute("SELECT * FROM submissions ORDER BY student, path")
         return [SubmissionRecord(*row) for row in rows]
 
-    # the class as of the last grading run: for exports (calcgrade.grader.graded) ---------------
+    # the class as of the last grading run: for exports (calcgrade.grader.grading.graded) ---------------
     def set_class(self, meta: dict[str, str], rows: list[ClassRow]) -> None:
         """Replace the recorded class: ``meta`` (assignment title, points, problem numbers)
         and one row per roster student with the hash of the submission that counts."""
