@@ -257,9 +257,13 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                          progress, starting)
             finally:
                 sandbox.close()
-        summary.rows = write_reports(out_dir, assignment, roster,
-                                     _report_rows(book, claims, assignment), book.parts, reveal)
+        report_rows = _report_rows(book, claims, assignment)
+        summary.rows = write_reports(out_dir, assignment, roster, report_rows, book.parts, reveal)
         record_class(book, assignment, roster, claims)
+        record_outputs(book, report_rows, reveal)
+    from calcgrade.grader.class_report import write_class_report
+
+    write_class_report(out_dir)
     return summary
 
 
@@ -492,6 +496,17 @@ def _count(summary: GradeSummary, status: str) -> None:
         summary.failed += 1
 
 
+def record_outputs(book: Gradebook, rows: list[ReportRow], reveal: bool) -> None:
+    """Record how this run wrote its reports (``--reveal``, the flags of each counted
+    submission as grades.csv shows them), so that a review can write them again."""
+    import json
+
+    flags = {row.record.student: row.record.flags for row in rows
+             if row.counted and row.record.student}
+    book.set_meta("reveal", "1" if reveal else "")
+    book.set_meta("counted_flags", json.dumps(flags, sort_keys=True, ensure_ascii=False))
+
+
 def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
     """Record in the gradebook the roster and the submission that counts for each student,
     as of this run (what ``calcgrade export grades`` and the Python API read back)."""
@@ -507,5 +522,7 @@ def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[C
                                 ensure_ascii=False), counted.get(student.id))
             for position, student in enumerate(roster)]
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
-            "problems": json.dumps([problem.number for problem in assignment.problems])}
+            "problems": json.dumps([problem.number for problem in assignment.problems]),
+            "problem_titles": json.dumps({str(problem.number): problem.title or ""
+                                          for problem in assignment.problems}, sort_keys=True)}
     book.set_class(meta, rows)
