@@ -14,7 +14,36 @@ page needs neither network nor script.
 
 from __future__ import annotations
 
+import re
+
 from calcgrade.grader.class_report import ClassReport
+
+MATH_LIMIT = 300
+
+
+def expression_math(text: str):
+    """An answer or reference written as an expression, as MathML (parsed by our own
+    bounded parser, never evaluated); "" when it is not one (a number list, a label).
+
+    >>> "<math" in expression_math("3*x**2"), expression_math("[1, 2]")
+    (True, '')
+    """
+    from markupsafe import Markup
+
+    from calcgrade.core.grammar import CONSTANT_NAMES, FUNCTION_NAMES
+    from calcgrade.core.parse import parse_expression
+    from calcgrade.core.printing import to_latex
+    from calcgrade.grader.handout import math_html
+
+    if not text or len(text) > MATH_LIMIT or not re.search(r"[A-Za-z]", text):
+        return ""
+    names = {name for name in re.findall(r"[A-Za-z_]\w*", text)
+             if name not in FUNCTION_NAMES and name not in CONSTANT_NAMES and len(name) <= 8}
+    try:
+        latex = to_latex(parse_expression(text, sorted(names)))
+    except Exception:  # not an expression: shown as written only
+        return ""
+    return Markup(math_html(latex, False))
 
 
 def _message_html(message: str):
@@ -52,4 +81,4 @@ def render_report(report: ClassReport) -> str:
                            percent=lambda share: f"{100 * share:.0f}%",
                            index=lambda value: "" if value is None else f"{value:.2f}",
                            mistakes_by_problem=sorted(by_problem.items()), titles=titles,
-                           messages=messages)
+                           messages=messages, math=expression_math)
