@@ -4,7 +4,8 @@ Each function takes the numbers of a :class:`~calcgrade.grader.class_report.Clas
 and returns a ``data:image/svg+xml;base64,...`` URI for an ``<img>``: vector graphics stay
 sharp in print, and the page needs no network. The output is deterministic (a fixed SVG
 hash salt, no date in the metadata). matplotlib is imported here only, when a report is
-drawn, so the command line starts without it.
+drawn, so the command line starts without it; its font cache goes under calcgrade's
+cache folder, never the configuration folder.
 
 >>> uri = histogram_uri([1.0, 2.0, 2.5], 4.0)
 >>> uri.startswith("data:image/svg+xml;base64,")
@@ -15,11 +16,20 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 INK, ACCENT, WARN, MUTED = "#1f3b73", "#2e7d32", "#c62828", "#9e9e9e"
 
 
+def _matplotlib_folder() -> str:
+    """Where matplotlib keeps its font cache: calcgrade's own cache folder, never the
+    user's configuration folder (which holds the course secret)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "calcgrade", "matplotlib")
+
+
 def _pyplot():
+    os.environ.setdefault("MPLCONFIGDIR", _matplotlib_folder())
     import matplotlib
 
     matplotlib.use("Agg", force=True)
