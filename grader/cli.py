@@ -569,6 +569,7 @@ def review(out_dir: str, student: str | None, part: str | None, choice: str | No
     reference. With --student, --part and one of --accept, --reject or --score, records the
     decision in the gradebook and writes grades.csv, feedback, Gradescope results and the
     report again; a rerun of 'calcgrade grade' keeps it."""
+    from calcgrade.core.names import answer_variable
     from calcgrade.grader.reports import number
     from calcgrade.grader.review import record_decision, review_items, rewrite_outputs
 
@@ -581,7 +582,7 @@ def review(out_dir: str, student: str | None, part: str | None, choice: str | No
         for item in items:
             decided = f"  [{item.decision}{': ' + item.comment if item.comment else ''}]" \
                 if item.decision else ""
-            click.echo(f"{item.student}  q{item.problem}_{item.answer}  "
+            click.echo(f"{item.student}  {answer_variable(item.problem, item.answer)}  "
                        f"({number(item.score)}/{number(item.max)}){decided}")
             click.echo(f"    answer:    {_clip(item.found)}")
             click.echo(f"    reference: {_clip(item.reference)}")

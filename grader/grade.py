@@ -149,13 +149,15 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
-          key: str | None = None, allow_unverified: bool = False) -> GradeSummary:
+          key: str | None = None, allow_unverified: bool = False,
+          class_report: bool = True) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
     walking the roster. Before anything is graded or written, a batch without a notebook
     and a batch whose notebooks mostly carry tokens that do not verify are refused
-    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway)."""
+    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
+    ``class_report``: write the class report (:mod:`calcgrade.grader.class_report`) too."""
     assignment = load_assignment(assignment_path)
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
@@ -175,8 +177,13 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
         if not allow_unverified:
             check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
-        return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress, draws)
+        summary = _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
+                                memory_mib, workers, reveal, progress, draws)
+    if class_report:
+        from calcgrade.grader.class_report import write_class_report
+
+        write_class_report(out)
+    return summary
 
 
 def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
@@ -261,9 +268,6 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
         summary.rows = write_reports(out_dir, assignment, roster, report_rows, book.parts, reveal)
         record_class(book, assignment, roster, claims)
         record_outputs(book, report_rows, reveal)
-    from calcgrade.grader.class_report import write_class_report
-
-    write_class_report(out_dir)
     return summary
 
 

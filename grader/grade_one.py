@@ -54,7 +54,7 @@ def grade_one(notebook: bytes, label: str, student: str, assignment_path: str | 
         out = Path(scratch) / "out"
         grade([str(path)], str(assignment_path), str(roster_path), str(out), secret,
               student=student, timeout=timeout, memory_mib=memory_mib, workers=1,
-              key=None if key is None else str(key))
+              key=None if key is None else str(key), class_report=False)
         with Gradebook(out / "gradebook.sqlite") as book:
             record = next(r for r in book.submissions() if r.student == student)
             parts = book.parts(record.hash)

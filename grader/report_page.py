@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from calcgrade.core.names import answer_variable
 from calcgrade.grader.class_report import ClassReport
 
 MATH_LIMIT = 300
@@ -63,7 +64,7 @@ def render_report(report: ClassReport) -> str:
         images["histogram"] = plots.histogram_uri(report.totals, report.total_points)
     if report.parts:
         images["parts"] = plots.parts_uri(
-            [f"q{p.problem}_{p.answer}" for p in report.parts],
+            [answer_variable(p.problem, p.answer) for p in report.parts],
             [p.share_correct for p in report.parts], [p.share_format_error for p in report.parts],
             [p.share_missing for p in report.parts], [p.discrimination for p in report.parts])
     top = report.mistakes and sorted(report.mistakes, key=lambda m: (-m.students, m.problem,
