@@ -12,6 +12,8 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
     calcgrade check NOTEBOOK
+    calcgrade report OUT
+    calcgrade review OUT [--student ID --part qN_name (--accept | --reject | --score P) [--comment T]]
     calcgrade export grades OUT --format canvas|moodle|csv [--out FILE]
     calcgrade export github-actions [--out FILE]
     calcgrade demo [--out DIR]        (generate, simulate submissions, grade)
@@ -493,6 +495,7 @@ def _report_graded(summary, full_table: bool = False) -> None:
     click.echo(f"  feedback     {out / 'feedback'}")
     click.echo(f"  gradescope   {out / 'results'}")
     click.echo(f"  gradebook    {out / 'gradebook.sqlite'}")
+    click.echo(f"  report       {out / 'report.html'}")
 
 
 def _report_one(summary) -> None:
@@ -569,6 +572,64 @@ def _report_attention(found) -> None:
         click.echo(f"\n{count} other file{'s name' if count != 1 else ' names'} no student and "
                    f"{'were' if count != 1 else 'was'} not graded (not a notebook, or not read): "
                    "see submissions.csv")
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT")
+def report(out_dir: str) -> None:
+    """Write the class report of the graded folder OUT: report.html (plots, per-part
+    statistics, diagnosed mistakes, review and flags) with report.json and CSV beside it."""
+    from calcgrade.grader.class_report import write_class_report
+
+    click.echo(f"class report  {write_class_report(out_dir)}")
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT")
+@click.option("--student", metavar="ID", help="The student whose part you decide on.")
+@click.option("--part", metavar="qN_NAME", help="The part, as its notebook variable (e.g. q2_derivative).")
+@click.option("--accept", "choice", flag_value="accept", help="Give the part full points.")
+@click.option("--reject", "choice", flag_value="reject", help="Give the part no points.")
+@click.option("--score", type=float, metavar="POINTS", help="Give the part POINTS points.")
+@click.option("--comment", default="", help="A comment the student reads in the feedback.")
+@click.option("--all", "show_all", is_flag=True, help="List decided parts too.")
+def review(out_dir: str, student: str | None, part: str | None, choice: str | None,
+           score: float | None, comment: str, show_all: bool) -> None:
+    """List the parts of OUT marked for review, or record a decision on one.
+
+    Without --student, lists each undecided part with the student's answer beside the
+    reference. With --student, --part and one of --accept, --reject or --score, records the
+    decision in the gradebook and writes grades.csv, feedback, Gradescope results and the
+    report again; a rerun of 'calcgrade grade' keeps it."""
+    from calcgrade.core.names import answer_variable
+    from calcgrade.grader.reports import number
+    from calcgrade.grader.review import record_decision, review_items, rewrite_outputs
+
+    deciding = student is not None or part is not None or choice is not None or score is not None
+    if not deciding:
+        items = review_items(out_dir, pending_only=not show_all)
+        if not items:
+            click.echo("No part is waiting for review." if not show_all else "No part was marked for review.")
+            return
+        for item in items:
+            decided = f"  [{item.decision}{': ' + item.comment if item.comment else ''}]" \
+                if item.decision else ""
+            click.echo(f"{item.student}  {answer_variable(item.problem, item.answer)}  "
+                       f"({number(item.score)}/{number(item.max)}){decided}")
+            click.echo(f"    answer:    {_clip(item.found)}")
+            click.echo(f"    reference: {_clip(item.reference)}")
+        click.echo(f"\n{len(items)} part(s). Decide with: calcgrade review {out_dir} --student ID "
+                   "--part qN_NAME --accept | --reject | --score POINTS [--comment TEXT]")
+        return
+    if student is None or part is None:
+        raise UsageError("a decision needs --student ID and --part qN_NAME")
+    if (choice is not None) == (score is not None):
+        raise UsageError("give exactly one of --accept, --reject or --score POINTS")
+    made = record_decision(out_dir, student, part, choice or "score", score, comment)
+    rewrite_outputs(out_dir)
+    shown = made.decision if made.score is None else f"{number(made.score)} points"
+    click.echo(f"{student} {part}: {shown}. grades.csv, feedback, results and report.html "
+               "written again.")
 
 
 from calcgrade.grader.cli_export import export  # noqa: E402  (the export group, its own module)

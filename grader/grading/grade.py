@@ -159,7 +159,7 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
           key: str | None = None, allow_unverified: bool = False,
-          sandbox=None) -> GradeSummary:
+          sandbox=None, class_report: bool = True) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
@@ -168,14 +168,21 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
     (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
     ``sandbox``: a pool the caller launched early
     (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
-    default a pool sized for the submissions that need running is started here."""
+    default a pool sized for the submissions that need running is started here.
+    ``class_report``: write the class report (:mod:`calcgrade.grader.class_report`) too,
+    when more than one file was handed in (``calcgrade report OUT`` writes it any time)."""
     try:
-        return _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
-                      memory_mib, workers, reveal, pick, limits, progress, key,
-                      allow_unverified, sandbox)
+        summary = _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
+                         memory_mib, workers, reveal, pick, limits, progress, key,
+                         allow_unverified, sandbox)
     finally:
         if sandbox is not None:
             sandbox.close()  # at once (nothing is waited for) and a no-op once closed
+    if class_report and summary.inputs > 1:
+        from calcgrade.grader.class_report import write_class_report
+
+        write_class_report(out)
+    return summary
 
 
 def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, memory_mib,
@@ -442,10 +449,18 @@ def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Pat
         state = book.counted_state(student)
         return None if state is None else _report_row(book, _claim_from(state), assignment).record
 
-    write_reports(out_dir, assignment, roster,
-                  lambda: (_report_row(book, _claim_from(state), assignment)
-                           for state in book.run_in_path_order()),
-                  counted, book.counted_students, book.parts, reveal)
+    flags: dict[str, list[str]] = {}
+
+    def rows():
+        for state in book.run_in_path_order():
+            row = _report_row(book, _claim_from(state), assignment)
+            if row.counted and row.record.student:
+                flags[row.record.student] = row.record.flags
+            yield row
+
+    write_reports(out_dir, assignment, roster, rows, counted, book.counted_students,
+                  book.parts, reveal)
+    record_outputs(book, flags, reveal)
 
 
 def _in_background(function: Callable[[], object]) -> Callable[[], None]:
@@ -596,6 +611,15 @@ def _count(summary: GradeSummary, status: str) -> None:
         summary.failed += 1
 
 
+def record_outputs(book: Gradebook, flags: dict[str, list[str]], reveal: bool) -> None:
+    """Record how this run wrote its reports (``--reveal``, the flags of each counted
+    submission as grades.csv shows them), so that a review can write them again."""
+    import json
+
+    book.set_meta("reveal", "1" if reveal else "")
+    book.set_meta("counted_flags", json.dumps(flags, sort_keys=True, ensure_ascii=False))
+
+
 def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
     """Record in the gradebook the roster and the submission that counts for each student,
     as of this run (what ``calcgrade export grades`` and the Python API read back)."""
@@ -611,5 +635,7 @@ def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[C
                                 ensure_ascii=False), counted.get(student.id))
             for position, student in enumerate(roster)]
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
-            "problems": json.dumps([problem.number for problem in assignment.problems])}
+            "problems": json.dumps([problem.number for problem in assignment.problems]),
+            "problem_titles": json.dumps({str(problem.number): problem.title or ""
+                                          for problem in assignment.problems}, sort_keys=True)}
     book.set_class(meta, rows)

@@ -115,7 +115,7 @@ class Gradebook:
         # per submission; SQLite folds the log back into the file when the last user closes.
         self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.execute("PRAGMA synchronous = NORMAL")
-        self.connection.executescript(SCHEMA)
+        self.connection.executescript(SCHEMA + DECISIONS_SCHEMA)
 
     def __enter__(self) -> "Gradebook":
         return self
@@ -158,6 +158,8 @@ class Gradebook:
                 self.connection.executemany(
                     f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
                     [astuple(p) for p in parts])
+                if parts:
+                    self._apply_decisions(submission.hash, submission.student)
 
     def record_many(self, submissions: list[SubmissionRecord]) -> None:
         """Write submissions without parts (files that were not graded) in one transaction."""
@@ -267,6 +269,113 @@ class Gradebook:
                 "JOIN class ON class.hash = parts.hash GROUP BY parts.hash, parts.problem"):
             scores.setdefault(hash_, {})[problem] = points
         return scores
+
+
+    # an instructor's review decisions (calcgrade.grader.review) -------------------------------
+    def decide(self, decision: Decision) -> None:
+        """Record (or replace) a decision on one student's part and apply it to every graded
+        submission of that student whose answer to the part is the one decided on."""
+        with self.connection:
+            self.connection.execute("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    astuple(decision))
+            for (hash_,) in self.connection.execute(
+                    "SELECT hash FROM submissions WHERE student = ?", (decision.student,)).fetchall():
+                self._apply_decisions(hash_, decision.student)
+
+    def decisions(self) -> list[Decision]:
+        """Every recorded decision, by student, problem and part."""
+        rows = self.connection.execute(
+            "SELECT * FROM decisions ORDER BY student, problem, answer").fetchall()
+        return [Decision(*row) for row in rows]
+
+    def _apply_decisions(self, submission_hash: str, student: str) -> None:
+        """Overwrite the decided parts of one submission (inside the caller's transaction)
+        and its total. A part is decided when the student's answer (``found``) is the one
+        the decision was made on; its marking is kept in ``decided`` to show beside it."""
+        decisions = self.connection.execute(
+            "SELECT * FROM decisions WHERE student = ?", (student,)).fetchall()
+        if not decisions:
+            return
+        changed = False
+        for decision in [Decision(*d) for d in decisions]:
+            row = self.connection.execute(
+                "SELECT max, found, score, status, feedback FROM parts "
+                "WHERE hash = ? AND problem = ? AND answer = ?",
+                (submission_hash, decision.problem, decision.answer)).fetchone()
+            if row is None or row[1] != decision.found:
+                continue
+            part_max = row[0]
+            score, status = decided_score(decision, part_max)
+            feedback = decided_feedback(decision, score, part_max)
+            if (row[2], row[3], row[4]) == (score, status, feedback):
+                continue
+            self.connection.execute(
+                "UPDATE parts SET score = ?, status = ?, feedback = ? "
+                "WHERE hash = ? AND problem = ? AND answer = ?",
+                (score, status, feedback, submission_hash, decision.problem, decision.answer))
+            changed = True
+        if changed:
+            self.connection.execute(
+                "UPDATE submissions SET total = (SELECT ROUND(COALESCE(SUM(score), 0), 6) FROM parts "
+                "WHERE parts.hash = submissions.hash) WHERE hash = ?", (submission_hash,))
+
+
+DECISIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    student  TEXT NOT NULL,
+    problem  INTEGER NOT NULL,
+    answer   TEXT NOT NULL,
+    found    TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    score    REAL,
+    comment  TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (student, problem, answer)
+);
+"""
+ACCEPT, REJECT, SCORE = "accept", "reject", "score"
+REVIEWED_NOTE = "Reviewed by your instructor"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An instructor's decision on one part of one student: ``accept`` (full points),
+    ``reject`` (none) or ``score`` (``score`` points, at most the part's), for the answer
+    ``found`` (as the gradebook shows it), with an optional comment for the student."""
+
+    student: str
+    problem: int
+    answer: str
+    found: str
+    decision: str
+    score: float | None = None
+    comment: str = ""
+
+
+def decided_score(decision: Decision, part_max: float) -> tuple[float, str]:
+    """The part's score and status under ``decision``.
+
+    >>> decided_score(Decision("ann", 1, "value", "3", "score", 0.5), 1.0)
+    (0.5, 'partial')
+    >>> decided_score(Decision("ann", 1, "value", "3", "accept"), 2.0)
+    (2.0, 'correct')
+    """
+    if decision.decision == ACCEPT:
+        score = part_max
+    elif decision.decision == REJECT:
+        score = 0.0
+    else:
+        score = round(min(max(float(decision.score or 0.0), 0.0), part_max), 6)
+    status = "correct" if score >= part_max else "partial" if score > 0 else "wrong"
+    return score, status
+
+
+def decided_feedback(decision: Decision, score: float, part_max: float) -> str:
+    """What the student reads for a decided part."""
+    verdict = {ACCEPT: "accepted", REJECT: "not accepted"}.get(
+        decision.decision, f"{score:g} of {part_max:g} points")
+    text = f"{REVIEWED_NOTE}: {verdict}."
+    comment = decision.comment.strip()
+    return f"{text} Comment: {comment}" if comment else text
 
 
 CLASS_SCHEMA = """

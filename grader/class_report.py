@@ -1,0 +1,339 @@
+"""The instructor's class report: what the class got right and wrong, from the gradebook.
+
+:func:`build_report` reads a graded folder (``calcgrade grade``'s ``--out``) back from its
+gradebook and computes, over the students whose counted submission was graded:
+
+- the score distribution and summary statistics (mean, median, standard deviation, range);
+- per problem and per answer part: the mean score (as a share of the part's points), the
+  shares fully right, with a format error, missing and marked for review, and two item
+  discrimination indices: the **upper-lower 27 % index** D (mean share of points of the
+  27 % of students with the highest totals minus that of the 27 % with the lowest; from
+  −1 to 1, above 0.3 separates well) and the **corrected item-total correlation** (Pearson
+  correlation of the part's share with the total of the *other* parts; point-biserial for
+  an all-or-nothing part); either is empty when the class is too small or uniform;
+- the diagnosed mistakes, ranked by how many students made each, with the family's message;
+- the parts marked for review and the flagged submissions, each with its feedback page.
+
+:func:`write_class_report` writes ``report.html`` (self-contained: plots embedded as SVG
+data URIs, math as MathML, no script, no network) with the same numbers beside it as
+``report.json``, ``report_parts.csv`` and ``report_mistakes.csv``.
+
+>>> import tempfile, os
+>>> from calcgrade.grader.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
+>>> folder = tempfile.mkdtemp()
+>>> with Gradebook(os.path.join(folder, "gradebook.sqlite")) as book:
+...     for i, score in enumerate([1.0, 0.0]):
+...         book.record(SubmissionRecord(f"h{i}", f"s{i}", "x.ipynb", "graded", "", score, 1.0),
+...                     [PartRecord(f"h{i}", 1, "value", "derivative", score, 1.0,
+...                                 "correct" if score else "wrong", "", None, "a number", "3")])
+...     book.set_class({"title": "HW", "total_points": "1.0", "problems": "[1]"},
+...                    [ClassRow(0, "s0", "{}", "h0"), ClassRow(1, "s1", "{}", "h1")])
+>>> report = build_report(folder)
+>>> report.graded, report.mean, [(p.answer, p.share_correct) for p in report.parts]
+(2, 0.5, [('value', 0.5)])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from calcgrade.grader.gradebook import Gradebook
+from calcgrade.grader.graded import GRADEBOOK, read_graded
+
+GRADED = "graded"
+CORRECT, FORMAT_ERROR, MISSING, REVIEW = "correct", "format_error", "missing", "review"
+UPPER_LOWER = 0.27
+REPORT_FILES = ("report.html", "report.json", "report_parts.csv", "report_mistakes.csv")
+_WORRYING = ("does not verify", "was generated for", "has no calcgrade metadata",
+             "ran out of memory", "copied", "late")
+
+
+@dataclass(frozen=True)
+class PartStats:
+    """One answer part over the graded students (shares are fractions in [0, 1])."""
+
+    problem: int
+    answer: str
+    family: str
+    max: float
+    students: int
+    mean_points: float
+    mean_share: float
+    share_correct: float
+    share_format_error: float
+    share_missing: float
+    share_review: float
+    discrimination: float | None      # upper-lower 27 % index D
+    item_rest: float | None           # corrected item-total correlation
+
+
+@dataclass(frozen=True)
+class MistakeStats:
+    """One catalogued mistake of one problem and how many graded students made it."""
+
+    problem: int
+    family: str
+    mistake: str
+    message: str
+    students: int
+    share: float
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A part an instructor should decide (or has decided) on."""
+
+    student: str
+    name: str
+    problem: int
+    answer: str
+    found: str
+    reference: str
+    score: float
+    max: float
+    decision: str
+    comment: str
+    feedback: str   # relative link to the student's feedback page
+
+
+@dataclass(frozen=True)
+class FlagItem:
+    """A counted submission with flags (identification, errors, ...)."""
+
+    student: str
+    name: str
+    status: str
+    flags: str
+    worrying: bool
+    feedback: str
+
+
+@dataclass
+class ClassReport:
+    """Everything the report page shows, as numbers (see the module docstring)."""
+
+    assignment: str
+    title: str
+    total_points: float
+    students: int
+    graded: int
+    statuses: dict[str, int]
+    totals: list[float]
+    mean: float | None
+    median: float | None
+    stdev: float | None
+    minimum: float | None
+    maximum: float | None
+    problems: list[dict] = field(default_factory=list)
+    parts: list[PartStats] = field(default_factory=list)
+    mistakes: list[MistakeStats] = field(default_factory=list)
+    reviews: list[ReviewItem] = field(default_factory=list)
+    flags: list[FlagItem] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """The report's numbers as plain data (what ``report.json`` holds)."""
+        data = asdict(self)
+        data["discrimination_index"] = ("upper-lower 27% index D; item_rest: corrected "
+                                        "item-total (point-biserial) correlation")
+        return data
+
+
+def feedback_link(student: str) -> str:
+    """The feedback page of ``student``, relative to the graded folder.
+
+    >>> feedback_link("ann smith")
+    'feedback/ann%20smith.html'
+    """
+    return f"feedback/{quote(student)}.html"
+
+
+def upper_lower_index(shares: list[float], totals: list[float],
+                      fraction: float = UPPER_LOWER) -> float | None:
+    """Mean of ``shares`` in the top ``fraction`` of students by ``totals`` minus the mean in
+    the bottom ``fraction`` (ties broken by position); None with fewer than 4 students or
+    when every student has the same share.
+
+    >>> upper_lower_index([1, 1, 0, 0], [4, 3, 2, 1])
+    1.0
+    """
+    n = len(shares)
+    if n < 4 or max(shares) - min(shares) <= 1e-12:
+        return None
+    size = max(1, round(fraction * n))
+    order = sorted(range(n), key=lambda i: (totals[i], -i))
+    low, high = order[:size], order[-size:]
+    return round(sum(shares[i] for i in high) / size - sum(shares[i] for i in low) / size, 6)
+
+
+def item_rest_correlation(shares: list[float], rests: list[float]) -> float | None:
+    """Pearson correlation of a part's shares with the rest of each student's total; None
+    when either does not vary.
+
+    >>> item_rest_correlation([0, 1, 0, 1], [1, 3, 2, 4])
+    0.894427
+    """
+    n = len(shares)
+    if n < 3:
+        return None
+    ms, mr = sum(shares) / n, sum(rests) / n
+    ss = sum((s - ms) ** 2 for s in shares)
+    sr = sum((r - mr) ** 2 for r in rests)
+    if ss <= 1e-12 or sr <= 1e-12:
+        return None
+    cov = sum((s - ms) * (r - mr) for s, r in zip(shares, rests))
+    return round(cov / math.sqrt(ss * sr), 6)
+
+
+def _mistake_messages() -> dict[str, str]:
+    from calcgrade.problems import all_families
+
+    return {m.id: m.message for family in all_families() for m in family.mistakes()}
+
+
+def _share(count: int, total: int) -> float:
+    return round(count / total, 6) if total else 0.0
+
+
+def build_report(folder: str | Path) -> ClassReport:
+    """The class report of the graded folder ``folder`` (see the module docstring)."""
+    from calcgrade.grader.reports import reference_text
+    from calcgrade.grader.gradebook import PartRecord
+
+    graded_class = read_graded(folder)
+    rows = graded_class.rows
+    statuses: dict[str, int] = defaultdict(int)
+    for row in rows:
+        statuses[row.status] += 1
+    counted = [row for row in rows if row.submitted and row.status == GRADED]
+    position = {row.hash: index for index, row in enumerate(counted)}
+    totals = [row.total for row in counted]
+
+    with Gradebook(Path(folder) / GRADEBOOK) as book:
+        parts_rows = book.connection.execute(
+            "SELECT parts.* FROM parts JOIN class ON class.hash = parts.hash "
+            "ORDER BY class.position, parts.problem, parts.rowid").fetchall()
+        titles = json.loads(book.get_meta("problem_titles") or "{}")
+        run_flags = json.loads(book.get_meta("counted_flags") or "{}")
+        decisions = {(d.student, d.problem, d.answer): d for d in book.decisions()}
+    by_part: dict[tuple[int, str], list] = {}
+    part_of: dict[str, list[PartRecord]] = defaultdict(list)
+    for values in parts_rows:
+        part = PartRecord(*values)
+        if part.hash not in position:
+            continue
+        by_part.setdefault((part.problem, part.answer), []).append(part)
+        part_of[part.hash].append(part)
+
+    n = len(counted)
+    part_stats = []
+    for (problem, answer), parts in sorted(by_part.items(), key=lambda item: item[0][0]):
+        part_max = parts[0].max
+        shares = [0.0] * n
+        for part in parts:
+            shares[position[part.hash]] = part.score / part.max if part.max else 0.0
+        rests = [totals[position[p.hash]] - p.score for p in parts]
+        ordered_rests = [0.0] * n
+        for part, rest in zip(parts, rests):
+            ordered_rests[position[part.hash]] = rest
+        count = lambda status: sum(part.status == status for part in parts)  # noqa: E731
+        part_stats.append(PartStats(
+            problem, answer, parts[0].family, part_max, n,
+            round(sum(p.score for p in parts) / n, 6) if n else 0.0,
+            round(sum(shares) / n, 6) if n else 0.0,
+            _share(sum(p.score >= p.max for p in parts), n), _share(count(FORMAT_ERROR), n),
+            _share(count(MISSING), n), _share(count(REVIEW), n),
+            upper_lower_index(shares, totals), item_rest_correlation(shares, ordered_rests)))
+
+    messages = _mistake_messages()
+    made: dict[tuple[int, str, str], dict[str, list[str]]] = {}
+    for (problem, answer), parts in by_part.items():
+        for part in parts:
+            if part.mistake:
+                who = made.setdefault((problem, part.family, part.mistake), {})
+                who.setdefault(part.hash, []).append(answer)
+    mistakes = [MistakeStats(problem, family, mistake, messages.get(mistake, ""), len(who),
+                             _share(len(who), n),
+                             tuple(sorted({a for answers in who.values() for a in answers})))
+                for (problem, family, mistake), who in made.items()]
+    mistakes.sort(key=lambda m: (m.problem, -m.students, m.mistake))
+
+    reviews, flags = [], []
+    for row in rows:
+        if not row.submitted:
+            continue
+        name = row.student.name
+        for part in part_of.get(row.hash, []):
+            decision = decisions.get((row.student.id, part.problem, part.answer))
+            if decision is not None and decision.found != part.found:
+                decision = None
+            if part.status != REVIEW and decision is None:
+                continue
+            reviews.append(ReviewItem(row.student.id, name, part.problem, part.answer, part.found,
+                                      reference_text(part), part.score, part.max,
+                                      decision.decision if decision else "",
+                                      decision.comment if decision else "",
+                                      feedback_link(row.student.id)))
+        shown = run_flags.get(row.student.id, row.flags)
+        if shown:
+            flags.append(FlagItem(row.student.id, name, row.status, shown,
+                                  any(w in shown for w in _WORRYING),
+                                  feedback_link(row.student.id)))
+    flags.sort(key=lambda f: (not f.worrying, f.student))
+
+    problems = [{"number": number, "title": titles.get(str(number), ""),
+                 "mean_points": round(sum(row.problems[i] for row in counted) / n, 6) if n else 0.0}
+                for i, number in enumerate(graded_class.problem_numbers)]
+    return ClassReport(
+        graded_class.assignment, graded_class.title, graded_class.total_points, len(rows), n,
+        dict(sorted(statuses.items())), totals,
+        round(statistics.fmean(totals), 6) if totals else None,
+        round(statistics.median(totals), 6) if totals else None,
+        round(statistics.pstdev(totals), 6) if totals else None,
+        min(totals) if totals else None, max(totals) if totals else None,
+        problems, part_stats, mistakes, reviews, flags)
+
+
+def parts_table(report: ClassReport) -> list[list[str]]:
+    """``report_parts.csv``'s rows, header first."""
+    header = ["problem", "answer", "family", "max", "students", "mean_points", "mean_share",
+              "share_correct", "share_format_error", "share_missing", "share_review",
+              "discrimination_upper_lower_27", "item_rest_correlation"]
+    rows = [header]
+    for p in report.parts:
+        rows.append([str(v) if v is not None else "" for v in (
+            p.problem, p.answer, p.family, p.max, p.students, p.mean_points, p.mean_share,
+            p.share_correct, p.share_format_error, p.share_missing, p.share_review,
+            p.discrimination, p.item_rest)])
+    return rows
+
+
+def mistakes_table(report: ClassReport) -> list[list[str]]:
+    """``report_mistakes.csv``'s rows, header first."""
+    rows = [["problem", "family", "mistake", "students", "share", "parts", "message"]]
+    for m in report.mistakes:
+        rows.append([str(m.problem), m.family, m.mistake, str(m.students), str(m.share),
+                     " ".join(m.parts), m.message])
+    return rows
+
+
+def write_class_report(folder: str | Path) -> Path:
+    """Write the report files into ``folder``; returns the path of ``report.html``."""
+    from calcgrade.grader.csvsafe import csv_text
+    from calcgrade.grader.jsonio import dumps
+    from calcgrade.grader.report_page import render_report
+    from calcgrade.grader.reports import write_atomic
+
+    folder = Path(folder)
+    report = build_report(folder)
+    write_atomic(folder / "report.json", dumps(report.as_json(), indent=2) + "\n")
+    write_atomic(folder / "report_parts.csv", csv_text(parts_table(report)))
+    write_atomic(folder / "report_mistakes.csv", csv_text(mistakes_table(report)))
+    write_atomic(folder / "report.html", render_report(report))
+    return folder / "report.html"
