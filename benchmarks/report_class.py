@@ -33,11 +33,11 @@ SECRET = bytes(range(32))
 
 def build_gradebook(out: Path, students: int) -> float:
     """Mark ``students`` simulated students into ``out/gradebook.sqlite``; seconds taken."""
-    from calcgrade.grader.assignment import load_assignment
-    from calcgrade.grader.gradebook import ClassRow, Gradebook, SubmissionRecord
-    from calcgrade.grader.marking import answer_variable, mark_problem
+    from calcgrade.grader.course.assignment import load_assignment
+    from calcgrade.grader.grading.gradebook import ClassRow, Gradebook, SubmissionRecord
+    from calcgrade.grader.grading.marking import answer_variable, mark_problem
     from calcgrade.grader.simulate import simulated_answers
-    from calcgrade.grader.variants import RosterWalk
+    from calcgrade.grader.course.variants import RosterWalk
 
     start = time.perf_counter()
     assignment = load_assignment(str(HERE.parent / "examples" / "assignment.toml"))
@@ -93,8 +93,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    from calcgrade.grader.class_report import build_report
-    from calcgrade.grader.report_page import render_report
+    from calcgrade.grader.grading.class_report import build_report
+    from calcgrade.grader.grading.report_page import render_report
 
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")

@@ -579,7 +579,7 @@ def _report_attention(found) -> None:
 def report(out_dir: str) -> None:
     """Write the class report of the graded folder OUT: report.html (plots, per-part
     statistics, diagnosed mistakes, review and flags) with report.json and CSV beside it."""
-    from calcgrade.grader.class_report import write_class_report
+    from calcgrade.grader.grading.class_report import write_class_report
 
     click.echo(f"class report  {write_class_report(out_dir)}")
 
@@ -602,8 +602,8 @@ def review(out_dir: str, student: str | None, part: str | None, choice: str | No
     decision in the gradebook and writes grades.csv, feedback, Gradescope results and the
     report again; a rerun of 'calcgrade grade' keeps it."""
     from calcgrade.core.names import answer_variable
-    from calcgrade.grader.reports import number
-    from calcgrade.grader.review import record_decision, review_items, rewrite_outputs
+    from calcgrade.grader.grading.reports import number
+    from calcgrade.grader.grading.review import record_decision, review_items, rewrite_outputs
 
     deciding = student is not None or part is not None or choice is not None or score is not None
     if not deciding:

@@ -169,7 +169,7 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
     ``sandbox``: a pool the caller launched early
     (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
     default a pool sized for the submissions that need running is started here.
-    ``class_report``: write the class report (:mod:`calcgrade.grader.class_report`) too,
+    ``class_report``: write the class report (:mod:`calcgrade.grader.grading.class_report`) too,
     when more than one file was handed in (``calcgrade report OUT`` writes it any time)."""
     try:
         summary = _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
@@ -179,7 +179,7 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
         if sandbox is not None:
             sandbox.close()  # at once (nothing is waited for) and a no-op once closed
     if class_report and summary.inputs > 1:
-        from calcgrade.grader.class_report import write_class_report
+        from calcgrade.grader.grading.class_report import write_class_report
 
         write_class_report(out)
     return summary

@@ -271,7 +271,7 @@ class Gradebook:
         return scores
 
 
-    # an instructor's review decisions (calcgrade.grader.review) -------------------------------
+    # an instructor's review decisions (calcgrade.grader.grading.review) -------------------------------
     def decide(self, decision: Decision) -> None:
         """Record (or replace) a decision on one student's part and apply it to every graded
         submission of that student whose answer to the part is the one decided on."""

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.class_report import (REPORT_FILES, build_report, item_rest_correlation,
+from calcgrade.grader.grading.class_report import (REPORT_FILES, build_report, item_rest_correlation,
                                            upper_lower_index, write_class_report)
 from calcgrade.grader.cli import main
 from calcgrade.problems import get_family
@@ -119,7 +119,7 @@ def _right(problem: dict, name: str, value, reference, values: dict) -> bool:
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """Generate, simulate and grade a class; return the folders and what was simulated."""
-    from calcgrade.grader.grade import grade
+    from calcgrade.grader.grading.grade import grade
     from calcgrade.grader.simulate import fill_answers, simulated_answers
 
     root = tmp_path_factory.mktemp("report-class")
@@ -400,7 +400,7 @@ def test_the_report_reads_cleanly_in_chromium(graded_class, tmp_path):
 
 
 def test_a_report_of_a_class_without_submissions_is_written(tmp_path):
-    from calcgrade.grader.gradebook import ClassRow, Gradebook
+    from calcgrade.grader.grading.gradebook import ClassRow, Gradebook
 
     with Gradebook(tmp_path / "gradebook.sqlite") as book:
         book.set_meta("assignment", "hw")

@@ -23,9 +23,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from calcgrade.core.errors import UsageError
-from calcgrade.grader.class_report import ReviewItem, build_report, write_class_report
-from calcgrade.grader.gradebook import ACCEPT, REJECT, SCORE, Decision, Gradebook, SubmissionRecord
-from calcgrade.grader.graded import GRADEBOOK, read_graded
+from calcgrade.grader.grading.class_report import ReviewItem, build_report, write_class_report
+from calcgrade.grader.grading.gradebook import ACCEPT, REJECT, SCORE, Decision, Gradebook, SubmissionRecord
+from calcgrade.grader.grading.graded import GRADEBOOK, read_graded
 
 _PART = re.compile(r"q(\d+)_(\w+)")
 
@@ -74,8 +74,8 @@ def rewrite_outputs(folder: str | Path) -> None:
     """Write grades.csv, parts.csv, feedback, Gradescope results and the class report again
     from the gradebook (after a decision); submissions.csv keeps the marking of the run."""
     from calcgrade.grader.csvsafe import csv_text
-    from calcgrade.grader.jsonio import dumps
-    from calcgrade.grader.reports import (feedback_html, feedback_markdown, grades_rows,
+    from calcgrade.grader.course.jsonio import dumps
+    from calcgrade.grader.grading.reports import (feedback_html, feedback_markdown, grades_rows,
                                           gradescope_results, parts_csv, write_atomic)
 
     folder = Path(folder)

@@ -1,11 +1,11 @@
 """The class report as one self-contained HTML page (``report.html``).
 
 Rendered from ``templates/report.html.j2`` (auto-escaped) with the plots of
-:mod:`calcgrade.grader.report_plots` as data URIs and the families' mistake messages as
-HTML with their LaTeX as MathML (:func:`calcgrade.grader.handout.markdown_to_html`), so the
+:mod:`calcgrade.grader.grading.report_plots` as data URIs and the families' mistake messages as
+HTML with their LaTeX as MathML (:func:`calcgrade.grader.generation.handout.markdown_to_html`), so the
 page needs neither network nor script.
 
->>> from calcgrade.grader.class_report import ClassReport
+>>> from calcgrade.grader.grading.class_report import ClassReport
 >>> page = render_report(ClassReport("hw", "HW <1>", 2.0, 0, 0, {}, [], None, None, None,
 ...                                  None, None))
 >>> "HW &lt;1&gt;" in page, "<script" in page
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.class_report import ClassReport
+from calcgrade.grader.grading.class_report import ClassReport
 
 MATH_LIMIT = 300
 
@@ -34,7 +34,7 @@ def expression_math(text: str):
     from calcgrade.core.grammar import CONSTANT_NAMES, FUNCTION_NAMES
     from calcgrade.core.parse import parse_expression
     from calcgrade.core.printing import to_latex
-    from calcgrade.grader.handout import math_html
+    from calcgrade.grader.generation.handout import math_html
 
     if not text or len(text) > MATH_LIMIT or not re.search(r"[A-Za-z]", text):
         return ""
@@ -48,15 +48,15 @@ def expression_math(text: str):
 
 
 def _message_html(message: str):
-    from calcgrade.grader.handout import markdown_to_html
+    from calcgrade.grader.generation.handout import markdown_to_html
 
     return markdown_to_html(message)
 
 
 def render_report(report: ClassReport) -> str:
     """The page for ``report``."""
-    from calcgrade.grader import report_plots as plots
-    from calcgrade.grader.reports import number
+    from calcgrade.grader.grading import report_plots as plots
+    from calcgrade.grader.grading.reports import number
     from calcgrade.templates import environment
 
     images = {}

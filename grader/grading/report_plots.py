@@ -1,6 +1,6 @@
 """The class report's plots, drawn with matplotlib (Agg) as SVG data URIs.
 
-Each function takes the numbers of a :class:`~calcgrade.grader.class_report.ClassReport`
+Each function takes the numbers of a :class:`~calcgrade.grader.grading.class_report.ClassReport`
 and returns a ``data:image/svg+xml;base64,...`` URI for an ``<img>``: vector graphics stay
 sharp in print, and the page needs no network. The output is deterministic (a fixed SVG
 hash salt, no date in the metadata). matplotlib is imported here only, when a report is

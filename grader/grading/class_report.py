@@ -19,7 +19,7 @@ data URIs, math as MathML, no script, no network) with the same numbers beside i
 ``report.json``, ``report_parts.csv`` and ``report_mistakes.csv``.
 
 >>> import tempfile, os
->>> from calcgrade.grader.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
+>>> from calcgrade.grader.grading.gradebook import ClassRow, Gradebook, PartRecord, SubmissionRecord
 >>> folder = tempfile.mkdtemp()
 >>> with Gradebook(os.path.join(folder, "gradebook.sqlite")) as book:
 ...     for i, score in enumerate([1.0, 0.0]):
@@ -43,8 +43,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from calcgrade.grader.gradebook import Gradebook
-from calcgrade.grader.graded import GRADEBOOK, read_graded
+from calcgrade.grader.grading.gradebook import Gradebook
+from calcgrade.grader.grading.graded import GRADEBOOK, read_graded
 
 GRADED = "graded"
 CORRECT, FORMAT_ERROR, MISSING, REVIEW = "correct", "format_error", "missing", "review"
@@ -203,8 +203,8 @@ def _share(count: int, total: int) -> float:
 
 def build_report(folder: str | Path) -> ClassReport:
     """The class report of the graded folder ``folder`` (see the module docstring)."""
-    from calcgrade.grader.reports import reference_text
-    from calcgrade.grader.gradebook import PartRecord
+    from calcgrade.grader.grading.reports import reference_text
+    from calcgrade.grader.grading.gradebook import PartRecord
 
     graded_class = read_graded(folder)
     rows = graded_class.rows
@@ -326,9 +326,9 @@ def mistakes_table(report: ClassReport) -> list[list[str]]:
 def write_class_report(folder: str | Path) -> Path:
     """Write the report files into ``folder``; returns the path of ``report.html``."""
     from calcgrade.grader.csvsafe import csv_text
-    from calcgrade.grader.jsonio import dumps
-    from calcgrade.grader.report_page import render_report
-    from calcgrade.grader.reports import write_atomic
+    from calcgrade.grader.course.jsonio import dumps
+    from calcgrade.grader.grading.report_page import render_report
+    from calcgrade.grader.grading.reports import write_atomic
 
     folder = Path(folder)
     report = build_report(folder)
