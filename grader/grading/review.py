@@ -76,7 +76,7 @@ def rewrite_outputs(folder: str | Path) -> None:
     from calcgrade.grader.csvsafe import csv_text
     from calcgrade.grader.course.jsonio import dumps
     from calcgrade.grader.grading.reports import (feedback_html, feedback_markdown, grades_rows,
-                                          gradescope_results, parts_csv, write_atomic)
+                                                  gradescope_results, parts_csv, write_atomic)
 
     folder = Path(folder)
     graded = read_graded(folder)
@@ -97,7 +97,7 @@ def rewrite_outputs(folder: str | Path) -> None:
                                      total_points=graded.total_points, problems=problems)
         roster = [row.student for row in graded.rows]
         write_atomic(folder / "grades.csv",
-                     csv_text(grades_rows(assignment, roster, counted, book.parts)))
+                     csv_text(grades_rows(assignment, roster, counted.get, book.parts)))
         write_atomic(folder / "parts.csv", parts_csv(counted, book.parts))
         students = {s.id: s for s in roster}
         for student_id, record in counted.items():
