@@ -508,7 +508,10 @@ def without_selfcheck(submission):
 
     from calcgrade.grader.selfcheck import is_unchanged_selfcheck
 
-    cells = tuple(cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1]))
+    # a list first: a tuple built from a generator that releases the GIL (the frame's
+    # digests are read from a file once) can be seen half-built by gc.get_objects() in
+    # another thread, which CPython 3.11 then refuses to resize (SystemError)
+    cells = tuple([cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1])])
     if len(cells) == len(submission.code_cells):
         return submission
     return dataclasses.replace(submission, code_cells=cells)
