@@ -12,7 +12,10 @@ Everything a student's variant depends on is an HMAC-SHA256 under that secret (D
 - the seed of a problem slot: HMAC of ``"<assignment>/<student>/<slot>"`` read as a
   big-endian integer (``/<draw>`` is appended for the rare re-draw that keeps two
   students of one class from sharing a variant, see :mod:`calcgrade.grader.course.variants`);
-- the notebook token: HMAC of ``"token/<assignment>/<student>"`` in hex.
+- the notebook token: HMAC of ``"token/<assignment>/<student>"`` in hex;
+- the token of a notebook's draw numbers: HMAC of ``"draws/"`` followed by the JSON list
+  ``[assignment, student, draw numbers, params check]`` in hex, so that the draw numbers a
+  notebook carries count only as generated (see :mod:`calcgrade.grader.course.variants`).
 
 >>> key = bytes(range(32))
 >>> seed_for(key, "hw1", "ann", "1") == seed_for(key, "hw1", "ann", "1")
@@ -23,12 +26,18 @@ True
 True
 >>> verify_token(key, "hw1", "bob", token_for(key, "hw1", "ann"))
 False
+>>> signed = draws_token_for(key, "hw1", "ann", [0, None, 1], "ab12")
+>>> verify_draws_token(key, "hw1", "ann", [0, None, 1], "ab12", signed)
+True
+>>> verify_draws_token(key, "hw1", "ann", [0, None, 2], "ab12", signed)
+False
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from pathlib import Path
@@ -130,6 +139,23 @@ def verify_token(secret: bytes, assignment: str, student: str, token: str) -> bo
     if not isinstance(token, str):
         return False
     return hmac.compare_digest(token_for(secret, assignment, student), token)
+
+
+def draws_token_for(secret: bytes, assignment: str, student: str, numbers: list,
+                    check: str) -> str:
+    """The token that signs one student's draw numbers and params check, in hex."""
+    message = json.dumps([assignment, student, numbers, check], separators=(",", ":"))
+    return _mac(secret, "draws/" + message).hex()
+
+
+def verify_draws_token(secret: bytes, assignment: str, student: str, numbers, check,
+                       token) -> bool:
+    """Whether ``token`` signs these draw numbers and check for this student and assignment
+    (False for anything that is not what generation writes)."""
+    if not (isinstance(token, str) and isinstance(check, str) and isinstance(numbers, list)
+            and all(n is None or (type(n) is int) for n in numbers)):
+        return False
+    return hmac.compare_digest(draws_token_for(secret, assignment, student, numbers, check), token)
 
 
 def secret_check(secret: bytes) -> str:

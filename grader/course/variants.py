@@ -15,6 +15,13 @@ whatever the size of the class (:func:`student_variants` with ``draws``,
 roster up to the student (:class:`RosterWalk`), which draws every earlier student once;
 a grading batch walks once, in roster order, and keeps only a digest per variant.
 
+**Signed draws.** Each generated notebook carries its student's draw numbers in its
+metadata (:func:`signed_draws`): the numbers, a check of the params they gave
+(:func:`params_check`) and a token, an HMAC of both under the course secret for that
+student and assignment. Grading a notebook whose draws verify makes its variants from
+them (:func:`variants_from_signed`), as with a key; a student cannot choose a variant,
+since changing a number breaks the token.
+
 **Computed once.** A :class:`Variant` computes its reference answers, answer specs,
 statement and mistake table on first use and keeps them: generation and grading ask it,
 never the family again.
@@ -28,6 +35,12 @@ True
 >>> draws = [v.draw for v in variants["bob"]]
 >>> student_variants(assignment, bytes(32), "bob", draws=draws) == variants["bob"]
 True
+>>> signed = signed_draws(bytes(32), assignment, "bob", variants["bob"])
+>>> verified = verified_draws(bytes(32), assignment, "bob", signed)
+>>> variants_from_signed(assignment, bytes(32), "bob", verified) == variants["bob"]
+True
+>>> verified_draws(bytes(32), assignment, "ann", signed)
+False
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ from typing import Iterable, Iterator
 from calcgrade.grader.course.assignment import Assignment, Problem, _without_family
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.course.jsonio import dumps
-from calcgrade.grader.course.secret import seed_for
+from calcgrade.grader.course.secret import draws_token_for, seed_for, verify_draws_token
 
 MAX_DRAWS = 25
 
@@ -374,3 +387,54 @@ class KeyDraws:
 def key_draws(path, assignment: Assignment) -> KeyDraws:
     """The draw numbers recorded in the ``key.json`` at ``path`` (see :class:`KeyDraws`)."""
     return KeyDraws(path, assignment)
+
+
+def params_check(variants: list[Variant]) -> str:
+    """A short fingerprint of one student's params, every problem in order (what signed
+    draw numbers are checked against once their variants are made again)."""
+    digest = hashlib.sha256()
+    for variant in variants:
+        digest.update(_key(variant.params).encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def signed_draws(secret: bytes, assignment: Assignment, student_id: str,
+                 variants: list[Variant]) -> dict:
+    """What a notebook's metadata carries so that its variants can be made without the
+    roster: ``{"numbers", "params", "token"}`` (None for a fixed problem's number)."""
+    numbers = [variant.draw for variant in variants]
+    check = params_check(variants)
+    return {"numbers": numbers, "params": check,
+            "token": draws_token_for(secret, assignment.id, student_id, numbers, check)}
+
+
+def verified_draws(secret: bytes, assignment: Assignment, student_id: str, signed) -> dict | None | bool:
+    """The draw numbers a notebook's metadata carries, when they verify for this student
+    and assignment: ``{"numbers", "params"}``; None when it carries none (an older
+    notebook); False when they do not verify (edited, or another secret or student)."""
+    if signed is None:
+        return None
+    if not isinstance(signed, dict):
+        return False
+    numbers, check = signed.get("numbers"), signed.get("params")
+    if not verify_draws_token(secret, assignment.id, student_id, numbers, check,
+                              signed.get("token")):
+        return False
+    return {"numbers": numbers, "params": check}
+
+
+def variants_from_signed(assignment: Assignment, secret: bytes, student_id: str,
+                         verified: dict, fixed: dict[int, Variant] | None = None
+                         ) -> list[Variant] | None:
+    """One student's variants from verified draw numbers (:func:`verified_draws`), or
+    None when they no longer give the params they were generated with (the assignment
+    file changed since): then the roster decides, as without them."""
+    numbers = verified["numbers"]
+    problems = assignment.problems
+    if len(numbers) != len(problems) or any(
+            (number is None) != problem.fixed or
+            (number is not None and not 0 <= number < MAX_DRAWS)
+            for problem, number in zip(problems, numbers)):
+        return None
+    variants = variants_from_draws(assignment, secret, student_id, numbers, fixed)
+    return variants if params_check(variants) == verified["params"] else None

@@ -45,7 +45,7 @@ from calcgrade.grader.course.jsonio import dumps, plain
 from calcgrade.grader.generation.notebook import answer_entry, build_notebook, notebook_text
 from calcgrade.grader.course.roster import Student, load_roster
 from calcgrade.grader.course.secret import secret_check, token_for
-from calcgrade.grader.course.variants import Variant, first_draws, iter_class_variants
+from calcgrade.grader.course.variants import Variant, first_draws, iter_class_variants, signed_draws
 
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 100  # students; fewer are made in this process (starting workers costs ~1 s)
@@ -93,7 +93,8 @@ def student_files(assignment: Assignment, student: Student, variants: list[Varia
         items.append(item)
         records.append(record)
     token = token_for(secret, assignment.id, student.id)
-    notebook = notebook_text(build_notebook(assignment, student, items, token))
+    draws = signed_draws(secret, assignment, student.id, variants)
+    notebook = notebook_text(build_notebook(assignment, student, items, token, draws))
     handout = build_handout(assignment, student, items)
     key = {"id": student.id, "name": student.name, "email": student.email, "problems": records}
     return notebook, handout, key

@@ -4,7 +4,9 @@ Cells, in order: a title with the instructions, a setup cell (``import math``, `
 numpy as np``), then per problem a Markdown statement and a code cell pre-declaring each
 answer as ``q<N>_<answer> = ...`` with a comment on its type and shape, and finally the
 self-check. Cell ids are fixed (``intro``, ``p1-answers``, …) so that the same inputs
-give the same bytes. ``metadata.calcgrade = {assignment, student, token}``.
+give the same bytes. ``metadata.calcgrade = {assignment, student, token, draws}``: the
+token ties the notebook to its student; ``draws`` are the student's signed draw numbers
+(:func:`calcgrade.grader.course.variants.signed_draws`), so grading needs no roster walk.
 
 >>> from calcgrade.core.answers import AnswerSpec
 >>> entry = answer_entry(2, "gradient", AnswerSpec("vector", "g"), [1.0, -2.0])
@@ -177,8 +179,9 @@ def _code(cell_id: str, source: str, role: str = "", **meta) -> dict:
     return _cell("code", cell_id, source, role, **meta)
 
 
-def build_notebook(assignment, student, problems: list[dict], token: str):
-    """The notebook of one student.
+def build_notebook(assignment, student, problems: list[dict], token: str,
+                   draws: dict | None = None):
+    """The notebook of one student (``draws``: their signed draw numbers, if any).
 
     ``problems`` holds, per problem: ``problem`` (the assignment's Problem), ``statement``
     (Markdown) and ``entries`` (from :func:`answer_entry`).
@@ -211,6 +214,8 @@ def build_notebook(assignment, student, problems: list[dict], token: str):
         "language_info": dict(LANGUAGE_INFO),
         "calcgrade": {"assignment": assignment.id, "student": student.id, "token": token},
     }
+    if draws is not None:
+        metadata["calcgrade"]["draws"] = draws
     return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4,
                                "nbformat_minor": NBFORMAT_MINOR})
 

@@ -43,7 +43,7 @@ from calcgrade.grader.grading.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim
                                        choose_rule, identify)
 from calcgrade.grader.grading.submissions import (DEFAULT_LIMITS, NOTEBOOK, OTHER, Input, InputError,
                                           InputLimits, collect_inputs)
-from calcgrade.grader.course.variants import KeyDraws, RosterWalk, Variant, key_draws
+from calcgrade.grader.course.variants import KeyDraws, RosterWalk, Variant, key_draws, variants_from_signed
 
 GRADEBOOK = "gradebook.sqlite"
 UNIDENTIFIED, GRADER_ERROR = "unidentified", "grader_error"
@@ -324,7 +324,8 @@ def _claim_state(claim: Claim) -> str:
     fields["source"] = None if item.source is None else os.fspath(item.source)
     return json.dumps({"input": fields, "student": claim.student, "how": claim.how,
                        "flags": claim.flags, "reason": claim.reason, "hash": claim.hash,
-                       "extra": claim.extra, "counted": claim.counted, "token": claim.token})
+                       "extra": claim.extra, "counted": claim.counted, "token": claim.token,
+                       "draws": claim.draws})
 
 
 def _claim_from(state: str) -> Claim:
@@ -355,17 +356,30 @@ def _keep_run(book: Gradebook, claims: list[Claim], pending: list[Claim],
                    for claim in in_path_order)
 
 
+DRAWS_STALE = ("the notebook's signed draw numbers no longer give the variants it was "
+               "generated with (the assignment file changed since); its variants were drawn by "
+               "walking the roster")
+
+
 def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str],
-                    draws: KeyDraws | None) -> Callable[[str], list[Variant]]:
-    """student -> their variants; called in roster order, once per student. From the key's
-    draw numbers when given; else one walk of the roster (earlier students without a
-    submission are drawn for the redraw rule only, and forgotten)."""
+                    draws: KeyDraws | None) -> Callable[[Claim], list[Variant]]:
+    """claim -> its student's variants; called in roster order, once per student. From the
+    key's draw numbers when given; else from the notebook's signed draw numbers when they
+    verified for that student (``Claim.draws``: one student's work, whatever the roster's
+    size); else one walk of the roster, advanced only as far as such a student (earlier
+    students without a submission are drawn for the redraw rule only, and forgotten)."""
     if draws is not None:
-        return lambda student: draws.variants(secret, student)
+        return lambda claim: draws.variants(secret, claim.student)
     walk = RosterWalk(assignment, secret)
     remaining = iter(roster_ids)
 
-    def variants_of(student: str) -> list[Variant]:
+    def variants_of(claim: Claim) -> list[Variant]:
+        student = claim.student
+        if claim.draws is not None:
+            variants = variants_from_signed(assignment, secret, student, claim.draws, walk.fixed)
+            if variants is not None:
+                return variants
+            claim.flags.append(DRAWS_STALE)
         for walked in remaining:
             variants = walk.next(walked)
             if walked == student:
@@ -374,7 +388,7 @@ def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str]
     return variants_of
 
 
-def _jobs(book: Gradebook, variants_of: Callable[[str], list[Variant]],
+def _jobs(book: Gradebook, variants_of: Callable[[Claim], list[Variant]],
           parsed: dict | None = None) -> Iterator[tuple[Claim, list[Variant]]]:
     """The pending claims in roster order, read back from the gradebook a page at a time,
     each with its student's variants, made when the student's first claim comes up and
@@ -386,7 +400,7 @@ def _jobs(book: Gradebook, variants_of: Callable[[str], list[Variant]],
         claim = _claim_from(state)
         claim.notebook = parsed.pop(claim.hash, None)
         if claim.student != current:
-            current, variants = claim.student, variants_of(claim.student)
+            current, variants = claim.student, variants_of(claim)
         yield claim, variants
 
 
@@ -509,7 +523,10 @@ def without_selfcheck(submission):
 
     from calcgrade.grader.generation.selfcheck import is_unchanged_selfcheck
 
-    cells = tuple(cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1]))
+    # a list first: a tuple built from a generator that releases the GIL (the frame's
+    # digests are read from a file once) can be seen half-built by gc.get_objects() in
+    # another thread, which CPython 3.11 then refuses to resize (SystemError)
+    cells = tuple([cell for cell in submission.code_cells if not is_unchanged_selfcheck(cell[1])])
     if len(cells) == len(submission.code_cells):
         return submission
     return dataclasses.replace(submission, code_cells=cells)

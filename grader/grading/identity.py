@@ -32,6 +32,7 @@ from calcgrade.grader.course.assignment import Assignment
 from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, parse_submission
 from calcgrade.grader.course.secret import verify_token
 from calcgrade.grader.grading.submissions import NOTEBOOK, OTHER, Input, InputError, identify_from_path
+from calcgrade.grader.course.variants import verified_draws
 
 LAST_PATH, NEWEST = "last-path", "newest"
 PICK_RULES = (LAST_PATH, NEWEST)
@@ -39,6 +40,8 @@ BY_METADATA = "signed metadata"
 # what a notebook's token says: issued under this secret for this assignment; for this
 # assignment but not under this secret (or edited); issued for another assignment
 TOKEN_OK, TOKEN_BAD, TOKEN_ELSEWHERE = "verified", "does not verify", "another assignment"
+DRAWS_BAD = ("the notebook's signed draw numbers do not verify (edited metadata); its "
+             "variants were drawn by walking the roster")
 
 
 @dataclass
@@ -55,6 +58,9 @@ class Claim:
     extra: list[str] = field(default_factory=list)   # flags of this run's selection
     counted: bool = False                            # the file that counts for its student
     token: str = ""     # the notebook's signed metadata: TOKEN_OK, TOKEN_BAD, TOKEN_ELSEWHERE or ""
+    # the draw numbers of the student's variants from the notebook's signed metadata,
+    # verified for this student ({"numbers", "params"}), or None (the roster decides)
+    draws: dict | None = None
     # The notebook as identification parsed it, for the sandbox to run without reading
     # or parsing it again (kept while its input keeps its bytes; dropped once run).
     notebook: Submission | InvalidSubmission | None = field(default=None, repr=False)
@@ -127,9 +133,12 @@ def _identify_notebook(item: Input, notebook, student: str | None, how: str,
     token_ok = isinstance(claimed, str) and isinstance(token, str) and \
         meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
     status = _token_status(meta, token_ok, assignment)
+    draws = verified_draws(secret, assignment, claimed, meta.get("draws")) if token_ok else None
+    draws_flags = [DRAWS_BAD] if draws is False else []
     if student is None and token_ok and claimed in roster_ids:
-        return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata"],
-                     token=status)
+        return Claim(item, claimed, BY_METADATA, ["identified by the notebook's signed metadata",
+                                                   *draws_flags],
+                     token=status, draws=draws or None)
     if student is None:
         return Claim(item, None, "", [], "no roster id in the file or folder name and no valid signed "
                      "metadata; rename the file to <id>.ipynb or grade it with --student", token=status)
@@ -141,9 +150,12 @@ def _identify_notebook(item: Input, notebook, student: str | None, how: str,
         elif claimed != student:
             flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
                          f"graded as {student!r}'s variant")
+        else:
+            flags.extend(draws_flags)
     elif notebook is not None and not meta:
         flags.append("the notebook has no calcgrade metadata")
-    return Claim(item, student, how, flags, token=status)
+    mine = token_ok and claimed == student
+    return Claim(item, student, how, flags, token=status, draws=(draws or None) if mine else None)
 
 
 def _token_status(meta: dict, token_ok: bool, assignment: Assignment) -> str:

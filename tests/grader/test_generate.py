@@ -19,7 +19,7 @@ from calcgrade.grader.course import variants as vr
 from calcgrade.grader.course.assignment import load_assignment, parse_assignment
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.course.roster import Student
-from calcgrade.grader.course.secret import verify_token
+from calcgrade.grader.course.secret import verify_draws_token, verify_token
 
 from .classes import (EXAMPLE_ASSIGNMENT, SECRET, SIGMOID_ASSIGNMENT, handout_text_content,
                       leaked_answers, notebook_text_content, roster_text, write)
@@ -71,7 +71,11 @@ def test_notebooks_are_valid_nbformat_v4_with_the_calcgrade_metadata(example_cla
         meta = notebook.metadata.calcgrade
         assert (meta.assignment, meta.student) == (assignment.id, student_id)
         assert verify_token(SECRET, assignment.id, student_id, meta.token)
-        assert set(meta) == {"assignment", "student", "token"}
+        assert set(meta) == {"assignment", "student", "token", "draws"}
+        assert set(meta.draws) == {"numbers", "params", "token"}
+        assert [n is None for n in meta.draws.numbers] == [p.fixed for p in assignment.problems]
+        assert verify_draws_token(SECRET, assignment.id, student_id, meta.draws.numbers,
+                                  meta.draws.params, meta.draws.token)
 
 
 @pytest.mark.slow

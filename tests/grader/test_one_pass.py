@@ -122,5 +122,13 @@ def test_one_notebook_with_the_key_draws_only_its_student(course, tmp_path, monk
     assert set(drawn) == {"s0020"}
     drawn.clear()
     grade([str(subs / "s0020.ipynb")], str(EXAMPLE_ASSIGNMENT), str(roster),
+          str(tmp_path / "signed"), SECRET)
+    assert set(drawn) == {"s0020"}, "without the key: the notebook's signed draws"
+    drawn.clear()
+    older = json.loads((subs / "s0020.ipynb").read_text(encoding="utf-8"))
+    del older["metadata"]["calcgrade"]["draws"]
+    (tmp_path / "older").mkdir()
+    write(tmp_path / "older" / "s0020.ipynb", json.dumps(older))
+    grade([str(tmp_path / "older" / "s0020.ipynb")], str(EXAMPLE_ASSIGNMENT), str(roster),
           str(tmp_path / "walked"), SECRET)
-    assert set(drawn) == {f"s{i:04d}" for i in range(21)}, "without the key: the roster walk"
+    assert set(drawn) == {f"s{i:04d}" for i in range(21)}, "an older notebook: the roster walk"

@@ -158,3 +158,22 @@ def test_only_an_unchanged_self_check_cell_is_recognised_as_such():
                 source.replace("calcgrade_self_check(globals()", "print(globals()"),
                 source.replace("    {", "    __import__('os').system('ls') or {", 1)]
     assert not any(is_unchanged_selfcheck(text) for text in tampered)
+
+
+def test_the_frame_digests_kept_between_runs_are_those_of_the_frame(tmp_path):
+    import hashlib
+    import json
+
+    from calcgrade.grader.generation import selfcheck as sc
+
+    head, tail = sc._cell_frame()
+    fresh = (len(head), hashlib.sha256(head.encode()).hexdigest(),
+             len(tail), hashlib.sha256(tail.encode()).hexdigest())
+    assert sc.frame_digests(tmp_path) == fresh
+    (kept,) = tmp_path.glob("selfcheck-frame-*.json")
+    assert tuple(json.loads(kept.read_text())) == fresh
+    assert sc.frame_digests(tmp_path) == fresh, "read back"
+    kept.write_text("[1, 2")  # a damaged entry is built again
+    assert sc.frame_digests(tmp_path) == fresh
+    (tmp_path / "file").write_text("")
+    assert sc.frame_digests(tmp_path / "file" / "x") == fresh, "an unwritable folder: built each time"
