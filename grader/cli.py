@@ -391,6 +391,12 @@ def open_notebook_hint(notebook) -> list[str]:
 @click.option("--key", "key_file", metavar="KEY",
               help="The class's key.json from 'calcgrade generate': each student's variants "
                    "are made from its draw numbers, without drawing the rest of the class.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the notebooks on the workers of this Dask scheduler (tcp://host:8786); "
+                   "marking stays here. Needs calcgrade[dask].")
+@click.option("--cluster", metavar="local:N",
+              help="Run the notebooks on a Dask cluster of N worker processes on this machine. "
+                   "Needs calcgrade[dask].")
 @click.option("--allow-unverified", is_flag=True,
               help="Grade even when most notebooks carry a token that does not verify under "
                    "this secret (by default that stops the batch: the secret or the assignment "
@@ -401,24 +407,49 @@ def open_notebook_hint(notebook) -> list[str]:
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
           memory_mib: int, workers: int, reveal: bool, key_file: str | None,
-          allow_unverified: bool, fail_under: float | None = None) -> None:
+          allow_unverified: bool, fail_under: float | None = None, scheduler: str | None = None,
+          cluster: str | None = None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
+    from contextlib import nullcontext
+
     from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
     from calcgrade.grader.secret import load_secret, secret_source
 
     secret = load_secret(secret_file)
     try:
-        with _ProgressBar("Grading") as bar:
+        with _dask_cluster(scheduler, cluster) or nullcontext() as dask_cluster, \
+                _ProgressBar("Grading") as bar:
             summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
                                   student=student, timeout=timeout, memory_mib=memory_mib,
                                   workers=workers, reveal=reveal, pick=pick, progress=bar.update,
-                                  key=key_file, allow_unverified=allow_unverified)
+                                  key=key_file, allow_unverified=allow_unverified,
+                                  backend=dask_cluster.sandbox if dask_cluster else None)
     except UnverifiedTokensError as error:
         raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
     _report_graded(summary)
     _report_github(summary.out, fail_under)
+
+
+def _dask_cluster(scheduler: str | None, cluster: str | None):
+    """The Dask cluster of ``--scheduler``/``--cluster`` (not yet entered), or None."""
+    if scheduler is None and cluster is None:
+        return None
+    if scheduler is not None and cluster is not None:
+        raise UsageError("give --scheduler ADDRESS or --cluster local:N, not both")
+    try:
+        from calcgrade.grader.sandbox.dask_pool import DaskCluster, parse_cluster
+    except ImportError:
+        raise UsageError("--scheduler and --cluster need Dask: pip install \"calcgrade[dask]\""
+                         ) from None
+    if cluster is not None:
+        local = parse_cluster(cluster)
+        if local is None:
+            raise UsageError(f"--cluster takes local:N, not {cluster!r} (a scheduler's address "
+                             "goes to --scheduler)")
+        return DaskCluster(local=local)
+    return DaskCluster(address=scheduler)
 
 
 def _report_github(out, fail_under: float | None) -> None:

@@ -149,13 +149,17 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           workers: int = 2, reveal: bool = False, pick: list[str] | tuple[str, ...] = (),
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
-          key: str | None = None, allow_unverified: bool = False) -> GradeSummary:
+          key: str | None = None, allow_unverified: bool = False,
+          backend: Callable[[object], object] | None = None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
     walking the roster. Before anything is graded or written, a batch without a notebook
     and a batch whose notebooks mostly carry tokens that do not verify are refused
-    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway)."""
+    (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
+    ``backend``: limits -> a sandbox pool to run on instead of this machine's (a
+    :class:`~calcgrade.grader.sandbox.dask_pool.DaskSandbox`); its ``concurrency``
+    replaces ``workers``."""
     assignment = load_assignment(assignment_path)
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
@@ -176,7 +180,7 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress, draws)
+                             memory_mib, workers, reveal, progress, draws, backend)
 
 
 def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
@@ -226,7 +230,8 @@ def check_tokens(claims: list[Claim], assignment: Assignment) -> None:
 
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
                   out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
-                  reveal: bool, progress, draws: KeyDraws | None = None) -> GradeSummary:
+                  reveal: bool, progress, draws: KeyDraws | None = None,
+                  backend: Callable[[object], object] | None = None) -> GradeSummary:
     from calcgrade.grader.sandbox import Limits, SandboxExecutor
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -246,7 +251,11 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                                  + ": give the key of this roster's class, or grade without --key")
         if pending:
             limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
-            sandbox = SandboxExecutor(workers=workers, limits=limits)
+            if backend is None:
+                sandbox = SandboxExecutor(workers=workers, limits=limits)
+            else:
+                sandbox = backend(limits)
+                workers = sandbox.concurrency
             try:
                 # the workers boot (importing numpy, sympy, IPython) while the first
                 # variants are drawn

@@ -1,0 +1,145 @@
+"""Grading through Dask: a real LocalCluster of two worker processes, the real sandbox.
+
+The oracle for every grade is a local run of the same batch (the sandbox pool of this
+machine), which the rest of the suite checks against the reference solvers."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import threading
+import time
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from calcgrade.grader.grade import grade  # noqa: E402
+from calcgrade.grader.sandbox.dask_pool import DaskCluster  # noqa: E402
+from calcgrade.grader.simulate import fill_answers, simulated_answers  # noqa: E402
+
+from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, example_class  # noqa: E402
+
+pytestmark = pytest.mark.slow
+STUDENTS = 12
+KINDS = ("correct", "mistake", "slip")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A generated class whose students hand in correct, mistaken and slipped answers,
+    plus one notebook that raises in a cell and one file that is not JSON."""
+    course = example_class(tmp_path_factory.mktemp("course"), STUDENTS)
+    folder = course["root"] / "submissions"
+    folder.mkdir()
+    for index, (student, record) in enumerate(sorted(course["key"].items())):
+        text = (course["root"] / "class" / "notebooks" / f"{student}.ipynb").read_text("utf-8")
+        values = simulated_answers(record, KINDS[index % len(KINDS)])
+        if index == 4:
+            values = {}  # hands in the blank notebook
+        (folder / f"{student}.ipynb").write_text(fill_answers(text, values), encoding="utf-8")
+    course["folder"] = folder
+    return course
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with DaskCluster(local=2) as connected:
+        yield connected
+
+
+def run(course, out, backend=None):
+    return grade([str(course["folder"])], str(EXAMPLE_ASSIGNMENT), str(course["roster"]),
+                 str(out), SECRET, timeout=60, backend=backend)
+
+
+def grades(out) -> dict[str, tuple]:
+    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+        return {row["student"]: tuple(sorted(row.items())) for row in csv.DictReader(handle)}
+
+
+def parts(out) -> list[tuple]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return sorted(db.execute("SELECT * FROM parts").fetchall(), key=repr)
+
+
+def submissions(out) -> list[tuple]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return db.execute("SELECT hash, student, status, total FROM submissions").fetchall()
+
+
+@pytest.fixture(scope="module")
+def local_out(course, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    run(course, out)
+    return out
+
+
+def test_the_cluster_has_two_worker_processes(cluster):
+    pids = cluster.client.run(os.getpid)
+    assert len(pids) == 2 and len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+
+
+def test_grades_through_dask_are_the_grades_of_a_local_run(course, cluster, local_out, tmp_path):
+    summary = run(course, tmp_path, cluster.sandbox)
+    assert summary.graded == STUDENTS
+    assert grades(tmp_path) == grades(local_out)
+    assert parts(tmp_path) == parts(local_out)
+    scores = {row[1]: row[3] for row in submissions(tmp_path)}
+    assert len(set(scores.values())) > 1  # the batch is not all one grade
+
+
+def test_a_rerun_resumes_from_the_gradebook(course, cluster, tmp_path):
+    run(course, tmp_path, cluster.sandbox)
+    again = run(course, tmp_path, cluster.sandbox)
+    assert again.skipped == STUDENTS and again.graded == 0
+
+
+def test_killing_a_worker_mid_batch_grades_every_submission_once(course, cluster, local_out,
+                                                                 tmp_path):
+    client = cluster.client
+    started: list[int] = []
+    latest = [0]
+    killed: list[tuple[int, int]] = []  # (pid, submissions done when it was killed)
+
+    def killer():
+        # kill one worker process once the batch has handed out work
+        while not started:
+            time.sleep(0.05)
+        victim = next(iter(client.run(os.getpid).values()))
+        os.kill(victim, signal.SIGKILL)
+        killed.append((victim, latest[0]))
+
+    def progress(done, total):
+        latest[0] = done
+        if done >= 3 and not started:
+            started.append(done)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    summary = grade([str(course["folder"])], str(EXAMPLE_ASSIGNMENT), str(course["roster"]),
+                    str(tmp_path), SECRET, timeout=60, backend=cluster.sandbox, progress=progress)
+    thread.join(timeout=60)
+    assert killed and killed[0][1] < STUDENTS  # killed while the batch was running
+    rows = submissions(tmp_path)
+    assert len(rows) == STUDENTS and len({row[0] for row in rows}) == STUDENTS
+    assert summary.graded == STUDENTS
+    assert grades(tmp_path) == grades(local_out)
+    client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed worker
+    assert killed[0][0] not in client.run(os.getpid).values()
+
+
+def test_a_submission_that_kills_its_worker_each_time_gets_an_error_status(cluster):
+    from calcgrade.grader.sandbox import Limits
+
+    def kill_own_worker(payload, limits):
+        import os
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    sandbox = cluster.sandbox(Limits(wall_seconds=30))
+    result = sandbox._submit({}, {}, task=kill_own_worker)
+    assert result.status == "crashed" and "died" in result.reason
+    cluster.client.wait_for_workers(2, timeout=120)
