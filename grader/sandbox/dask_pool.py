@@ -50,7 +50,7 @@ from calcgrade.grader.sandbox.submission import (InvalidSubmission, Submission, 
 PLUGIN = "calcgrade-sandbox"
 TRIES = 3
 WINDOW_PER_THREAD = 2
-CONNECT_SECONDS = 20.0
+CONNECT_SECONDS = 10.0
 
 
 def parse_cluster(text: str) -> int | None:
@@ -131,7 +131,7 @@ class DaskCluster:
                 self.client = distributed.Client(self.cluster)
             else:
                 self.client = distributed.Client(self.address, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:
             self.__exit__()
             raise UsageError(f"cannot reach the Dask scheduler {self.address}: "
                              f"{error}") from None

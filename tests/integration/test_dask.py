@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -20,7 +23,7 @@ from calcgrade.grader.grade import grade  # noqa: E402
 from calcgrade.grader.sandbox.dask_pool import DaskCluster  # noqa: E402
 from calcgrade.grader.simulate import fill_answers, simulated_answers  # noqa: E402
 
-from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, example_class  # noqa: E402
+from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class  # noqa: E402
 
 pytestmark = pytest.mark.slow
 STUDENTS = 12
@@ -143,3 +146,60 @@ def test_a_submission_that_kills_its_worker_each_time_gets_an_error_status(clust
     result = sandbox._submit({}, {}, task=kill_own_worker)
     assert result.status == "crashed" and "died" in result.reason
     cluster.client.wait_for_workers(2, timeout=120)
+
+
+def _cli(args: list[str], prelude: str = "") -> subprocess.CompletedProcess:
+    """``calcgrade`` in a fresh interpreter; ``prelude`` runs first; the exit code and, on the
+    last line of stdout, the Dask modules it imported."""
+    code = (f"import sys\n{prelude}\nfrom calcgrade.grader.cli import main\n"
+            f"code = main({args!r})\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+            "sys.exit(code)\n")
+    env = dict(os.environ, CALCGRADE_SECRET=SECRET_HEX)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def _grade_args(course, out, *extra: str) -> list[str]:
+    return ["grade", str(course["folder"]), "--assignment", str(EXAMPLE_ASSIGNMENT), "--roster",
+            str(course["roster"]), "--out", str(out), *extra]
+
+
+def test_the_command_grades_on_a_local_cluster(course, local_out, tmp_path):
+    done = _cli(_grade_args(course, tmp_path, "--cluster", "local:2"))
+    assert done.returncode == 0, done.stderr
+    assert grades(tmp_path) == grades(local_out)
+
+
+def test_without_the_options_the_command_does_not_import_dask(course, tmp_path):
+    student = sorted(course["key"])[0]
+    args = ["grade", str(course["folder"] / f"{student}.ipynb"), "--student", student,
+            "--assignment", str(EXAMPLE_ASSIGNMENT), "--roster", str(course["roster"]),
+            "--out", str(tmp_path)]
+    done = _cli(args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "grades.csv").exists()
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(course, tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = _cli(_grade_args(course, tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}"))
+    assert done.returncode == 2
+    assert f"cannot reach the Dask scheduler tcp://127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_without_dask_installed_the_options_are_a_usage_error(course, tmp_path):
+    hide = "sys.modules['distributed'] = None; sys.modules['dask'] = None"
+    done = _cli(_grade_args(course, tmp_path, "--cluster", "local:2"), prelude=hide)
+    assert done.returncode == 2
+    assert 'pip install "calcgrade[dask]"' in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("value", ["local:0", "local:two", "remote:2", "tcp://host:8786"])
+def test_a_bad_cluster_value_is_a_usage_error(course, tmp_path, value):
+    done = _cli(_grade_args(course, tmp_path, "--cluster", value))
+    assert done.returncode == 2 and "--cluster takes local:N" in done.stderr
