@@ -135,6 +135,12 @@ class DaskCluster:
             self.__exit__()
             raise UsageError(f"cannot reach the Dask scheduler {self.address}: "
                              f"{error}") from None
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError):
+            self.__exit__()
+            raise UsageError(f"the Dask scheduler {self.address} has no worker: start one with "
+                             f"'dask worker {self.address}'") from None
         return self
 
     def __exit__(self, *exc) -> None:
@@ -176,16 +182,12 @@ class DaskSandbox:
         with self._lock:
             if self._started:
                 return self
-            if not self.client.nthreads():
-                raise SandboxError("the Dask cluster has no worker")
-            replies = self.client.register_plugin(SandboxPlugin(self.limits.to_dict(),
-                                                                self.isolate))
-            failed = {address: reply for address, reply in (replies or {}).items()
-                      if isinstance(reply, dict) and reply.get("status") == "error"}
-            if failed:
-                address, reply = next(iter(failed.items()))
-                raise SandboxError(f"the sandbox did not start on the Dask worker {address}: "
-                                   f"{reply.get('exception_text') or reply.get('exception')}")
+            try:
+                self.client.register_plugin(SandboxPlugin(self.limits.to_dict(), self.isolate))
+            except Exception as error:  # the worker's own error, re-raised by the client
+                raise UsageError(f"the sandbox did not start on a Dask worker "
+                                 f"({type(error).__name__}: {error}); check that calcgrade[dask] "
+                                 "is installed there in the same version") from None
             self._started = True
         return self
 

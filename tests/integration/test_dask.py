@@ -203,3 +203,10 @@ def test_without_dask_installed_the_options_are_a_usage_error(course, tmp_path):
 def test_a_bad_cluster_value_is_a_usage_error(course, tmp_path, value):
     done = _cli(_grade_args(course, tmp_path, "--cluster", value))
     assert done.returncode == 2 and "--cluster takes local:N" in done.stderr
+
+
+def test_a_scheduler_without_workers_is_a_usage_error(course, tmp_path):
+    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as empty:
+        done = _cli(_grade_args(course, tmp_path, "--scheduler", empty.scheduler_address))
+    assert done.returncode == 2, done.stderr
+    assert "has no worker" in done.stderr and "Traceback" not in done.stderr
