@@ -72,8 +72,8 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _noop(payload: dict, limits: dict) -> dict:
-    return {"status": "ok"}
+def _noop(payload: dict, limits: dict) -> str:
+    return "{\"status\": \"ok\"}"
 
 
 def one_run(mode: str, assignment: Path, roster: Path, subs: Path, workers: int,

@@ -8,7 +8,7 @@ workers of a ``dask.distributed`` cluster instead of this machine's sandbox pool
   process per worker thread) when the worker joins, and stops it when the worker leaves;
 - :func:`run_on_worker`, the task, receives one notebook's code cells, the answer
   names and the function test inputs (plain data, :func:`request_payload`) and returns
-  only the plain-JSON :class:`~calcgrade.grader.sandbox.ExecutionResult` as a dict;
+  only the :class:`~calcgrade.grader.sandbox.ExecutionResult` as JSON text;
 - :class:`DaskSandbox`, in the grading process, has the interface ``grade`` uses of a
   ``SandboxExecutor`` (``start``, ``run``, ``close``) and ``concurrency``, how many
   submissions to keep in flight (two per worker thread: the bounded window).
@@ -19,6 +19,11 @@ loses nothing: the scheduler runs its submissions elsewhere. A submission that w
 running on ``tries`` workers that all died gets the status ``crashed`` (the scheduler's
 ``allowed-failures`` is set to ``tries - 1`` for a local cluster; a remote scheduler
 uses its own setting, and the grading process resubmits at most ``tries`` times).
+
+Dask's own messages between the grading process, the scheduler and the workers may carry
+pickled objects (task errors, for one): the scheduler and the workers must be machines of
+the course, on a private network or behind Dask's TLS. Student code never runs in a Dask
+worker's process, only in its sandbox children, as it does on one machine.
 
 This module imports ``distributed``: it is imported only when a Dask option is given.
 
@@ -93,8 +98,8 @@ class SandboxPlugin(WorkerPlugin):
             self.executor = None
 
 
-def run_on_worker(payload: dict, limits: dict) -> dict:
-    """The task: run one submission in this worker's warm pool; a plain-JSON result."""
+def run_on_worker(payload: dict, limits: dict) -> str:
+    """The task: run one submission in this worker's warm pool; the result as JSON text."""
     worker = distributed.get_worker()
     plugin = worker.plugins.get(PLUGIN)
     if plugin is None or plugin.executor is None:
@@ -103,7 +108,7 @@ def run_on_worker(payload: dict, limits: dict) -> dict:
                                                        in payload["cells"]))
     result = plugin.executor.run(submission, payload["answers"], payload["functions"],
                                  Limits.from_dict(limits))
-    return result.to_dict()
+    return result.to_json()
 
 
 class DaskCluster:
@@ -220,7 +225,7 @@ class DaskSandbox:
         return self._submit(payload, limits.to_dict())
 
     def _submit(self, payload: dict, limits: dict,
-                task: Callable[[dict, dict], dict] = run_on_worker) -> ExecutionResult:
+                task: Callable[[dict, dict], str] = run_on_worker) -> ExecutionResult:
         """Submit, wait, resubmit when the cluster lost the task; at most ``tries`` times."""
         last = ""
         for attempt in range(self.tries):
@@ -229,7 +234,10 @@ class DaskSandbox:
             future = self.client.submit(task, payload, limits, pure=False,
                                         key=f"calcgrade-run-{uuid.uuid4().hex}")
             try:
-                return ExecutionResult.from_dict(future.result())
+                reply = future.result()
+                if type(reply) is not str:
+                    raise SandboxError("a Dask worker replied with something else than JSON")
+                return ExecutionResult.from_json(reply)
             except distributed.KilledWorker:
                 return ExecutionResult(CRASHED, reason="the grading worker died each time it "
                                        "ran this notebook")
