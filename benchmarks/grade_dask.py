@@ -100,7 +100,7 @@ def one_run(mode: str, assignment: Path, roster: Path, subs: Path, workers: int,
                 base_others = _tree_cpu_seconds(os.getpid())
                 cpu, start = _self_cpu(), time.perf_counter()
                 summary = grade([str(subs)], str(assignment), str(roster), out, bytes(32),
-                                backend=cluster.sandbox)
+                                sandbox=cluster.sandbox(Limits(wall_seconds=60)))
                 seconds = time.perf_counter() - start
                 grading_cpu = _self_cpu() - cpu
                 others = _tree_cpu_seconds(os.getpid()) - base_others
@@ -123,7 +123,7 @@ def _overhead(sandbox, count: int) -> dict:
     sandbox.start()
     try:
         start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=sandbox.concurrency) as pool:
+        with ThreadPoolExecutor(max_workers=sandbox.size) as pool:
             list(pool.map(lambda _: sandbox._submit({}, {}, task=_noop), range(count)))
         window = (time.perf_counter() - start) / count
         single = []

@@ -5,8 +5,11 @@ Run:  python benchmarks/sandbox_throughput.py [--submissions 200] [--runs 3] [--
 Writes ``--submissions`` small realistic notebooks (a setup cell importing numpy, six
 answer cells computing with numpy, one function answer), runs them all through a
 :class:`SandboxExecutor` with ``run_many`` (all workers busy), several times, and
-prints the median rate, the peak RSS of the grader process and of the workers
-(zygotes and their children), and what the workers isolated. Start-up of the pool is
+prints the median rate, the CPU time per submission of each group of processes (the
+grader; the workers; the submission children, counted when their worker reaps them;
+the reapers of the workers' pid namespaces) and their total, the peak RSS of the
+grader process and of the workers (zygotes and their children), and what the workers
+isolated. Start-up of the pool is
 timed separately and not included in the rate.
 """
 
@@ -90,6 +93,20 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
     return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
 
 
+def _helper_cpu(workers) -> dict:
+    """CPU seconds (own and reaped children) of the workers' long-lived helpers (the
+    reaper of each pid namespace, which reaps what a submission leaves behind), by pid;
+    the submission children are counted by their worker once reaped."""
+    found = {}
+    for pid in _descendants(workers) - set(workers):
+        try:
+            own, reaped = _cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        found[pid] = own + reaped
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200)
@@ -133,21 +150,27 @@ def run_benchmark(args, folder: str) -> None:
         rates = []
         for run in range(args.runs):
             before = [_cpu_seconds(pid) for pid in sandbox.worker_pids()]
+            helpers_before = _helper_cpu(sandbox.worker_pids())
             grader_before = time.process_time()
             begin = time.perf_counter()
             results = sandbox.run_many(jobs)
             elapsed = time.perf_counter() - begin
             grader_cpu = time.process_time() - grader_before
             after = [_cpu_seconds(pid) for pid in sandbox.worker_pids()]
+            helpers_after = _helper_cpu(sandbox.worker_pids())
             zygote_cpu = sum(a[0] - b[0] for a, b in zip(after, before))
             child_cpu = sum(a[1] - b[1] for a, b in zip(after, before))
+            helper_cpu = sum(helpers_after[pid] - helpers_before[pid]
+                             for pid in set(helpers_after) & set(helpers_before))
+            total = grader_cpu + zygote_cpu + child_cpu + helper_cpu
             statuses = {r.status for r in results}
             bad = [r for r in results if r.status != "ok" or r.cell_errors]
             rates.append(len(jobs) / elapsed)
             per = 1000 / len(jobs)
             print(f"run {run + 1}: {rates[-1]:7.1f} submissions/s  statuses={sorted(statuses)}"
                   f"  with problems: {len(bad)};  CPU ms/submission: grader {grader_cpu * per:.1f}, "
-                  f"workers {zygote_cpu * per:.1f}, children {child_cpu * per:.1f}")
+                  f"workers {zygote_cpu * per:.1f}, children {child_cpu * per:.1f}, "
+                  f"reapers {helper_cpu * per:.1f}, total {total * per:.1f}")
         stop.set()
         sampler.join()
         zygotes = sandbox.worker_pids()

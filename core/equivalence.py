@@ -76,7 +76,7 @@ def close() -> None:
 # guards -------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def tree_fits(tree: ex.Expr) -> bool:
     """Whether the tree is small enough to compare: nodes, depth and exact numbers bounded.
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import time
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 
 from calcgrade.core import expr as ex
@@ -239,7 +238,7 @@ def _complex(node: ex.Expr, columns, n: int, memo: dict) -> np.ndarray:
 BASE_BITS = 128            # working precision for values near 1
 MAX_PRECISION_BITS = 1 << 15
 
-_CONTEXTS: dict[int, mpmath.ctx_mp.MPContext] = {}
+_CONTEXTS: dict[int, "mpmath.ctx_mp.MPContext"] = {}
 
 
 def precise_context(bits: int):
@@ -250,6 +249,8 @@ def precise_context(bits: int):
     """
     ctx = _CONTEXTS.get(bits)
     if ctx is None:
+        import mpmath  # on first use: most answers never need it, and it takes a while to load
+
         ctx = mpmath.MPContext()
         ctx.prec = bits
         if len(_CONTEXTS) < 64:

@@ -27,7 +27,14 @@ from typing import Any
 import click
 
 from calcgrade.core.errors import CalcgradeError, ParamsError, UsageError
-from calcgrade.grader.jsonio import dumps
+
+
+def dumps(value: Any, **options) -> str:
+    """:func:`calcgrade.grader.jsonio.dumps`, imported when first needed (it loads numpy,
+    which most commands' start does not need)."""
+    from calcgrade.grader.jsonio import dumps as dump_json
+
+    return dump_json(value, **options)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -414,22 +421,58 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
     from contextlib import nullcontext
 
-    from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
-    from calcgrade.grader.secret import load_secret, secret_source
+    from calcgrade.grader.secret import load_secret
 
     secret = load_secret(secret_file)
-    try:
-        with _dask_cluster(scheduler, cluster) or nullcontext() as dask_cluster, \
-                _ProgressBar("Grading") as bar:
-            summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir, secret,
-                                  student=student, timeout=timeout, memory_mib=memory_mib,
-                                  workers=workers, reveal=reveal, pick=pick, progress=bar.update,
-                                  key=key_file, allow_unverified=allow_unverified,
-                                  backend=dask_cluster.sandbox if dask_cluster else None)
-    except UnverifiedTokensError as error:
-        raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
+    dask_cluster = _dask_cluster(scheduler, cluster)
+    with dask_cluster or nullcontext():
+        if dask_cluster is None:
+            sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
+        else:
+            from calcgrade.grader.sandbox.limits import Limits
+
+            sandbox = dask_cluster.sandbox(Limits(wall_seconds=timeout,
+                                                  memory_bytes=memory_mib * 1024 * 1024)).launch()
+        summary = _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret,
+                              student, timeout, memory_mib, workers, reveal, pick, key_file,
+                              allow_unverified, secret_file)
     _report_graded(summary)
     _report_github(summary.out, fail_under)
+
+
+def _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret, student,
+                timeout, memory_mib, workers, reveal, pick, key_file, allow_unverified,
+                secret_file):
+    """Grade the batch with ``sandbox`` (None: a pool of this machine started by grading)."""
+    from calcgrade.grader.secret import secret_source
+
+    try:
+        # loads while the workers start
+        from calcgrade.grader.grade import UnverifiedTokensError, grade as grade_batch
+
+        try:
+            with _ProgressBar("Grading") as bar:
+                summary = grade_batch(list(submissions), assignment_file, roster_file, out_dir,
+                                      secret, student=student, timeout=timeout,
+                                      memory_mib=memory_mib, workers=workers, reveal=reveal,
+                                      pick=pick, progress=bar.update, key=key_file,
+                                      allow_unverified=allow_unverified, sandbox=sandbox)
+        except UnverifiedTokensError as error:
+            raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
+    except BaseException:
+        if sandbox is not None:
+            sandbox.close()  # a no-op once grading has closed it
+        raise
+    return summary
+
+
+def _report_github(out, fail_under: float | None) -> None:
+    """The points line, GitHub's step summary and outputs, and ``--fail-under``'s exit code."""
+    from calcgrade.grader.github import report_run
+
+    code = report_run(out, fail_under, echo=click.echo)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _dask_cluster(scheduler: str | None, cluster: str | None):
@@ -452,13 +495,20 @@ def _dask_cluster(scheduler: str | None, cluster: str | None):
     return DaskCluster(address=scheduler)
 
 
-def _report_github(out, fail_under: float | None) -> None:
-    """The points line, GitHub's step summary and outputs, and ``--fail-under``'s exit code."""
-    from calcgrade.grader.github import report_run
+def _launch_sandbox(submissions: tuple[str, ...], workers: int, timeout: float,
+                    memory_mib: int):
+    """When every submission is a notebook file, start the sandbox workers now, so that
+    they boot while the grading modules load and the inputs are read; None otherwise
+    (folders and archives are counted by the grading itself, which then starts them)."""
+    import os
 
-    code = report_run(out, fail_under, echo=click.echo)
-    if code:
-        raise click.exceptions.Exit(code)
+    if not all(path.lower().endswith(".ipynb") and os.path.isfile(path) for path in submissions):
+        return None
+    from calcgrade.grader.sandbox.executor import pool_for
+    from calcgrade.grader.sandbox.limits import Limits
+
+    limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+    return pool_for(len(set(submissions)), workers, limits).launch()
 
 
 def _report_graded(summary, full_table: bool = False) -> None:

@@ -8,21 +8,26 @@ key's draw numbers when ``key`` is given, else by one walk of the roster that ap
 redraw rule, see :mod:`calcgrade.grader.variants`), at most ``2 × workers`` submissions
 are in flight, each is marked in this process as soon as it is back, and the gradebook is
 committed every ``COMMIT_EVERY`` submissions or ``COMMIT_SECONDS`` seconds. The memory of
-this process does not grow with the number of submissions (beyond one small record per
-input for the reports). Every input ends up exactly once in ``submissions.csv``; one bad
-submission never stops the batch.
+this process does not grow with the number of submissions: once identified, this run's
+inputs wait in a temporary table of the gradebook (read back a page at a time), no
+student's variants outlive their marking, and the reports are written row by row from
+the gradebook (the summary's table is read back from ``grades.csv``). Every input ends up
+exactly once in ``submissions.csv``; one bad submission never stops the batch.
 
 Whose each file is and which file counts for each student: :mod:`calcgrade.grader.identity`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import os
 import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterator
@@ -31,7 +36,7 @@ from calcgrade.grader.assignment import Assignment, load_assignment
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.marking import answer_variable, mark_problem
-from calcgrade.grader.reports import GRADED, ReportRow, write_reports
+from calcgrade.grader.reports import GRADED, ReportRow, read_grades, write_reports
 from calcgrade.grader.roster import Student, load_roster
 from calcgrade.grader.secret import secret_check
 from calcgrade.grader.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
@@ -64,8 +69,12 @@ class GradeSummary:
     failed: int = 0
     ignored: int = 0      # files that are not notebooks, or were not read
     inputs: int = 0
-    rows: list[list[str]] = field(default_factory=list)
 
+    @property
+    def rows(self) -> Iterator[list[str]]:
+        """The rows of the ``grades.csv`` just written, as its cells read (header first),
+        read from the file as they are used: a large class is never held in memory."""
+        return read_grades(self.out / "grades.csv")
 
 
 
@@ -150,16 +159,28 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
           key: str | None = None, allow_unverified: bool = False,
-          backend: Callable[[object], object] | None = None) -> GradeSummary:
+          sandbox=None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
     walking the roster. Before anything is graded or written, a batch without a notebook
     and a batch whose notebooks mostly carry tokens that do not verify are refused
     (:func:`require_notebooks`, :func:`check_tokens`; ``allow_unverified`` grades anyway).
-    ``backend``: limits -> a sandbox pool to run on instead of this machine's (a
-    :class:`~calcgrade.grader.sandbox.dask_pool.DaskSandbox`); its ``concurrency``
-    replaces ``workers``."""
+    ``sandbox``: a pool the caller launched early
+    (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
+    default a pool sized for the submissions that need running is started here."""
+    try:
+        return _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
+                      memory_mib, workers, reveal, pick, limits, progress, key,
+                      allow_unverified, sandbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()  # at once (nothing is waited for) and a no-op once closed
+
+
+def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, memory_mib,
+           workers, reveal, pick, limits, progress, key, allow_unverified,
+           sandbox) -> GradeSummary:
     assignment = load_assignment(assignment_path)
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
@@ -175,12 +196,14 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
             if len(notebooks) > 1:
                 raise UsageError(f"--student names one student, but {len(notebooks)} notebooks "
                                  "were given")
-        claims = [identify(item, set(roster_ids), assignment, secret, student) for item in inputs]
+        known = set(roster_ids)
+        claims = [identify(item, known, assignment, secret, student) for item in inputs]
+        del inputs, known  # the claims hold the inputs; _grade_claims lets them go
         if not allow_unverified:
             check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress, draws, backend)
+                             memory_mib, workers, reveal, progress, draws, sandbox)
 
 
 def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
@@ -231,8 +254,9 @@ def check_tokens(claims: list[Claim], assignment: Assignment) -> None:
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
                   out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
                   reveal: bool, progress, draws: KeyDraws | None = None,
-                  backend: Callable[[object], object] | None = None) -> GradeSummary:
-    from calcgrade.grader.sandbox import Limits, SandboxExecutor
+                  sandbox=None) -> GradeSummary:
+    from calcgrade.grader.sandbox.executor import pool_for
+    from calcgrade.grader.sandbox.limits import Limits
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = GradeSummary(out_dir, inputs=len(claims))
@@ -249,27 +273,79 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
                 raise UsageError(f"--key {draws.path} has no variants for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + ": give the key of this roster's class, or grade without --key")
-        if pending:
-            limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
-            if backend is None:
-                sandbox = SandboxExecutor(workers=workers, limits=limits)
-            else:
-                sandbox = backend(limits)
-                workers = sandbox.concurrency
-            try:
-                # the workers boot (importing numpy, sympy, IPython) while the first
-                # variants are drawn
-                starting = _in_background(sandbox.start)
-                jobs = _jobs(pending, roster_ids, _variant_source(assignment, secret, roster_ids,
-                                                                  draws))
-                _run_all(book, sandbox, assignment, jobs, len(pending), workers, summary,
-                         progress, starting)
-            finally:
-                sandbox.close()
-        summary.rows = write_reports(out_dir, assignment, roster,
-                                     _report_rows(book, claims, assignment), book.parts, reveal)
+        to_grade = len(pending)
+        # the notebooks identification parsed and kept (a bounded number of bytes in all,
+        # see InputLimits.kept_bytes) go to the sandbox without being read again
+        parsed = {claim.hash: claim.notebook for claim in pending
+                  if claim.notebook is not None and claim.input.data is not None}
+        _keep_run(book, claims, pending, roster_ids)
+        del pending
         record_class(book, assignment, roster, claims)
+        claims.clear()  # from here on the run's inputs are read back from the gradebook
+        closing = None
+        if not to_grade and sandbox is not None:
+            closing = _in_background(sandbox.close)
+        elif to_grade:
+            if sandbox is None:
+                limits = Limits(wall_seconds=timeout, memory_bytes=memory_mib * 1024 * 1024)
+                sandbox = pool_for(to_grade, workers, limits)
+            try:
+                # the workers boot (importing numpy, IPython) while the first variants
+                # are drawn; a run waits for them
+                sandbox.launch()
+                jobs = _jobs(book, _variant_source(assignment, secret, roster_ids, draws), parsed)
+                _run_all(book, sandbox, assignment, jobs, to_grade, sandbox.size, summary,
+                         progress, sandbox.start)
+            except BaseException:
+                sandbox.close()
+                raise
+            # every result is in: the workers stop while the reports are written
+            closing = _in_background(sandbox.close)
+        try:
+            _write_reports(book, assignment, roster, out_dir, reveal)
+        finally:
+            if closing is not None:
+                closing()
     return summary
+
+
+def _claim_state(claim: Claim) -> str:
+    """A claim as JSON text, to keep it in the gradebook's run table (see
+    :meth:`Gradebook.start_run`) instead of memory."""
+    item = claim.input
+    fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "data"}
+    fields["source"] = None if item.source is None else os.fspath(item.source)
+    return json.dumps({"input": fields, "student": claim.student, "how": claim.how,
+                       "flags": claim.flags, "reason": claim.reason, "hash": claim.hash,
+                       "extra": claim.extra, "counted": claim.counted, "token": claim.token})
+
+
+def _claim_from(state: str) -> Claim:
+    """The claim :func:`_claim_state` kept.
+
+    >>> from calcgrade.grader.submissions import Input
+    >>> claim = Claim(Input("a/s1.ipynb", "notebook", Path("a/s1.ipynb"), "ab", 3), "s1",
+    ...               "file name", ["a flag"], hash="h")
+    >>> _claim_from(_claim_state(claim)) == claim
+    True
+    """
+    data = json.loads(state)
+    fields = data.pop("input")
+    if fields["source"] is not None:
+        fields["source"] = Path(fields["source"])
+    return Claim(Input(**fields), **data)
+
+
+def _keep_run(book: Gradebook, claims: list[Claim], pending: list[Claim],
+              roster_ids: list[str]) -> None:
+    """Write this run's claims to the gradebook's run table: in path order, each pending
+    one with its turn (roster order, ties in input order)."""
+    position = {student: index for index, student in enumerate(roster_ids)}
+    turns = {id(claim): turn for turn, claim in
+             enumerate(sorted(pending, key=lambda claim: position[claim.student]))}
+    in_path_order = sorted(claims, key=lambda claim: (claim.input.label, claim.hash))
+    book.start_run((turns.get(id(claim)), claim.student, claim.counted, _claim_state(claim))
+                   for claim in in_path_order)
 
 
 def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str],
@@ -291,14 +367,17 @@ def _variant_source(assignment: Assignment, secret: bytes, roster_ids: list[str]
     return variants_of
 
 
-def _jobs(pending: list[Claim], roster_ids: list[str],
-          variants_of: Callable[[str], list[Variant]]) -> Iterator[tuple[Claim, list[Variant]]]:
-    """The pending claims in roster order, each with its student's variants, made when the
-    student's first claim comes up and shared by the student's other claims."""
-    position = {student: index for index, student in enumerate(roster_ids)}
-    ordered = sorted(pending, key=lambda claim: position[claim.student])
+def _jobs(book: Gradebook, variants_of: Callable[[str], list[Variant]],
+          parsed: dict | None = None) -> Iterator[tuple[Claim, list[Variant]]]:
+    """The pending claims in roster order, read back from the gradebook a page at a time,
+    each with its student's variants, made when the student's first claim comes up and
+    shared by the student's other claims. ``parsed`` holds the notebooks identification
+    parsed and kept, by hash (the others are read again, checked against their hash)."""
+    parsed = {} if parsed is None else parsed
     current, variants = None, []
-    for claim in ordered:
+    for state in book.run_in_turn():
+        claim = _claim_from(state)
+        claim.notebook = parsed.pop(claim.hash, None)
         if claim.student != current:
             current, variants = claim.student, variants_of(claim.student)
         yield claim, variants
@@ -344,18 +423,29 @@ def _pending(book: Gradebook, claims: list[Claim], assignment: Assignment, secre
     return pending
 
 
-def _report_rows(book: Gradebook, claims: list[Claim], assignment: Assignment) -> list[ReportRow]:
-    """One row per input of this run: its stored record with this run's path and flags."""
-    rows = []
-    for claim in claims:
-        record = book.submission(claim.hash) or SubmissionRecord(
-            claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
-            "calcgrade lost track of this submission; please report it", 0.0,
-            assignment.total_points)
-        flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
-        rows.append(ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
-                              claim.input.sha256, claim.counted))
-    return rows
+def _report_row(book: Gradebook, claim: Claim, assignment: Assignment) -> ReportRow:
+    """One input of this run: its stored record with this run's path and flags."""
+    record = book.submission(claim.hash) or SubmissionRecord(
+        claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
+        "calcgrade lost track of this submission; please report it", 0.0,
+        assignment.total_points)
+    flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
+    return ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
+                     claim.input.sha256, claim.counted)
+
+
+def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Path,
+                   reveal: bool) -> None:
+    """Write the reports from the gradebook, one input or student at a time: this run's
+    claims and their records are read back from it as each row is written."""
+    def counted(student: str) -> SubmissionRecord | None:
+        state = book.counted_state(student)
+        return None if state is None else _report_row(book, _claim_from(state), assignment).record
+
+    write_reports(out_dir, assignment, roster,
+                  lambda: (_report_row(book, _claim_from(state), assignment)
+                           for state in book.run_in_path_order()),
+                  counted, book.counted_students, book.parts, reveal)
 
 
 def _in_background(function: Callable[[], object]) -> Callable[[], None]:
@@ -379,12 +469,17 @@ def _in_background(function: Callable[[], object]) -> Callable[[], None]:
 
 
 def _run(sandbox, item: Claim, answers: list[str], functions: dict):
-    """Run one pending submission (an unreadable file never reaches the sandbox)."""
-    from calcgrade.grader.sandbox import ExecutionResult
+    """Run one pending submission (an unreadable file never reaches the sandbox), from the
+    parse identification made when there is one."""
+    from calcgrade.grader.sandbox.result import ExecutionResult
     from calcgrade.grader.sandbox.submission import InvalidSubmission, parse_submission
 
+    submission, item.notebook = item.notebook, None
     try:
-        submission = parse_submission(item.input.read(), item.input.label)
+        if submission is None:
+            submission = parse_submission(item.input.read(), item.input.label)
+        if isinstance(submission, InvalidSubmission):
+            raise submission
     except InputError as error:
         return ExecutionResult.invalid(error.reason)
     except InvalidSubmission as error:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import Iterable, Iterator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -52,6 +53,23 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions(student);
 """
+
+# This run's inputs, kept on disk (a temporary table of this connection) rather than in
+# memory while a large class is graded: ``seq`` is the input's place in path order,
+# ``turn`` its place in grading order (NULL when it is not graded), ``state`` what the
+# grader needs to remake it (JSON).
+RUN_SCHEMA = """
+DROP TABLE IF EXISTS temp.run;
+CREATE TEMP TABLE run (
+    seq     INTEGER PRIMARY KEY,
+    turn    INTEGER UNIQUE,
+    student TEXT,
+    counted INTEGER NOT NULL,
+    state   TEXT NOT NULL
+);
+CREATE INDEX temp.run_counted ON run(counted, student);
+"""
+PAGE = 256  # rows read at a time
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,60 @@ class Gradebook:
         rows = self.connection.execute(
             "SELECT * FROM parts WHERE hash = ? ORDER BY problem, rowid", (submission_hash,))
         return [PartRecord(*row) for row in rows]
+
+    # this run's inputs ---------------------------------------------------------------------
+    def start_run(self, inputs: Iterable[tuple[int | None, str | None, bool, str]]) -> None:
+        """Keep this run's inputs, given in path order as ``(turn, student, counted,
+        state)``, in a temporary table (gone when the gradebook is closed)."""
+        with self.connection:
+            self.connection.executescript(RUN_SCHEMA)
+            self.connection.executemany(
+                "INSERT INTO run (turn, student, counted, state) VALUES (?, ?, ?, ?)",
+                ((turn, student, int(counted), state) for turn, student, counted, state in inputs))
+
+    def run_in_turn(self) -> Iterator[str]:
+        """The states of the inputs to grade, in grading order, read a page at a time
+        (each page is read whole, so commits in between are safe)."""
+        after = -1
+        while True:
+            rows = self.connection.execute(
+                "SELECT turn, state FROM run WHERE turn > ? ORDER BY turn LIMIT ?",
+                (after, PAGE)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield from (state for _, state in rows)
+
+    def run_in_path_order(self) -> Iterator[str]:
+        """The states of every input of this run, in path order, a page at a time."""
+        after = -1
+        while True:
+            rows = self.connection.execute(
+                "SELECT seq, state FROM run WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, PAGE)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield from (state for _, state in rows)
+
+    def counted_state(self, student: str) -> str | None:
+        """The state of the input that counts for ``student`` in this run, or None."""
+        row = self.connection.execute(
+            "SELECT state FROM run WHERE counted = 1 AND student = ? ORDER BY seq DESC LIMIT 1",
+            (student,)).fetchone()
+        return row[0] if row else None
+
+    def counted_students(self) -> Iterator[str]:
+        """The students with an input that counts in this run, by id, a page at a time."""
+        after = ""
+        while True:
+            rows = self.connection.execute(
+                "SELECT DISTINCT student FROM run WHERE counted = 1 AND student > ? "
+                "ORDER BY student LIMIT ?", (after, PAGE)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield from (student for student, in rows)
 
     def submissions(self) -> list[SubmissionRecord]:
         """Every submission, by student then path."""

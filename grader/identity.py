@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.assignment import Assignment
+from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, parse_submission
 from calcgrade.grader.secret import verify_token
 from calcgrade.grader.submissions import NOTEBOOK, OTHER, Input, InputError, identify_from_path
 
@@ -54,6 +55,9 @@ class Claim:
     extra: list[str] = field(default_factory=list)   # flags of this run's selection
     counted: bool = False                            # the file that counts for its student
     token: str = ""     # the notebook's signed metadata: TOKEN_OK, TOKEN_BAD, TOKEN_ELSEWHERE or ""
+    # The notebook as identification parsed it, for the sandbox to run without reading
+    # or parsing it again (kept while its input keeps its bytes; dropped once run).
+    notebook: Submission | InvalidSubmission | None = field(default=None, repr=False)
 
     @property
     def by_path(self) -> bool:
@@ -62,7 +66,11 @@ class Claim:
 
 
 def notebook_metadata(data: bytes | None) -> dict:
-    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run)."""
+    """``metadata.calcgrade`` of a notebook's bytes, or {} (read as JSON, never run).
+
+    >>> notebook_metadata(b'{"metadata": {"calcgrade": {"student": "ada"}}}'), notebook_metadata(b"x")
+    ({'student': 'ada'}, {})
+    """
     try:
         meta = json.loads(data or b"").get("metadata", {}).get("calcgrade", {})
     except (ValueError, AttributeError, RecursionError):
@@ -70,19 +78,51 @@ def notebook_metadata(data: bytes | None) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+def parse_notebook(item: Input) -> Submission | InvalidSubmission | None:
+    """The notebook of ``item`` parsed once (read as JSON, never run): a
+    :class:`Submission`, the :class:`InvalidSubmission` saying why it is not a runnable
+    notebook, or None when the file cannot be read (again)."""
+    try:
+        data = item.read()
+    except InputError:
+        return None
+    try:
+        return parse_submission(data, item.label, item.max_bytes)
+    except InvalidSubmission as error:
+        return error
+
+
+def calcgrade_metadata(notebook: Submission | InvalidSubmission | None) -> dict:
+    """``metadata.calcgrade`` of a parsed notebook (even of one that cannot run), or {}.
+
+    >>> calcgrade_metadata(Submission("a.ipynb", "", (), {"calcgrade": {"student": "ada"}}))
+    {'student': 'ada'}
+    >>> calcgrade_metadata(InvalidSubmission("no cells", {"calcgrade": "odd"})), calcgrade_metadata(None)
+    ({}, {})
+    """
+    meta = notebook.metadata.get("calcgrade", {}) if notebook is not None else {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: bytes,
              forced: str | None) -> Claim:
-    """Whose ``item`` is: ``forced`` (--student), its path, else its verified metadata."""
+    """Whose ``item`` is: ``forced`` (--student), its path, else its verified metadata.
+    A notebook kept in memory by its input keeps its parse in ``Claim.notebook``."""
     student, how = (forced, "--student") if forced else identify_from_path(item.name or item.label,
                                                                             roster_ids)
     if item.kind != NOTEBOOK:
         reason = "" if student else "no roster id in the file or folder name"
         return Claim(item, student, how if student else "", [], reason)
-    try:
-        data = item.read()
-    except InputError:
-        data = None
-    meta = notebook_metadata(data)
+    notebook = parse_notebook(item)
+    claim = _identify_notebook(item, notebook, student, how, roster_ids, assignment, secret)
+    if item.data is not None:
+        claim.notebook = notebook
+    return claim
+
+
+def _identify_notebook(item: Input, notebook, student: str | None, how: str,
+                       roster_ids: set[str], assignment: Assignment, secret: bytes) -> Claim:
+    meta = calcgrade_metadata(notebook)
     claimed, token = meta.get("student"), meta.get("token")
     token_ok = isinstance(claimed, str) and isinstance(token, str) and \
         meta.get("assignment") == assignment.id and verify_token(secret, assignment.id, claimed, token)
@@ -94,14 +134,14 @@ def identify(item: Input, roster_ids: set[str], assignment: Assignment, secret: 
         return Claim(item, None, "", [], "no roster id in the file or folder name and no valid signed "
                      "metadata; rename the file to <id>.ipynb or grade it with --student", token=status)
     flags = []
-    if data is not None and meta:
+    if notebook is not None and meta:
         if not token_ok:
             flags.append("the notebook's calcgrade token does not verify (edited metadata, "
                          "another assignment or another course)")
         elif claimed != student:
             flags.append(f"the notebook was generated for {claimed!r} but submitted as {student!r}; "
                          f"graded as {student!r}'s variant")
-    elif data is not None and not meta:
+    elif notebook is not None and not meta:
         flags.append("the notebook has no calcgrade metadata")
     return Claim(item, student, how, flags, token=status)
 

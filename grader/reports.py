@@ -26,14 +26,15 @@ escaped (:mod:`calcgrade.grader.markdown_safe`) and the HTML template is auto-es
 
 from __future__ import annotations
 
+import csv
 import json
-
 import os
 import tempfile
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator, Mapping, TextIO
 
 from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
@@ -44,17 +45,34 @@ from calcgrade.grader.jsonio import dumps
 GRADED, MISSING = "graded", "missing"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+@contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """A text handle on a temporary file in ``path``'s folder, renamed to ``path`` when the
+    block ends without error (removed otherwise), so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+            yield out
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    with atomic_text(path) as out:
+        out.write(text)
+
+
+def write_csv(path: Path, rows: Iterable[Iterable]) -> None:
+    """Write ``rows`` as :func:`~calcgrade.grader.csvsafe.csv_text` does, one row at a
+    time (a large class's table is never held whole), atomically."""
+    with atomic_text(path) as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in rows:
+            writer.writerow([safe_cell(cell) for cell in row])
 
 
 def number(value: float) -> str:
@@ -73,57 +91,74 @@ class ReportRow:
     counted: bool = False
 
 
-def counted_records(rows: list[ReportRow]) -> dict[str, SubmissionRecord]:
+def counted_records(rows: Iterable[ReportRow]) -> dict[str, SubmissionRecord]:
     """Student -> the record that counts (the selection is made by the caller)."""
     return {row.record.student: row.record for row in rows if row.counted and row.record.student}
 
 
-def grades_csv(assignment, roster, counted: dict[str, SubmissionRecord],
+def grades_csv(assignment, roster, counted: Mapping[str, SubmissionRecord],
                parts_of: Callable[[str], list[PartRecord]]) -> str:
     """The class's grades, one row per roster student."""
-    return csv_text(grades_rows(assignment, roster, counted, parts_of))
+    return csv_text(grades_rows(assignment, roster, counted.get, parts_of))
 
 
-def grades_rows(assignment, roster, counted: dict[str, SubmissionRecord],
-                parts_of: Callable[[str], list[PartRecord]]) -> list[list[str]]:
-    """The rows of ``grades.csv`` (header first), as text."""
+def grades_header(assignment) -> list[str]:
+    """The header of ``grades.csv``."""
+    return ["student", "name", "status", "reason", "total", "max",
+            *[f"q{p.number}" for p in assignment.problems], "flags"]
+
+
+def grades_rows(assignment, roster, counted: Callable[[str], SubmissionRecord | None],
+                parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
+    """The rows of ``grades.csv`` (header first), as text, one at a time; ``counted(id)``
+    is the record that counts for a student, or None."""
     numbers = [p.number for p in assignment.problems]
-    rows = [["student", "name", "status", "reason", "total", "max",
-             *[f"q{n}" for n in numbers], "flags"]]
+    yield grades_header(assignment)
     for student in roster:
-        record = counted.get(student.id)
+        record = counted(student.id)
         if record is None:
-            rows.append([student.id, student.name, MISSING, "no submission", "0",
-                         number(assignment.total_points), *["0"] * len(numbers), ""])
+            yield [student.id, student.name, MISSING, "no submission", "0",
+                   number(assignment.total_points), *["0"] * len(numbers), ""]
             continue
         per_problem = defaultdict(float)
         for part in parts_of(record.hash):
             per_problem[part.problem] += part.score
-        rows.append([student.id, student.name, record.status, record.reason, number(record.total),
-                     number(record.max), *[number(per_problem[n]) for n in numbers], record.flags])
-    return rows
+        yield [student.id, student.name, record.status, record.reason, number(record.total),
+               number(record.max), *[number(per_problem[n]) for n in numbers], record.flags]
 
 
-def parts_csv(counted: dict[str, SubmissionRecord],
+def parts_rows(students: Iterable[str], counted: Callable[[str], SubmissionRecord | None],
+               parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
+    """For the instructor: every counted part of ``students`` (in that order) with its
+    status and diagnosed mistake id, header first."""
+    yield ["student", "problem", "answer", "family", "score", "max", "status", "mistake"]
+    for student_id in students:
+        record = counted(student_id)
+        for part in parts_of(record.hash) if record is not None else ():
+            yield [student_id, str(part.problem), part.answer, part.family,
+                   number(part.score), number(part.max), part.status, part.mistake or ""]
+
+
+def parts_csv(counted: Mapping[str, SubmissionRecord],
               parts_of: Callable[[str], list[PartRecord]]) -> str:
-    """For the instructor: every counted part with its status and diagnosed mistake id."""
-    rows = [["student", "problem", "answer", "family", "score", "max", "status", "mistake"]]
-    for student_id in sorted(counted):
-        for part in parts_of(counted[student_id].hash):
-            rows.append([student_id, str(part.problem), part.answer, part.family,
-                         number(part.score), number(part.max), part.status, part.mistake or ""])
-    return csv_text(rows)
+    """:func:`parts_rows` of every counted student, by id, as CSV text."""
+    return csv_text(parts_rows(sorted(counted), counted.get, parts_of))
+
+
+def submissions_rows(report_rows: Iterable[ReportRow]) -> Iterator[list[str]]:
+    """The rows of ``submissions.csv`` in the order given, header first."""
+    yield ["path", "student", "status", "reason", "total", "max", "counted", "flags", "sha256"]
+    for row in report_rows:
+        record = row.record
+        yield [record.path, record.student, record.status, record.reason,
+               number(record.total), number(record.max), "yes" if row.counted else "no",
+               record.flags, row.sha256]
 
 
 def submissions_csv(report_rows: list[ReportRow]) -> str:
-    """Every input file once, with what became of it."""
-    rows = [["path", "student", "status", "reason", "total", "max", "counted", "flags", "sha256"]]
-    for row in sorted(report_rows, key=lambda r: (r.record.path, r.record.hash)):
-        record = row.record
-        rows.append([record.path, record.student, record.status, record.reason,
-                     number(record.total), number(record.max), "yes" if row.counted else "no",
-                     record.flags, row.sha256])
-    return csv_text(rows)
+    """Every input file once, with what became of it, by path."""
+    return csv_text(submissions_rows(sorted(report_rows, key=lambda r: (r.record.path,
+                                                                         r.record.hash))))
 
 
 def part_name(assignment, part: PartRecord) -> str:
@@ -209,25 +244,32 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_reports(out: Path, assignment, roster, rows: list[ReportRow],
-                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False
-                  ) -> list[list[str]]:
-    """Write every report under ``out``: ``rows`` are this run's inputs, one each, with
-    their gradebook records; ``parts_of(hash)`` gives a submission's parts. Returns the
-    rows of ``grades.csv`` as its cells read (header first), for a summary."""
-    counted = counted_records(rows)
-    grades = grades_rows(assignment, roster, counted, parts_of)
-    write_atomic(out / "grades.csv", csv_text(grades))
-    write_atomic(out / "submissions.csv", submissions_csv(rows))
-    write_atomic(out / "parts.csv", parts_csv(counted, parts_of))
-    students = {s.id: s for s in roster}
-    for student_id, record in counted.items():
-        student = students.get(student_id)
+def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[ReportRow]],
+                  counted: Callable[[str], SubmissionRecord | None],
+                  students: Callable[[], Iterable[str]],
+                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
+    """Write every report under ``out``, one student or input at a time, so the memory it
+    takes does not grow with the class: ``rows()`` gives this run's inputs, one each, in
+    path order, with their gradebook records; ``counted(id)`` the record that counts for a
+    roster student (or None); ``students()`` the ids that have one, in order (for
+    ``parts.csv``); ``parts_of(hash)`` a submission's parts."""
+    write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of))
+    write_csv(out / "submissions.csv", submissions_rows(rows()))
+    write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
+    for student in roster:
+        record = counted(student.id)
+        if record is None:
+            continue
         parts = parts_of(record.hash)
         text = feedback_markdown(assignment, student, record, parts, reveal)
-        write_atomic(out / "feedback" / f"{student_id}.md", text)
-        write_atomic(out / "feedback" / f"{student_id}.html",
+        write_atomic(out / "feedback" / f"{student.id}.md", text)
+        write_atomic(out / "feedback" / f"{student.id}.html",
                      feedback_html(assignment, student, record, parts, reveal))
         results = gradescope_results(assignment, record, parts, reveal)
-        write_atomic(out / "results" / f"{student_id}.json", dumps(results, indent=2) + "\n")
-    return [[str(safe_cell(cell)) for cell in row] for row in grades]
+        write_atomic(out / "results" / f"{student.id}.json", dumps(results, indent=2) + "\n")
+
+
+def read_grades(path: Path) -> Iterator[list[str]]:
+    """The rows of a ``grades.csv`` as its cells read (header first), read lazily."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        yield from csv.reader(handle)

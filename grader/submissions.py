@@ -45,7 +45,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -67,6 +67,7 @@ class InputLimits:
     members: int = 10_000                 # members read from one archive (in name order)
     archive_bytes: int = 1024**3          # unpacked bytes read from one archive
     directory_bytes: int = 4 * 1024**2    # an archive's central directory
+    kept_bytes: int = 2 * 1024**2         # notebooks kept in memory from their first reading
 
 
 DEFAULT_LIMITS = InputLimits()
@@ -84,8 +85,10 @@ class InputError(Exception):
 class Input:
     """One file handed in: where it came from, what it is, the hash of its bytes.
 
-    Bytes are read on demand (:meth:`read`), so a large batch never holds every notebook
-    in memory.
+    A notebook's bytes are read once, when they are hashed, and kept (``data``) while
+    the notebooks kept so far total at most ``InputLimits.kept_bytes``; the others are
+    read again on demand (:meth:`read`) and checked against their hash, so a large
+    batch never holds every notebook in memory.
     """
 
     label: str                  # path as found, or "archive.zip!member/path"
@@ -97,11 +100,14 @@ class Input:
     reason: str = ""            # why it was skipped, or what it is when not a notebook
     name: str = ""              # the path that names the student (archive!member without copies)
     max_bytes: int = DEFAULT_LIMITS.file_bytes
+    data: bytes | None = field(default=None, repr=False, compare=False)  # the bytes hashed
 
     def read(self) -> bytes:
         """The notebook's bytes, exactly the ones hashed; raises :class:`InputError`."""
         if self.kind != NOTEBOOK or self.source is None:
             raise InputError(self.reason or "the file was not read")
+        if self.data is not None:
+            return self.data
         with _open_regular(self.source) as handle:
             data = handle.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
@@ -188,8 +194,24 @@ def _what(name: str) -> str:
     return f"a {suffix} file, not a notebook" if suffix else "a file without extension, not a notebook"
 
 
-def _hash_stream(stream: BinaryIO, cap: int, sink: BinaryIO | None) -> tuple[str, int]:
-    """(sha256, size) of at most ``cap`` bytes; size ``cap + 1`` means "larger"."""
+class _Kept:
+    """What is left of ``InputLimits.kept_bytes`` while the inputs are collected."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+
+    def take(self, chunks: list[bytes] | None, size: int) -> bytes | None:
+        """The bytes read, joined, if they still fit (and are counted), else None."""
+        if chunks is None or size > self.left:
+            return None
+        self.left -= size
+        return b"".join(chunks)
+
+
+def _hash_stream(stream: BinaryIO, cap: int, sink: BinaryIO | None,
+                 chunks: list[bytes] | None = None) -> tuple[str, int]:
+    """(sha256, size) of at most ``cap`` bytes; size ``cap + 1`` means "larger". The
+    bytes also go to ``sink`` and to ``chunks`` when given."""
     digest, size = hashlib.sha256(), 0
     while size <= cap:
         chunk = stream.read(min(_CHUNK, cap + 1 - size))
@@ -199,26 +221,34 @@ def _hash_stream(stream: BinaryIO, cap: int, sink: BinaryIO | None) -> tuple[str
         digest.update(chunk)
         if sink is not None:
             sink.write(chunk)
+        if chunks is not None:
+            chunks.append(chunk)
     return digest.hexdigest(), size
 
 
 # --- plain files ---------------------------------------------------------------------------------
 
 
-def _read_file(path: Path, label: str, limits: InputLimits) -> Input:
-    """A plain file: hashed now (at most ``limits.file_bytes``), read again when graded."""
+def _read_file(path: Path, label: str, limits: InputLimits, kept: _Kept | None = None) -> Input:
+    """A plain file: hashed now (at most ``limits.file_bytes``); a notebook's bytes are
+    kept while ``kept`` allows, else read again when graded."""
     kind, name = _kind_of(path.name), label
+    chunks = None
     try:
         with _open_regular(path) as handle:
-            mtime = os.fstat(handle.fileno()).st_mtime
-            digest, size = _hash_stream(handle, limits.file_bytes, None)
+            status = os.fstat(handle.fileno())
+            mtime = status.st_mtime
+            if kind == NOTEBOOK and kept is not None and status.st_size <= kept.left:
+                chunks = []
+            digest, size = _hash_stream(handle, limits.file_bytes, None, chunks)
     except InputError as error:
         return Input(label, SKIPPED, reason=error.reason, name=name)
     if size > limits.file_bytes:
         return Input(label, SKIPPED, mtime=mtime, name=name,
                      reason=f"larger than {_size(limits.file_bytes)}; not read")
+    data = kept.take(chunks, size) if kept is not None else None
     return Input(label, kind, path, digest, size, mtime, "" if kind == NOTEBOOK else _what(path.name),
-                 name, limits.file_bytes)
+                 name, limits.file_bytes, data)
 
 
 def shown_path(path: os.PathLike | str) -> str:
@@ -244,7 +274,7 @@ def _link_reason(found: Path, root: Path) -> str:
     return "a symbolic link to another file in the folder; that file is read under its own name"
 
 
-def _walk(root_text: str, limits: InputLimits, spool: Path) -> list[Input]:
+def _walk(root_text: str, limits: InputLimits, spool: Path, kept: _Kept | None = None) -> list[Input]:
     """Every file under a folder, without following any link inside it."""
     root = Path(root_text).resolve()
     inputs, stack = [], [Path(root_text)]
@@ -269,9 +299,9 @@ def _walk(root_text: str, limits: InputLimits, spool: Path) -> list[Input]:
             elif not entry.is_file(follow_symlinks=False):
                 inputs.append(Input(label, SKIPPED, reason="not a regular file", name=label))
             elif entry.name.lower().endswith(".zip"):
-                inputs.extend(_from_archive(found, label, limits, spool))
+                inputs.extend(_from_archive(found, label, limits, spool, kept))
             else:
-                inputs.append(_read_file(found, label, limits))
+                inputs.append(_read_file(found, label, limits, kept))
     return inputs
 
 
@@ -312,7 +342,8 @@ def _member_problem(info: zipfile.ZipInfo) -> str:
     return ""
 
 
-def _from_archive(path: Path, label: str, limits: InputLimits, spool: Path) -> list[Input]:
+def _from_archive(path: Path, label: str, limits: InputLimits, spool: Path,
+                  kept: _Kept | None = None) -> list[Input]:
     """Every member of a zip archive, read as a capped stream."""
     directory = _directory_size(path)
     if directory is None:
@@ -323,14 +354,15 @@ def _from_archive(path: Path, label: str, limits: InputLimits, spool: Path) -> l
                              "(too many members); not read")]
     try:
         with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
-            members = _members(archive, label, limits, spool)
+            members = _members(archive, label, limits, spool, kept)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             NotImplementedError, InputError):
         return [Input(label, SKIPPED, reason="not a readable zip archive", name=label)]
     return members or [Input(label, SKIPPED, reason="an empty zip archive (no files in it)", name=label)]
 
 
-def _members(archive: zipfile.ZipFile, label: str, limits: InputLimits, spool: Path) -> list[Input]:
+def _members(archive: zipfile.ZipFile, label: str, limits: InputLimits, spool: Path,
+             kept: _Kept | None = None) -> list[Input]:
     infos = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
     inputs, names, total = [], {}, 0
     for index, info in enumerate(infos):
@@ -354,7 +386,7 @@ def _members(archive: zipfile.ZipFile, label: str, limits: InputLimits, spool: P
             inputs.append(Input(member, SKIPPED, mtime=mtime, reason=reason, name=name))
             continue
         item, read = _unpack(archive, info, member, name, mtime, limits, spool,
-                             limits.archive_bytes - total)
+                             limits.archive_bytes - total, kept)
         total += read
         inputs.append(item)
     return inputs
@@ -365,18 +397,21 @@ def _over_budget(limits: InputLimits) -> str:
 
 
 def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, name: str, mtime: float,
-            limits: InputLimits, spool: Path, budget: int) -> tuple[Input, int]:
+            limits: InputLimits, spool: Path, budget: int,
+            kept: _Kept | None = None) -> tuple[Input, int]:
     """One member read through a stream capped at ``min(file_bytes, budget)`` whatever its
     header says; (its Input, bytes unpacked)."""
     kind = _kind_of(info.filename)
     cap = min(limits.file_bytes, budget)
-    sink, copy = None, None
+    sink, copy, chunks = None, None, None
     try:
         if kind == NOTEBOOK:
             descriptor, copy = tempfile.mkstemp(dir=spool, suffix=".ipynb")
             sink = os.fdopen(descriptor, "wb")
+            if kept is not None and info.file_size <= kept.left:  # as claimed; checked in take
+                chunks = []
         with archive.open(info) as stream:
-            digest, size = _hash_stream(stream, cap, sink)
+            digest, size = _hash_stream(stream, cap, sink, chunks)
     except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError, NotImplementedError,
             RuntimeError):
         _discard(sink, copy)
@@ -391,7 +426,9 @@ def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, name: 
         return Input(member, SKIPPED, mtime=mtime, name=name, reason=reason), size
     if kind != NOTEBOOK:
         return Input(member, OTHER, None, digest, size, mtime, _what(info.filename), name), size
-    return Input(member, NOTEBOOK, Path(copy), digest, size, mtime, "", name, limits.file_bytes), size
+    data = kept.take(chunks, size) if kept is not None else None
+    return Input(member, NOTEBOOK, Path(copy), digest, size, mtime, "", name, limits.file_bytes,
+                 data), size
 
 
 def _discard(sink: BinaryIO | None, copy: str | None) -> None:
@@ -409,22 +446,24 @@ def collect_inputs(paths: list[str], spool: str | os.PathLike,
     """Every file under ``paths`` (files, folders, zip archives), sorted by label.
 
     ``spool`` is a private folder that holds the notebooks unpacked from archives for as
-    long as they are graded. A path that does not exist is a usage error (exit 2):
+    long as they are graded. The first notebooks, up to ``limits.kept_bytes`` in all,
+    keep the bytes read to hash them (:class:`Input`). A path that does not exist is a usage error (exit 2):
     nothing has been graded yet. A file or folder named here is followed even when it is
     a link; nothing inside a folder is.
     """
     spool = Path(spool)
+    kept = _Kept(limits.kept_bytes)
     inputs: list[Input] = []
     for given in paths:
         path = Path(given)
         if not path.exists():
             raise UsageError(f"{given}: no such file or folder")
         if path.is_dir():
-            inputs.extend(_walk(given, limits, spool))
+            inputs.extend(_walk(given, limits, spool, kept))
         elif path.name.lower().endswith(".zip"):
-            inputs.extend(_from_archive(path.resolve(), shown_path(given), limits, spool))
+            inputs.extend(_from_archive(path.resolve(), shown_path(given), limits, spool, kept))
         else:
-            item = _read_file(path.resolve(), shown_path(given), limits)
+            item = _read_file(path.resolve(), shown_path(given), limits, kept)
             inputs.append(item)
     seen, unique = set(), []
     for item in inputs:

@@ -35,6 +35,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from array import array
+from bisect import bisect_left
 from functools import cached_property
 from typing import Iterable, Iterator
 
@@ -55,8 +57,39 @@ def _key(params: dict) -> str:
 
 
 def _digest(params: dict) -> bytes:
-    """A short fingerprint of params (what the roster walk keeps of each variant)."""
+    """A short fingerprint of params (what a key's draws are checked against)."""
     return hashlib.sha256(_key(params).encode()).digest()[:16]
+
+
+class Fingerprints:
+    """A set of 8-byte fingerprints of params, kept sorted in one array: 8 bytes each and
+    no object per entry, so a walk over a large class stays small.
+
+    >>> seen = Fingerprints()
+    >>> seen.add({"x": 1}); {"x": 1} in seen, {"x": 2} in seen, len(seen)
+    (True, False, 1)
+    """
+
+    def __init__(self):
+        self.values = array("Q")
+
+    @staticmethod
+    def of(params: dict) -> int:
+        return int.from_bytes(_digest(params)[:8], "big")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __contains__(self, params: dict) -> bool:
+        value = self.of(params)
+        index = bisect_left(self.values, value)
+        return index < len(self.values) and self.values[index] == value
+
+    def add(self, params: dict) -> None:
+        value = self.of(params)
+        index = bisect_left(self.values, value)
+        if index == len(self.values) or self.values[index] != value:
+            self.values.insert(index, value)
 
 
 class Variant:
@@ -187,8 +220,8 @@ def _fixed_variants(assignment: Assignment) -> dict[int, Variant]:
 class RosterWalk:
     """The redraw rule applied in roster order, one student at a time.
 
-    Keeps a 16-byte digest of every variant given so far (not the variants), so a walk
-    over a large class stays small. ``shared`` collects, per problem number, the students
+    Keeps an 8-byte fingerprint of every variant given so far (not the variants, see
+    :class:`Fingerprints`), so a walk over a large class stays small. ``shared`` collects, per problem number, the students
     who kept a draw that an earlier student has because the options allow too few
     variants to keep ``MAX_DRAWS`` re-draws apart.
     """
@@ -198,7 +231,7 @@ class RosterWalk:
         self.assignment = assignment
         self.secret = secret
         self.shared = shared
-        self.taken: list[set[bytes]] = [set() for _ in assignment.problems]
+        self.taken = [Fingerprints() for _ in assignment.problems]
         self.fixed = _fixed_variants(assignment)
 
     def next(self, student_id: str, first: list | None = None) -> list[Variant]:
@@ -217,8 +250,7 @@ class RosterWalk:
                         candidate = Variant(problem, candidate, 0)
                 else:
                     candidate = _sampled(self.assignment, problem, self.secret, student_id, draw)
-                digest = _digest(candidate.params)
-                if digest not in self.taken[index]:
+                if candidate.params not in self.taken[index]:
                     chosen = candidate
                     break
                 if draw == 0:
@@ -227,7 +259,7 @@ class RosterWalk:
                 chosen = initial
                 if self.shared is not None:
                     self.shared.setdefault(problem.number, []).append(student_id)
-            self.taken[index].add(_digest(chosen.params))
+            self.taken[index].add(chosen.params)
             variants.append(chosen)
         return variants
 

@@ -37,7 +37,8 @@ def derivative(f: Expr, var: str, order: int = 1, rules: Rules | None = None) ->
 
 
 _MEMO: dict[tuple[Expr, str], tuple[Expr, frozenset[str]]] = {}
-MEMO_LIMIT = 4_096  # entries; the memo starts afresh when it is full
+MEMO_LIMIT = 512  # entries; the memo starts afresh when it is full (a few variants' worth:
+# a class's subtrees are not kept, so memory does not grow with the class)
 
 
 def derivative_and_rules(expr: Expr, var: str) -> tuple[Expr, frozenset[str]]:

@@ -69,9 +69,13 @@ def _full(value, m: int) -> np.ndarray:
     return np.full(m, float(value))
 
 
-@lru_cache(maxsize=512)
+VARIANTS_REMEMBERED = 32  # whole-variant results kept: the variants in hand, never a class
+
+
+@lru_cache(maxsize=VARIANTS_REMEMBERED)
 def objective(f_tree: Expr, variables: tuple[str, ...]) -> Objective:
-    """Compile f and its gradient once (trees are immutable, so this is cached)."""
+    """Compile f and its gradient once for the few variants in hand (trees are immutable,
+    so this is cached; a class's variants are not kept: memory does not grow with it)."""
     return Objective(tuple(variables), compile_numeric(f_tree),
                      tuple(compile_numeric(g) for g in calculus.gradient(f_tree, list(variables))))
 

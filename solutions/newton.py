@@ -83,6 +83,9 @@ def _compiled_term(term: Expr) -> Callable[[dict], object]:
     return compile_numeric(term)
 
 
+VARIANTS_REMEMBERED = 32  # whole-variant results kept: the variants in hand, never a class
+
+
 class Derivatives:
     """f, ∇f and the Hessian of one expression, compiled once; points are sequences.
 
@@ -134,9 +137,11 @@ class Derivatives:
             [[float(h(env)) for h in row] for row in hess])).copy()
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=VARIANTS_REMEMBERED)
 def derivatives(f: Expr, variables: tuple[str, ...]) -> Derivatives:
-    """The compiled :class:`Derivatives` of ``f`` (remembered: trees are immutable)."""
+    """The compiled :class:`Derivatives` of ``f``, remembered for the few variants in hand
+    (a sampler, a check, a solve, the mistake catalog and carried-forward marking of one
+    variant share it; a class's variants are not kept: memory does not grow with it)."""
     return Derivatives(f, variables)
 
 
@@ -211,7 +216,7 @@ def iterates(f: Expr, variables: Sequence[str], x0: Sequence[float], steps: int,
     return [list(p) for p in points[1:]]
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=VARIANTS_REMEMBERED)
 def reference_path(f: Expr, variables: tuple[str, ...], x0: tuple[float, ...], steps: int,
                    goal: str) -> tuple[tuple[float, ...], ...]:
     """x0 and the Newton iterates, remembered (a sampler, a check and a solve share one run)."""

@@ -23,16 +23,37 @@ student code outside a sandbox child.
 What is isolated, and what is not, is described in ``executor`` and ``jail``, and in
 SECURITY.md.
 
+>>> from calcgrade.grader.sandbox import marker_kind, restore
 >>> marker_kind({"$marker": "missing"}), restore([{"$marker": "inf"}, 2.0])
 ('missing', [inf, 2.0])
 """
 
-from calcgrade.grader.sandbox.convert import MARKER, marker, marker_kind, restore
-from calcgrade.grader.sandbox.executor import Job, SandboxError, SandboxExecutor
-from calcgrade.grader.sandbox.limits import Limits
-from calcgrade.grader.sandbox.result import STATUSES, CellError, ExecutionResult
-from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission, load_submission
+import importlib
+
+# Where each public name lives; a module is imported when one of its names is first used,
+# so that starting a pool does not wait for what only the child or the marking needs.
+_HOMES = {
+    "MARKER": "convert", "marker": "convert", "marker_kind": "convert", "restore": "convert",
+    "Job": "executor", "SandboxError": "executor", "SandboxExecutor": "executor",
+    "Limits": "limits",
+    "STATUSES": "result", "CellError": "result", "ExecutionResult": "result",
+    "InvalidSubmission": "submission", "Submission": "submission",
+    "load_submission": "submission",
+}
 
 __all__ = ["MARKER", "STATUSES", "CellError", "ExecutionResult",
            "InvalidSubmission", "Job", "Limits", "SandboxError", "SandboxExecutor",
            "Submission", "load_submission", "marker", "marker_kind", "restore"]
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

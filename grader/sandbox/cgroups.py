@@ -336,6 +336,13 @@ class Group:
             pass
         return None
 
+    def processes(self) -> int | None:
+        """Tasks in the group now (the worker counts; None where it cannot be read)."""
+        try:
+            return int(_read(os.path.join(self._dir("pids"), "pids.current")))
+        except (OSError, ValueError, TypeError):
+            return None
+
     def oom_kills(self) -> int:
         """Processes of the group the memory limit has killed so far."""
         name = "memory.oom_control" if self.version == 1 else "memory.events"

@@ -10,8 +10,9 @@ workers of a ``dask.distributed`` cluster instead of this machine's sandbox pool
   names and the function test inputs (plain data, :func:`request_payload`) and returns
   only the :class:`~calcgrade.grader.sandbox.ExecutionResult` as JSON text;
 - :class:`DaskSandbox`, in the grading process, has the interface ``grade`` uses of a
-  ``SandboxExecutor`` (``start``, ``run``, ``close``) and ``concurrency``, how many
-  submissions to keep in flight (two per worker thread: the bounded window).
+  local pool (``launch``, ``start``, ``run``, ``close``, ``size``); its ``size`` is two
+  per worker thread, so that each worker has one submission queued behind the running
+  one, and ``grade`` keeps at most ``2 × size`` in flight (the bounded window).
 
 The course secret, the reference answers and the marking never leave the grading
 process: a worker sees what a local sandbox worker sees. A worker that dies mid-run
@@ -168,7 +169,7 @@ class DaskCluster:
 class DaskSandbox:
     """``start``/``run``/``close`` of a sandbox pool, on the workers of ``client``.
 
-    ``run`` is thread-safe and blocks until the result is back; ``concurrency`` callers
+    ``run`` is thread-safe and blocks until the result is back; ``size`` callers
     at once keep every worker busy with one submission queued behind the running one.
     """
 
@@ -179,11 +180,35 @@ class DaskSandbox:
         self.isolate = isolate
         self._started = False
         self._lock = threading.Lock()
+        self._launched: threading.Thread | None = None
+        self._errors: list[BaseException] = []
         self.resubmitted = 0
-        self.concurrency = WINDOW_PER_THREAD * max(1, sum(client.nthreads().values()))
+        self.size = WINDOW_PER_THREAD * max(1, sum(client.nthreads().values()))
+
+    def launch(self) -> "DaskSandbox":
+        """Start the sandboxes on the workers in the background; :meth:`start` waits."""
+        with self._lock:
+            if self._launched is None:
+                self._launched = threading.Thread(target=self._start_reporting, daemon=True)
+                self._launched.start()
+        return self
+
+    def _start_reporting(self) -> None:
+        try:
+            self._start()
+        except BaseException as error:  # re-raised by start() in the caller's thread
+            self._errors.append(error)
 
     def start(self) -> "DaskSandbox":
         """Install the sandbox plugin on every worker (and on workers that join later)."""
+        if self._launched is not None:
+            self._launched.join()
+            if self._errors:
+                raise self._errors[0]
+            return self
+        return self._start()
+
+    def _start(self) -> "DaskSandbox":
         with self._lock:
             if self._started:
                 return self

@@ -73,7 +73,6 @@ from dataclasses import dataclass, field
 from queue import Queue
 
 from calcgrade.grader.sandbox import cgroups, protocol
-from calcgrade.grader.sandbox.interpret import interpret, timeout_reason
 from calcgrade.grader.sandbox.limits import Limits
 from calcgrade.grader.sandbox.result import CRASHED, TIMEOUT, ExecutionResult
 from calcgrade.grader.sandbox.submission import (InvalidSubmission, Submission, check_request,
@@ -131,8 +130,9 @@ class _Worker:
 
     def __init__(self, slot: int, base: str, python: str, isolate: bool,
                  uid: int | None, gid: int | None, cgroup_base: dict | None = None,
-                 uid_count: int = 1, uid_lock: str | None = None):
+                 uid_count: int = 1, uid_lock: str | None = None, prewarm: bool = True):
         self.slot = slot
+        self.prewarm = prewarm
         self.uid_count, self.uid_lock = uid_count, uid_lock
         self.cgroup_base = cgroup_base or {"unavailable": "not requested"}
         self.dir = os.path.join(base, f"worker-{slot}")
@@ -151,6 +151,11 @@ class _Worker:
         return self.process.pid if self.process else None
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
+        self.spawn()
+        self.await_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start the zygote process; it imports and prepares while the caller works."""
         os.makedirs(self.dir, mode=0o711, exist_ok=True)
         home = os.path.join(self.dir, "home")
         os.makedirs(home, mode=0o700, exist_ok=True)
@@ -165,6 +170,8 @@ class _Worker:
             command += ["--uid-lock", self.uid_lock]
         if not self.isolate:
             command.append("--no-namespaces")
+        if not self.prewarm:
+            command.append("--lazy")
         command += ["--cgroups", json.dumps(self.cgroup_base)]
         log = open(os.path.join(self.dir, "worker.log"), "ab")
         try:
@@ -179,6 +186,9 @@ class _Worker:
         self._requests = request_w
         self._reply_fd = reply_r
         self._reader = protocol.FrameReader(reply_r, REPLY_MAX)
+
+    def await_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait for the zygote's "ready"; SandboxError (and the zygote stopped) if none."""
         try:
             message = self._reader.read(timeout)
         except (TimeoutError, EOFError, protocol.ProtocolError) as error:
@@ -201,9 +211,12 @@ class _Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self) -> None:
-        """Stop the zygote (politely, then by force) and close the pipes."""
+    def stop(self, at_once: bool = False) -> None:
+        """Stop the zygote (politely, then by force; ``at_once``: by force, without the
+        polite wait) and close the pipes. Either way the zygote is reaped here."""
         process, self.process = self.process, None
+        if at_once and process is not None:
+            _kill_group(process.pid)
         if self._requests is not None:
             try:
                 protocol.write_frame(self._requests, {"type": "stop"})
@@ -230,6 +243,8 @@ class _Worker:
 
     def execute(self, submission: Submission, answers, functions, limits: Limits) -> ExecutionResult:
         """Run one validated submission on this worker."""
+        from calcgrade.grader.sandbox.interpret import interpret, timeout_reason
+
         if not self.alive():
             self.restart()
         self._count += 1
@@ -364,6 +379,20 @@ class UidBlock:
         self._fd = None
 
 
+def pool_for(submissions: int, workers: int, limits: Limits | None = None,
+             **options) -> "SandboxExecutor":
+    """The pool for ``submissions`` notebooks: no more workers than notebooks, and
+    pre-warmed only when a worker runs several (warming up costs a worker once what a
+    child that needs it would pay itself; with one notebook per worker it is paid at
+    most once either way, and only when the notebook needs it).
+
+    >>> [(pool.size, pool.prewarm) for pool in (pool_for(1, 2), pool_for(2, 2), pool_for(500, 2))]
+    [(1, False), (2, False), (2, True)]
+    """
+    size = max(1, min(workers, submissions))
+    return SandboxExecutor(workers=size, limits=limits, prewarm=submissions > size, **options)
+
+
 class SandboxExecutor:
     """A pool of sandbox workers; use as a context manager (or ``start``/``close``).
 
@@ -382,12 +411,17 @@ class SandboxExecutor:
       and is locked the same way (``SandboxError`` if another pool holds it);
     - ``cgroups``: give each submission its own cgroup (when the grader may: root and
       the controllers available); ``False`` keeps per-process limits only;
-    - ``python``: interpreter for the workers (default: this one).
+    - ``python``: interpreter for the workers (default: this one);
+    - ``prewarm``: each worker imports sympy and warms its shell up before its first
+      submission, so that its children start warm (the right choice when a worker runs
+      many submissions); ``False`` leaves that to the children that need it, which
+      makes a pool that runs one submission per worker ready sooner
+      (:func:`pool_for` chooses).
     """
 
     def __init__(self, workers: int = 2, limits: Limits | None = None, *, isolate: bool = True,
                  sandbox_uid: int | None = None, python: str | None = None,
-                 cgroups: bool = True):
+                 cgroups: bool = True, prewarm: bool = True):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.limits = limits or Limits()
@@ -400,6 +434,8 @@ class SandboxExecutor:
         self.sandbox_uid = sandbox_uid
         self.use_cgroups = cgroups
         self.python = python or sys.executable
+        self.prewarm = prewarm
+        self._launched: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._idle: Queue = Queue()
         self._base: str | None = None
@@ -409,10 +445,12 @@ class SandboxExecutor:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "SandboxExecutor":
-        """Start the workers (in parallel); raises SandboxError if one cannot start."""
+    def launch(self) -> "SandboxExecutor":
+        """Start the worker processes and return at once: they import and prepare while
+        the caller does its own work. :meth:`start` (or the first :meth:`run`) waits for
+        them; SandboxError if the pool's uids or a process cannot be had."""
         with self._lock:
-            if self._workers:
+            if self._launched:
                 return self
             root = os.geteuid() == 0
             if root:
@@ -429,24 +467,37 @@ class SandboxExecutor:
             workers = [_Worker(slot, self._base, self.python, self.isolate,
                                self.sandbox_uid + share * slot if root else None,
                                self.sandbox_uid + share * slot if root else None,
-                               self._cgroup_base, share, self.uid_lock)
+                               self._cgroup_base, share, self.uid_lock, self.prewarm)
                        for slot in range(self.size)]
-            errors = []
+            try:
+                for worker in workers:
+                    worker.spawn()
+            except OSError as error:
+                for worker in workers:
+                    worker.stop(at_once=True)
+                self._release()
+                raise SandboxError(f"cannot start a sandbox worker: {error}") from None
+            self._launched = workers
+        return self
 
-            def start_one(worker):
+    def start(self) -> "SandboxExecutor":
+        """Start the workers (in parallel) and wait until every one is ready; raises
+        SandboxError if one cannot start."""
+        self.launch()
+        with self._lock:
+            if self._workers or not self._launched:
+                return self
+            workers = self._launched
+            errors = []
+            for worker in workers:  # they boot side by side: this waits for the slowest
                 try:
-                    worker.start()
+                    worker.await_ready()
                 except SandboxError as error:
                     errors.append(error)
-
-            threads = [threading.Thread(target=start_one, args=(w,)) for w in workers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
             if errors:
                 for worker in workers:
-                    worker.stop()
+                    worker.stop(at_once=True)
+                self._launched = []
                 self._release()
                 raise errors[0]
             self._workers = workers
@@ -455,11 +506,19 @@ class SandboxExecutor:
         return self
 
     def close(self) -> None:
-        """Stop every worker and remove the private directories."""
+        """Stop every worker at once and remove the private directories.
+
+        Whatever was asked of the pool is answered by then, so the workers are not
+        asked to wind down: each one's process group is killed and the process reaped
+        (its waiting child and the pid namespace's reaper die with it; the pool's
+        cgroups are emptied and removed), which leaves no process behind and does not
+        keep the caller waiting for interpreters to shut down.
+        """
         with self._lock:
-            workers, self._workers = self._workers, []
+            workers = self._launched
+            self._workers, self._launched = [], []
             for worker in workers:
-                worker.stop()
+                worker.stop(at_once=True)
             self._idle = Queue()
             self._release()
 
@@ -486,6 +545,11 @@ class SandboxExecutor:
     def isolation(self) -> dict:
         """What the first worker's probe achieved (``network``, ``filesystem``, ``pids``)."""
         return dict(self._workers[0].ready.get("isolation", {})) if self._workers else {}
+
+    @property
+    def versions(self) -> dict:
+        """Library versions the first worker reports (None for one it has not imported)."""
+        return dict(self._workers[0].ready.get("versions", {})) if self._workers else {}
 
     @property
     def directory(self) -> str | None:
@@ -527,7 +591,9 @@ class SandboxExecutor:
         Thread-safe: concurrent calls share the pool.
         """
         if not self._workers:
-            raise SandboxError("the executor is not started (use it in a with block)")
+            if not self._launched:
+                raise SandboxError("the executor is not started (use it in a with block)")
+            self.start()
         limits = limits or self.limits
         answers, functions = check_request(answers, functions)
         try:

@@ -428,12 +428,15 @@ def detach(plan: Plan) -> None:
 
 def _map_ids(uid: int, gid: int) -> None:
     """Map our own ids into the fresh user namespace (allowed unprivileged)."""
-    with open("/proc/self/setgroups", "w") as handle:
-        handle.write("deny")
-    with open("/proc/self/uid_map", "w") as handle:
-        handle.write(f"{uid} {uid} 1")
-    with open("/proc/self/gid_map", "w") as handle:
-        handle.write(f"{gid} {gid} 1")
+    for path, text in (("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"{uid} {uid} 1"),
+                       ("/proc/self/gid_map", f"{gid} {gid} 1")):
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            data = text.encode()
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.EIO, f"short write to {path}")
+        finally:
+            os.close(fd)
 
 
 def _locked_flags(path: str) -> int:
@@ -505,8 +508,10 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
+_CAP_HEADER = _CapHeader(0x20080522, 0)  # version 3, this thread
+_NO_CAPS = (_CapData * 2)()  # all zero: no capability at all
+
+
 def _drop_capabilities() -> None:
     """Clear every capability of this process (those of a user namespace included)."""
-    header = _CapHeader(0x20080522, 0)
-    data = (_CapData * 2)()
-    _check(_capset_c(ctypes.byref(header), data), "capset")
+    _check(_capset_c(ctypes.byref(_CAP_HEADER), _NO_CAPS), "capset")

@@ -76,14 +76,13 @@ class Limits:
                 raise ValueError(f"Limits.{field.name} must be positive, got {value!r}")
 
     def to_dict(self) -> dict:
-        """Plain JSON data."""
-        return dataclasses.asdict(self)
+        """Plain JSON data (every field is a number)."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Limits":
         """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        names = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(set(data) - set(_FIELD_NAMES))
         if unknown:
             raise ValueError(f"unknown limit(s): {', '.join(unknown)}")
         return cls(**data)
@@ -93,6 +92,9 @@ class Limits:
         if "wall_seconds" in changes and "cpu_seconds" not in changes:
             changes["cpu_seconds"] = None
         return dataclasses.replace(self, **changes)
+
+
+_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Limits))
 
 
 def apply_rlimits(limits: Limits) -> list[str]:

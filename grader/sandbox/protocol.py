@@ -33,8 +33,6 @@ import select
 import struct
 import time
 
-from calcgrade.grader.sandbox.convert import TOO_LARGE, marker
-
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 64 * 1024 * 1024
 
@@ -59,16 +57,24 @@ MAX_INT_DIGITS = 19  # the converter sends integers of up to 63 bits, floats bey
 MAX_UNTRUSTED_DEPTH = 48  # the converter's nesting limit (32) plus the result's envelope
 
 
+def _too_large(kind: str) -> dict:
+    """The marker of a value cut on the grader's side (convert is imported here, on
+    first use, to keep the pool's start light)."""
+    from calcgrade.grader.sandbox.convert import TOO_LARGE, marker
+
+    return marker(TOO_LARGE, type=kind)
+
+
 def _bounded_float(text: str):
     value = float(text)
-    return value if math.isfinite(value) else marker(TOO_LARGE, type="float")
+    return value if math.isfinite(value) else _too_large("float")
 
 
 def _bounded_int(text: str):
     if len(text.lstrip("-")) <= MAX_INT_DIGITS:
         return int(text)
     value = float(text)  # linear time, whatever the length
-    return value if math.isfinite(value) else marker(TOO_LARGE, type="int")
+    return value if math.isfinite(value) else _too_large("int")
 
 
 _UNTRUSTED_DECODER = json.JSONDecoder(parse_constant=_reject_constant,
@@ -148,7 +154,7 @@ def _tame(message: dict, max_depth: int, surrogates: bool) -> dict:
                     key = clean
             if type(value) in (dict, list):
                 if depth >= max_depth:
-                    container[key] = marker(TOO_LARGE, type="nesting")
+                    container[key] = _too_large("nesting")
                 else:
                     stack.append((value, depth + 1))
             elif surrogates and type(value) is str:

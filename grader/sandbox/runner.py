@@ -2,11 +2,15 @@
 
 :func:`child_main` is what a forked worker child executes: it isolates itself
 (:mod:`~calcgrade.grader.sandbox.jail`), lowers its resource limits, runs the code
-cells in order on the worker's pre-warmed IPython shell (a cell that raises is
-recorded and the next cell still runs; magics and ``!cmd`` work as in Jupyter), then
-converts the requested variables and the results of the requested function calls to
+cells in order in the namespace of the worker's pre-warmed IPython shell (a cell that
+raises is recorded and the next cell still runs; magics, ``!cmd`` and top-level
+``await`` work as in Jupyter), then converts the requested variables and the results of the requested function calls to
 plain JSON data (:mod:`~calcgrade.grader.sandbox.convert`) and writes one
 size-capped frame to the result pipe.
+
+Most cells are plain Python: those are compiled and executed directly, which costs a
+fraction of ``InteractiveShell.run_cell``; only a cell that IPython would read
+differently goes through the shell (:func:`plain_source`, :func:`run_cells`).
 
 The extraction helpers also work in-process (the test fake uses them):
 
@@ -19,12 +23,16 @@ The extraction helpers also work in-process (the test fake uses them):
 
 from __future__ import annotations
 
+import __future__
 import io
+import linecache
 import os
+import re
 import signal
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 
@@ -192,29 +200,150 @@ WARM_UP = (
 
 
 def warm_up(shell) -> None:
-    """Run representative cells once (lazy imports, caches), then forget them."""
-    for source in WARM_UP:
-        shell.run_cell(source, store_history=True)
+    """Run representative cells, plain and IPython ones, once (lazy imports, caches),
+    then forget them."""
+    run_cells(shell, enumerate(WARM_UP))
+    for name in [name for name in linecache.cache if name.startswith("<cell ")]:
+        del linecache.cache[name]
     shell.reset(new_session=False)
     shell.execution_count = 1
 
 
+# --- running the cells -------------------------------------------------------------------
+
+# Text that may compile as Python but that IPython's input transformer would still
+# change: pasted prompts (``>>>`` at any indent, ``... `` starting a line, ``...:``,
+# ``In [1]: ``) and an indented first line (IPython dedents the whole cell).
+_IPYTHON_TEXT = re.compile(r"^\s*>>>|^\.\.\.(?: |$)|^\s*\.{3,}:"
+                           r"|^\s*(?:\[(?:nav|ins)\])?\s*In \[\d+\]:"
+                           r"|\A(?:[ \t\f]*\r?\n)*[ \t\f]+\S", re.MULTILINE)
+# IPython blanks whitespace-only lines (textwrap.dedent), in strings too.
+_WHITESPACE_ONLY = re.compile(r"^[ \t]+$", re.MULTILINE)
+# The word a one-line cell starts with, as IPython's prefilter reads it.
+_FIRST_WORD = re.compile(r"\s*([\w.*]+)")
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+def plain_source(source: str, magics=(), namespace=None) -> str | None:
+    """The cell as the plain Python IPython would run, or None when it needs IPython.
+
+    A cell needs IPython when it is not valid Python (magics ``%``/``%%``, ``!cmd``,
+    ``x = !cmd``, help ``?``, top-level ``await``, or a real syntax error, which IPython
+    then reports as it always did; :func:`plain_code` finds those by compiling), or
+    when IPython would change it although it compiles: pasted prompts, an indented
+    first line, and a one-line cell whose first word is one of ``magics`` (IPython's
+    automagic runs ``pwd`` as ``%pwd``), ``exit`` or ``quit``, or names an IPython
+    object (a macro) in ``namespace``. Every IPython escape sits where Python allows
+    no token, so "compiles" is the exact test for those. Whitespace-only lines are
+    blanked, as IPython does.
+
+    >>> plain_source("x = 1\\n    \\ny = 2")
+    'x = 1\\n\\ny = 2'
+    >>> [plain_source(text, magics={"pwd"}) for text in (">>> x = 1", "  # note\\nx = 1", "pwd")]
+    [None, None, None]
+    """
+    if _IPYTHON_TEXT.search(source) is not None:
+        return None
+    text = source.strip()
+    if "\n" not in text and "\r" not in text:
+        word = _FIRST_WORD.match(text)
+        if word is not None and _prefiltered(word.group(1), magics, namespace):
+            return None
+    if "\n " in source or "\n\t" in source or source[:1] in (" ", "\t"):
+        source = _WHITESPACE_ONLY.sub("", source)
+    return source
+
+
+def plain_code(source: str, filename: str, flags: int = 0, magics=(), namespace=None):
+    """The cell compiled as plain Python (:func:`plain_source`), or None when it needs
+    IPython. ``flags`` are the ``__future__`` features in force.
+
+    >>> plain_code("x = 1", "cell") is not None
+    True
+    >>> [plain_code(text, "cell") for text in ("%time x = 1", "!ls", "x?", "await f()")]
+    [None, None, None, None]
+    """
+    text = plain_source(source, magics, namespace)
+    if text is None:
+        return None
+    try:
+        return compile(text, filename, "exec", flags & _FUTURE_FLAGS, True)
+    except BaseException:  # noqa: BLE001 - SyntaxError, ValueError (NUL bytes), MemoryError...
+        return None
+
+
+def _prefiltered(word: str, magics, namespace) -> bool:
+    """Whether IPython's prefilter may turn a one-line cell starting with ``word`` into
+    something else: a magic (automagic), an exit call, a macro."""
+    if word in magics or word in ("exit", "quit"):
+        return True
+    if namespace is not None and type(namespace) is dict:
+        value = namespace.get(word)
+        return value is not None and type(value).__module__.startswith("IPython.")
+    return False
+
+
 def run_cells(shell, cells) -> tuple[list[dict], bool]:
-    """Run ``(index, source)`` cells in order; returns (cell errors, ran out of memory)."""
+    """Run ``(index, source)`` cells in order; returns (cell errors, ran out of memory).
+
+    A plain Python cell is compiled and executed in the shell's namespace with the
+    shell's builtins in place (``get_ipython``, ``display``), as IPython would, minus
+    the display of the last expression and the ``_``/``Out`` history. Any other cell
+    (:func:`plain_code`) goes through ``shell.run_cell``. Either way a cell that raises
+    is recorded with its exception's type and message, its traceback is printed, and
+    the next cell runs.
+    """
     errors = []
     memory_error = False
-    for index, source in cells:
-        try:
-            outcome = shell.run_cell(source, store_history=True)
-            error = outcome.error_before_exec or outcome.error_in_exec
-        except BaseException as raised:  # noqa: BLE001 - IPython itself failed
-            error = raised
-        if error is not None:
-            memory_error = memory_error or issubclass(type(error), MemoryError)
-            if len(errors) < MAX_CELL_ERRORS:
-                errors.append({"cell": int(index), "name": type_name(error),
-                               "message": _message(error)})
+    original = shell.user_ns
+    compiler = shell.compile
+    with shell.builtin_trap:
+        for index, source in cells:
+            error = _run_cell(shell, compiler, original, int(index), source)
+            if error is not None:
+                memory_error = memory_error or issubclass(type(error), MemoryError)
+                if len(errors) < MAX_CELL_ERRORS:
+                    errors.append({"cell": int(index), "name": type_name(error),
+                                   "message": _message(error)})
     return errors, memory_error
+
+
+def _run_cell(shell, compiler, original: dict, index: int, source) -> BaseException | None:
+    """One cell; returns the exception it raised, if any."""
+    try:
+        source = str(source)
+        filename = f"<cell {index}>"
+        code = plain_code(source, filename, compiler.flags, shell.magics_manager.magics["line"],
+                          shell.user_ns)
+        if code is None:
+            outcome = shell.run_cell(source, store_history=True)
+            return outcome.error_before_exec or outcome.error_in_exec
+        compiler.flags |= code.co_flags & _FUTURE_FLAGS  # a __future__ import holds on
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = shell.user_ns
+        if type(namespace) is not dict:  # replaced by the student with something odd
+            namespace = original
+        try:
+            exec(code, namespace)
+        except BaseException as raised:  # noqa: BLE001 - student code may raise anything
+            _show_traceback(raised)
+            return raised
+        return None
+    except BaseException as raised:  # noqa: BLE001 - IPython itself failed
+        return raised
+
+
+def _show_traceback(error: BaseException) -> None:
+    """Print a failing plain cell's traceback (without this module's frame) and keep it
+    where ``%tb`` and ``%debug`` look for the last one, as IPython does."""
+    try:
+        trace = error.__traceback__.tb_next
+        sys.last_type, sys.last_value, sys.last_traceback = type(error), error, trace
+        traceback.print_exception(type(error), error, trace, file=sys.stdout)
+    except BaseException:  # noqa: BLE001 - a broken stdout or a hostile exception
+        pass
 
 
 # --- the child process ------------------------------------------------------------------

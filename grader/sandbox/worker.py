@@ -2,8 +2,9 @@
 
 Started by :class:`~calcgrade.grader.sandbox.executor.SandboxExecutor` as a fresh
 interpreter with a scrubbed environment (the course secret and the answers never
-reach it). It imports numpy, sympy and IPython once, warms up an IPython shell,
-prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
+reach it). It imports numpy, sympy and IPython once, warms up an IPython shell
+(with ``--lazy``, for a pool that runs one submission per worker, it leaves sympy and
+the warm-up to the child that needs them), prepares the namespaces (:mod:`~calcgrade.grader.sandbox.jail`), then serves
 requests over two pipes (:mod:`~calcgrade.grader.sandbox.protocol`):
 
 - grader -> worker: a JSON frame ``{"type": "run", "id", "answers", "functions",
@@ -23,7 +24,8 @@ limits on the group and hands the request over; the child takes its own IPC, mou
 and user namespaces and executes :func:`~calcgrade.grader.sandbox.runner.child_main`.
 Meanwhile the worker collects the child's result and output, enforces the wall
 clock, the output limit and the whole tree's CPU time by killing the child's process
-group, reaps it, has the pid namespace's reaper kill anything left behind, and
+group, reaps it, has the pid namespace's reaper kill anything left behind (unless the
+cgroup, which counts every process the child started, shows the worker alone), and
 reports.
 
 Student data (the body, the child's result and output) only ever sits in
@@ -57,17 +59,24 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 def _prepare(args):
-    """Import the heavy modules, build and warm the shell, prepare isolation."""
+    """Import the heavy modules, build and warm the shell, prepare isolation.
+
+    With ``--lazy`` (a worker that runs one submission) sympy is not imported and the
+    shell not warmed up: a child imports what its notebook uses, once.
+    """
     import threading
 
     import numpy  # noqa: F401
-    import sympy  # noqa: F401
 
     from calcgrade.grader.sandbox import convert, runner
 
-    convert.prepare_sympy()
+    if not args.lazy:
+        import sympy  # noqa: F401
+
+        convert.prepare_sympy()
     shell = runner.make_shell()
-    runner.warm_up(shell)
+    if not args.lazy:
+        runner.warm_up(shell)
     if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
         print("calcgrade sandbox worker: more than one thread; forking is unsafe",
               file=sys.stderr)
@@ -156,15 +165,40 @@ def sweep() -> None:
         time.sleep(0.005)
 
 
-class _Collector:
-    """Preallocated buffers for one child's result frame and the tail of its output."""
+class Buffers:
+    """The worker's buffers for children's results and output, allocated once.
 
-    def __init__(self, scratch: bytearray, result_bytes: int, tail_bytes: int):
+    A run uses views of them sized by its limits; they only grow when a run's limits
+    ask for more. Reusing them spares each run the zeroing (and, right after a fork,
+    the copying) of fresh pages; :meth:`_Collector.wipe` zeroes what a run wrote.
+    """
+
+    def __init__(self):
+        self.scratch = bytearray(CHUNK)
+        self._result = bytearray(0)
+        self._ring = bytearray(0)
+
+    def collector(self, result_bytes: int, tail_bytes: int) -> "_Collector":
+        if len(self._result) < result_bytes + protocol.HEADER.size:
+            self._result = bytearray(result_bytes + protocol.HEADER.size)
+        if len(self._ring) < tail_bytes:
+            self._ring = bytearray(tail_bytes)
+        return _Collector(self.scratch, result_bytes, tail_bytes,
+                          memoryview(self._result)[:result_bytes + protocol.HEADER.size],
+                          memoryview(self._ring)[:tail_bytes])
+
+
+class _Collector:
+    """Buffers for one child's result frame and the tail of its output (given, or
+    allocated here)."""
+
+    def __init__(self, scratch: bytearray, result_bytes: int, tail_bytes: int,
+                 result=None, ring=None):
         self.scratch = scratch
-        self.result = bytearray(result_bytes + protocol.HEADER.size)
+        self.result = bytearray(result_bytes + protocol.HEADER.size) if result is None else result
         self.result_used = 0
         self.result_overflow = False
-        self.ring = bytearray(tail_bytes)
+        self.ring = bytearray(tail_bytes) if ring is None else ring
         self.ring_pos = 0
         self.ring_filled = 0
         self.output_bytes = 0
@@ -223,7 +257,7 @@ def _supervise(pid, result_r, output_r, start, limits, collector: _Collector,
     """Collect until the child exits; kill it on the wall clock, the output limit or
     (with a cgroup) the CPU time of its whole process tree."""
     killed = None
-    selector = selectors.DefaultSelector()
+    selector = selectors.PollSelector()  # no epoll descriptor to create and close per run
     try:
         pidfd = os.pidfd_open(pid)
         selector.register(pidfd, selectors.EVENT_READ, "exit")
@@ -375,7 +409,7 @@ def run_plans(plan, count: int = 1):
         number += 1
 
 
-def run_one(shell, plans, reaper, isolation, header, body: bytearray, scratch: bytearray,
+def run_one(shell, plans, reaper, isolation, header, body: bytearray, buffers: Buffers,
             replies_fd: int, spare: Spare, group: cgroups.WorkerGroup | None = None):
     """Hand one submission to the waiting child, supervise it, and send the reply.
 
@@ -399,15 +433,18 @@ def run_one(shell, plans, reaper, isolation, header, body: bytearray, scratch: b
     protocol.wipe(body)
     pid, budget, result_r, output_r = spare.pid, spare.budget, spare.result_r, spare.output_r
     protocol.write_frame(replies_fd, {"type": "started", "id": header.get("id"), "pid": pid})
-    collector = _Collector(scratch, limits.result_bytes, 4 * limits.output_tail + 16)
+    collector = buffers.collector(limits.result_bytes, 4 * limits.output_tail + 16)
     killed = _supervise(pid, result_r, output_r, start, limits, collector, budget)
     _kill(pid)  # its process group; the unreaped child keeps both ids from being reused
     _, status, usage = os.wait4(pid, 0)
     seconds = time.monotonic() - start
     healthy = True
-    if reaper is None or not reaper.sweep():
-        sweep()
-        healthy = reaper is None  # a lost reaper took the pid namespace with it
+    # In the worker's cgroup every process the child started is counted, zombies too:
+    # when the worker is alone there, nothing is left to kill.
+    if group is None or group.group.processes() != 1:
+        if reaper is None or not reaper.sweep():
+            sweep()
+            healthy = reaper is None  # a lost reaper took the pid namespace with it
     tree = budget.report() if budget is not None else {}
     if group is not None:
         group.relax()
@@ -516,9 +553,9 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
 
     import IPython
     import numpy
-    import sympy
 
-    scratch = bytearray(CHUNK)
+    sympy = sys.modules.get("sympy")  # not imported by a --lazy worker
+    buffers = Buffers()
     gc.collect()
     gc.freeze()
     replies = args.replies
@@ -526,7 +563,7 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
     protocol.write_frame(replies, {
         "type": "ready", "pid": os.getpid(), "isolation": isolation,
         "python": sys.version.split()[0],
-        "versions": {"numpy": numpy.__version__, "sympy": sympy.__version__,
+        "versions": {"numpy": numpy.__version__, "sympy": sympy and sympy.__version__,
                      "ipython": IPython.__version__}})
     while True:
         header = protocol.decode_body(bytes(protocol.read_exact_frame(args.requests, 1 << 20)))
@@ -538,7 +575,7 @@ def _serve_requests(args, shell, plans, reaper, isolation, group) -> int:
             protocol.write_frame(replies, {"type": "error", "message": f"unknown request {kind!r}"})
             continue
         body = protocol.read_exact_frame(args.requests, MAX_BODY)
-        healthy, spare = run_one(shell, plans, reaper, isolation, header, body, scratch,
+        healthy, spare = run_one(shell, plans, reaper, isolation, header, body, buffers,
                                  replies, spare, group)
         del body
         if not healthy:
@@ -556,6 +593,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gid", type=int, default=None, help="gid of submissions (root only)")
     parser.add_argument("--uid-count", type=int, default=1,
                         help="submissions take the uids (and gids) --uid .. --uid + N - 1 in turn")
+    parser.add_argument("--lazy", action="store_true",
+                        help="import sympy and warm up the shell only in children that need it")
     parser.add_argument("--no-namespaces", action="store_true",
                         help="plain fork: no network/filesystem/pid isolation")
     parser.add_argument("--uid-lock", default=None,

@@ -127,3 +127,27 @@ def test_the_student_option_names_every_file(tmp_path, assignment):
 def test_pick_values_split_into_a_rule_and_files():
     assert choose_rule([]) == (LAST_PATH, [])
     assert choose_rule(["newest", "a.ipynb", "last-path"]) == (LAST_PATH, ["a.ipynb"])
+
+
+def test_the_parse_identification_made_is_kept_for_the_run(tmp_path, assignment):
+    """A notebook read once: identification parses it, and the claim carries that parse (its
+    cells as nbformat reads them) so that running it reads and parses nothing again; a file
+    that is no notebook carries the reason instead."""
+    import nbformat
+
+    from calcgrade.grader.sandbox.submission import InvalidSubmission, Submission
+
+    text = nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Q"), nbformat.v4.new_code_cell("q1_z = 2")],
+        metadata={"calcgrade": {"assignment": assignment.id, "student": "ann",
+                                "token": token_for(SECRET, assignment.id, "ann")}}))
+    claims = claims_of(tmp_path, assignment, {"sub.ipynb": text.encode(), "bob.ipynb": b"{oops"})
+    claim, broken = claims["sub.ipynb"], claims["bob.ipynb"]
+    assert (claim.student, claim.how) == ("ann", BY_METADATA)
+    assert isinstance(claim.notebook, Submission)
+    expected = nbformat.reads(text, as_version=4)
+    assert claim.notebook.code_cells == tuple((i, c.source) for i, c in enumerate(expected.cells)
+                                              if c.cell_type == "code")
+    assert claim.notebook.text == text
+    assert isinstance(broken.notebook, InvalidSubmission) and "not valid JSON" in broken.notebook.reason
+    assert broken.student == "bob" and broken.flags == ["the notebook has no calcgrade metadata"]

@@ -273,13 +273,36 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_escapes(tmp_path, s
 
 
 def test_the_bytes_read_are_the_bytes_hashed(tmp_path, spool):
+    """A notebook kept from its first reading is graded as hashed, whatever happens to the
+    file afterwards; one read again (past the memory allowance) is checked against its hash."""
     path = tmp_path / "s0001.ipynb"
     path.write_bytes(NOTEBOOK_BYTES)
-    item = collect([path], spool)[str(path)]
-    assert item.read() == NOTEBOOK_BYTES
+    kept = collect([path], spool)[str(path)]
+    again = collect([path], spool, InputLimits(kept_bytes=0))[str(path)]
+    assert kept.data == NOTEBOOK_BYTES and again.data is None
+    assert kept.sha256 == again.sha256 == hashlib.sha256(NOTEBOOK_BYTES).hexdigest()
+    assert again.read() == NOTEBOOK_BYTES
     path.write_bytes(NOTEBOOK_BYTES + b" ")
+    assert kept.read() == NOTEBOOK_BYTES
     with pytest.raises(InputError, match="changed while it was being graded"):
-        item.read()
+        again.read()
+
+
+def test_notebooks_are_kept_in_memory_up_to_the_allowance_in_all(tmp_path, spool):
+    root = tmp_path / "subs"
+    root.mkdir()
+    for number in range(5):
+        (root / f"s000{number}.ipynb").write_bytes(NOTEBOOK_BYTES)
+    (root / "notes.txt").write_bytes(b"x" * 10)
+    write_zip(root / "more.zip", [(f"s100{n}.ipynb", NOTEBOOK_BYTES) for n in range(3)])
+    allowance = 4 * len(NOTEBOOK_BYTES)
+    items = collect([root], spool, InputLimits(kept_bytes=allowance))
+    notebooks = [item for item in items.values() if item.kind == NOTEBOOK]
+    kept = [item for item in notebooks if item.data is not None]
+    assert len(notebooks) == 8 and len(kept) == 4
+    assert all(item.data == NOTEBOOK_BYTES for item in kept)
+    assert all(item.read() == NOTEBOOK_BYTES for item in notebooks)  # the others, read again
+    assert items[str(root / "notes.txt")].data is None
 
 
 def test_a_file_over_the_cap_is_not_read(tmp_path, spool):

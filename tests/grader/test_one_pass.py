@@ -100,7 +100,7 @@ def test_grading_solves_each_variant_once_and_marks_as_the_key_says(counted, cou
     assert max(counted["diagnose"].values(), default=0) == 1
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert summary.rows == rows, "the summary is the grades.csv just written"
+    assert list(summary.rows) == rows, "the summary is the grades.csv just written"
     totals = {row[0]: row[4] for row in rows[1:]}
     assert totals["s0003"] == totals["s0020"] == "15", "a correct notebook earns all 15 points"
     assert float(totals["s0011"]) < 15 and totals["s0000"] == "0"

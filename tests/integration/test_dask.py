@@ -20,6 +20,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from calcgrade.grader.grade import grade  # noqa: E402
+from calcgrade.grader.sandbox.limits import Limits  # noqa: E402
 from calcgrade.grader.sandbox.dask_pool import DaskCluster  # noqa: E402
 from calcgrade.grader.simulate import fill_answers, simulated_answers  # noqa: E402
 
@@ -53,9 +54,13 @@ def cluster():
         yield connected
 
 
-def run(course, out, backend=None):
+LIMITS = Limits(wall_seconds=60, memory_bytes=2048 * 1024 * 1024)  # grade's defaults
+
+
+def run(course, out, cluster=None):
     return grade([str(course["folder"])], str(EXAMPLE_ASSIGNMENT), str(course["roster"]),
-                 str(out), SECRET, timeout=60, backend=backend)
+                 str(out), SECRET, timeout=60,
+                 sandbox=cluster.sandbox(LIMITS) if cluster else None)
 
 
 def grades(out) -> dict[str, tuple]:
@@ -86,7 +91,7 @@ def test_the_cluster_has_two_worker_processes(cluster):
 
 
 def test_grades_through_dask_are_the_grades_of_a_local_run(course, cluster, local_out, tmp_path):
-    summary = run(course, tmp_path, cluster.sandbox)
+    summary = run(course, tmp_path, cluster)
     assert summary.graded == STUDENTS
     assert grades(tmp_path) == grades(local_out)
     assert parts(tmp_path) == parts(local_out)
@@ -95,8 +100,8 @@ def test_grades_through_dask_are_the_grades_of_a_local_run(course, cluster, loca
 
 
 def test_a_rerun_resumes_from_the_gradebook(course, cluster, tmp_path):
-    run(course, tmp_path, cluster.sandbox)
-    again = run(course, tmp_path, cluster.sandbox)
+    run(course, tmp_path, cluster)
+    again = run(course, tmp_path, cluster)
     assert again.skipped == STUDENTS and again.graded == 0
 
 
@@ -123,7 +128,8 @@ def test_killing_a_worker_mid_batch_grades_every_submission_once(course, cluster
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
     summary = grade([str(course["folder"])], str(EXAMPLE_ASSIGNMENT), str(course["roster"]),
-                    str(tmp_path), SECRET, timeout=60, backend=cluster.sandbox, progress=progress)
+                    str(tmp_path), SECRET, timeout=60, sandbox=cluster.sandbox(LIMITS),
+                    progress=progress)
     thread.join(timeout=60)
     assert killed and killed[0][1] < STUDENTS  # killed while the batch was running
     rows = submissions(tmp_path)
@@ -135,8 +141,6 @@ def test_killing_a_worker_mid_batch_grades_every_submission_once(course, cluster
 
 
 def test_a_submission_that_kills_its_worker_each_time_gets_an_error_status(cluster):
-    from calcgrade.grader.sandbox import Limits
-
     def kill_own_worker(payload, limits):
         import os
         import signal

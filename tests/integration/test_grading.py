@@ -343,3 +343,62 @@ def test_the_instructor_gets_every_part_with_its_mistake_id(course, tmp_path):
     assert len(rows) == len(parts) and {r["student"] for r in rows} == {"s0001"}
     mistakes = {r["mistake"] for r in rows if r["mistake"]}
     assert mistakes and mistakes == {p.mistake for p in parts.values() if p.mistake}
+
+
+def _my_workers() -> set[int]:
+    """Sandbox workers started by this process that are still running (other tests' pools
+    included: compare with what ran before)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] not in (b"Z", b"X") \
+                and b"calcgrade.grader.sandbox.worker" in command:
+            found.add(int(entry))
+    return found
+
+
+def test_one_notebook_from_the_command_line_starts_one_early_worker(course, tmp_path):
+    """A single notebook file: one worker, launched before the grading modules load and
+    without the warm-up a batch needs; the notebook is graded, a rerun changes nothing, and
+    neither run (nor one stopped by a usage error) leaves a worker behind."""
+    from calcgrade.grader import cli
+
+    before = _my_workers()
+    student = "s0003"
+    submit(course, tmp_path / "subs", student, simulated_answers(course["key"][student], "correct"))
+    path = str(tmp_path / "subs" / f"{student}.ipynb")
+    pool = cli._launch_sandbox((path,), 2, 30.0, 1024)
+    try:
+        assert (pool.size, pool.prewarm) == (1, False)
+        assert cli._launch_sandbox((str(tmp_path / "subs"),), 2, 30.0, 1024) is None
+    finally:
+        pool.close()
+    env = {"CALCGRADE_SECRET": SECRET_HEX}
+    args = ["grade", path, "--assignment", str(EXAMPLE_ASSIGNMENT), "--roster",
+            str(course["roster"]), "--out", str(tmp_path / "out")]
+    old = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        assert cli.main(args) == 0
+        grades = read_grades(tmp_path / "out")[student]
+        assert grades["status"] == "graded" and grades["total"] == grades["max"] == "15"
+        assert _my_workers() == before
+        first = (tmp_path / "out" / "grades.csv").read_bytes()
+        assert cli.main(args) == 0  # already graded: the launched worker is not used
+        assert (tmp_path / "out" / "grades.csv").read_bytes() == first
+        assert cli.main(args + ["--student", "nobody"]) == 2
+        assert _my_workers() == before
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

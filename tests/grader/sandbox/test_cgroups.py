@@ -128,3 +128,25 @@ def test_remove_base_cleans_up_groups_a_killed_worker_left(base):
     group.create(memory_bytes=64 * MiB, processes=8)
     cgroups.remove_base(base)
     assert not any(os.path.exists(path) for path in group.dirs.values())
+
+
+def test_the_process_count_includes_exited_but_unreaped_processes(base):
+    # The worker skips the reaper's sweep when it is alone in its group: that is only
+    # safe if a leftover counts until it is reaped.
+    group = cgroups.Group(base, "test-4")
+    group.create(memory_bytes=64 * MiB, processes=8)
+    assert group.processes() == 0
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        group.join()
+        os.write(write_end, b"in")
+        os._exit(0)
+    assert os.read(read_end, 2) == b"in"
+    os.close(read_end)
+    os.close(write_end)
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped
+    assert group.processes() == 1
+    os.waitpid(pid, 0)
+    assert group.processes() == 0
+    assert group.remove()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import uuid
 
 import pytest
@@ -395,3 +396,64 @@ def test_oversized_answers_become_markers_and_the_rest_still_arrives(sandbox, no
     assert marker_kind(result.answers["huge"]) == "too_large"
     assert marker_kind(result.answers["big"]) == "too_large"
     assert result.answers["small"] == 1.5
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (Linux /proc), found before it goes."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+def test_a_lazy_pool_runs_what_a_notebook_imports_in_its_child(notebook):
+    """A pool for one notebook per worker skips the warm-up: its worker has not imported
+    sympy, and a notebook that uses sympy still gets its expressions converted."""
+    pool = SandboxExecutor(workers=1, limits=TEST_LIMITS, prewarm=False).launch()
+    try:
+        assert pool.worker_pids() == []  # launched, not waited for
+        result = pool.run(notebook("import sympy as sp\nx = sp.Symbol('x')\n"
+                                   "d = sp.diff(x * sp.exp(x), x)\nq = sp.Rational(3, 4)"),
+                          ["d", "q"])
+        assert pool.versions["sympy"] is None and pool.versions["numpy"]
+    finally:
+        pool.close()
+    assert result.status == "ok" and result.answers == {"d": "x*exp(x) + exp(x)", "q": 0.75}
+
+
+def test_close_leaves_no_process_of_the_pool_behind(notebook):
+    pool = SandboxExecutor(workers=2, limits=TEST_LIMITS, prewarm=False).start()
+    assert pool.run(notebook("x = 1"), ["x"]).answers == {"x": 1}
+    processes = set(pool.worker_pids())
+    for pid in list(processes):
+        processes |= _descendants(pid)  # each worker's waiting child, its pid namespace's reaper
+    assert len(processes) >= 4
+    folder = pool.directory
+    pool.close()
+    assert [pid for pid in pool.worker_pids()] == []
+    assert not os.path.exists(folder)
+    leftovers = set(processes)
+    for _ in range(500):  # a killed process's children go with it, not necessarily at once
+        leftovers = {pid for pid in leftovers if _running(pid)}
+        if not leftovers:
+            break
+        time.sleep(0.01)
+    assert leftovers == set()
