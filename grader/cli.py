@@ -400,6 +400,12 @@ def open_notebook_hint(notebook) -> list[str]:
 @click.option("--key", "key_file", metavar="KEY",
               help="The class's key.json from 'calcgrade generate': each student's variants "
                    "are made from its draw numbers, without drawing the rest of the class.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the notebooks on the workers of this Dask scheduler (tcp://host:8786); "
+                   "marking stays here. Needs calcgrade[dask].")
+@click.option("--cluster", metavar="local:N",
+              help="Run the notebooks on a Dask cluster of N worker processes on this machine. "
+                   "Needs calcgrade[dask].")
 @click.option("--allow-unverified", is_flag=True,
               help="Grade even when most notebooks carry a token that does not verify under "
                    "this secret (by default that stops the batch: the secret or the assignment "
@@ -410,14 +416,38 @@ def open_notebook_hint(notebook) -> list[str]:
 def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, out_dir: str,
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
           memory_mib: int, workers: int, reveal: bool, key_file: str | None,
-          allow_unverified: bool, fail_under: float | None = None) -> None:
+          allow_unverified: bool, fail_under: float | None = None, scheduler: str | None = None,
+          cluster: str | None = None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
-    from calcgrade.grader.course.secret import load_secret, secret_source
+    from contextlib import nullcontext
+
+    from calcgrade.grader.course.secret import load_secret
 
     secret = load_secret(secret_file)
-    sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
+    dask_cluster = _dask_cluster(scheduler, cluster)
+    with dask_cluster or nullcontext():
+        if dask_cluster is None:
+            sandbox = _launch_sandbox(submissions, workers, timeout, memory_mib)
+        else:
+            from calcgrade.grader.sandbox.limits import Limits
+
+            sandbox = dask_cluster.sandbox(Limits(wall_seconds=timeout,
+                                                  memory_bytes=memory_mib * 1024 * 1024)).launch()
+        summary = _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret,
+                              student, timeout, memory_mib, workers, reveal, pick, key_file,
+                              allow_unverified, secret_file)
+    _report_graded(summary)
+    _report_github(summary.out, fail_under)
+
+
+def _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret, student,
+                timeout, memory_mib, workers, reveal, pick, key_file, allow_unverified,
+                secret_file):
+    """Grade the batch with ``sandbox`` (None: a pool of this machine started by grading)."""
+    from calcgrade.grader.course.secret import secret_source
+
     try:
         # loads while the workers start
         from calcgrade.grader.grading.grade import UnverifiedTokensError, grade as grade_batch
@@ -435,8 +465,7 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
         if sandbox is not None:
             sandbox.close()  # a no-op once grading has closed it
         raise
-    _report_graded(summary)
-    _report_github(summary.out, fail_under)
+    return summary
 
 
 def _report_github(out, fail_under: float | None) -> None:
@@ -446,6 +475,26 @@ def _report_github(out, fail_under: float | None) -> None:
     code = report_run(out, fail_under, echo=click.echo)
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _dask_cluster(scheduler: str | None, cluster: str | None):
+    """The Dask cluster of ``--scheduler``/``--cluster`` (not yet entered), or None."""
+    if scheduler is None and cluster is None:
+        return None
+    if scheduler is not None and cluster is not None:
+        raise UsageError("give --scheduler ADDRESS or --cluster local:N, not both")
+    try:
+        from calcgrade.grader.sandbox.dask_pool import DaskCluster, parse_cluster
+    except ImportError:
+        raise UsageError("--scheduler and --cluster need Dask: pip install \"calcgrade[dask]\""
+                         ) from None
+    if cluster is not None:
+        local = parse_cluster(cluster)
+        if local is None:
+            raise UsageError(f"--cluster takes local:N, not {cluster!r} (a scheduler's address "
+                             "goes to --scheduler)")
+        return DaskCluster(local=local)
+    return DaskCluster(address=scheduler)
 
 
 def _launch_sandbox(submissions: tuple[str, ...], workers: int, timeout: float,

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,19 @@ def selfcheck_modules() -> tuple:
     return (*parse.SELFCHECK_MODULES, reading, selfcheck)
 
 
+_parsing = threading.Lock()  # Python 3.11's ast.parse fails when threads run it at once
+
+
 @lru_cache(maxsize=1)
 def embedded_sources() -> tuple[tuple[str, str], ...]:
     """``(name, code)`` of each module the cell carries, without docstrings (their
     examples hold numbers that could look like a student's answers)."""
     import inspect
 
-    return tuple((module.__name__.rsplit(".", 1)[-1], _without_docstrings(inspect.getsource(module)))
-                 for module in selfcheck_modules())
+    with _parsing:
+        return tuple((module.__name__.rsplit(".", 1)[-1],
+                      _without_docstrings(inspect.getsource(module)))
+                     for module in selfcheck_modules())
 
 
 def _without_docstrings(source: str) -> str:
