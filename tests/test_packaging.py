@@ -22,9 +22,12 @@ def test_the_wheel_imports_calcgrade_and_its_subpackages_from_itself(tmp_path):
         archive.extractall(tmp_path / "site")
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "calcgrade = calcgrade.grader.cli:main" in archive.read(entry_points).decode()
+    subpackages = [f"calcgrade/grader/{folder}/__init__.py"
+                   for folder in ("course", "generation", "grading", "integrations", "sandbox")]
     for name in ("calcgrade/__init__.py", "calcgrade/api.py", "calcgrade/core/__init__.py",
-                 "calcgrade/grader/cli_export.py", "calcgrade/grader/lms.py",
-                 "calcgrade/grader/github.py", "calcgrade/examples/roster.csv"):
+                 "calcgrade/grader/cli_export.py", "calcgrade/grader/integrations/lms.py",
+                 "calcgrade/grader/integrations/github.py", "calcgrade/examples/roster.csv",
+                 *subpackages):
         assert name in names, name
     site = tmp_path / "site"
     code = ("import calcgrade, calcgrade.core, calcgrade.grader, calcgrade.grader.cli as cli; "
