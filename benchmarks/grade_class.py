@@ -146,10 +146,15 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
             "tree_peak_mib": stop() / 1024}
 
 
-def _child(*args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
+def run_child(script: str, *args: str) -> dict:
+    """Run ``script ARGS`` in a fresh interpreter; the JSON object its last line prints."""
+    output = subprocess.run([sys.executable, script, *args], check=True, capture_output=True,
                             text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def _child(*args: str) -> dict:
+    return run_child(__file__, *args)
 
 
 def main() -> None:

@@ -29,7 +29,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from grade_class import prepare  # noqa: E402  (the same simulated class)
+from grade_class import prepare, run_child  # noqa: E402  (the same simulated class)
 
 
 def _tree_cpu_seconds(pid: int) -> float:
@@ -137,9 +136,7 @@ def _overhead(sandbox, count: int) -> dict:
 
 
 def _child(*args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
-                            text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_child(__file__, *args)
 
 
 def main() -> None:

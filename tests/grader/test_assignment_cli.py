@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from calcgrade.core.names import answer_variable
-from calcgrade.grader.cli import main
 
+from .cli_runs import one_error_line, run
 from .classes import (EXAMPLE_ASSIGNMENT, EXAMPLE_ROSTER, SECRET_HEX, SIGMOID_ASSIGNMENT,
                       roster_text, write)
 
@@ -25,19 +25,6 @@ from .classes import (EXAMPLE_ASSIGNMENT, EXAMPLE_ROSTER, SECRET_HEX, SIGMOID_AS
 def course_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("CALCGRADE_SECRET", SECRET_HEX)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("calcgrade: error: ")
-    return lines[0]
 
 
 @pytest.fixture

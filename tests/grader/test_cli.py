@@ -17,24 +17,9 @@ from importlib import metadata
 
 import pytest
 
-from calcgrade.grader.cli import main
 from calcgrade.problems import family_names
 
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``calcgrade ARGS`` in this process: (exit code, stdout, stderr)."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    """The single ``calcgrade: error: ...`` line of ``err`` (fails on anything else)."""
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("calcgrade: error: ")
-    return lines[0]
+from .cli_runs import one_error_line, run
 
 
 def test_families_json_lists_every_family_with_params_and_answers(capsys):
@@ -211,8 +196,11 @@ def test_bad_input_to_the_console_script_exits_2_with_one_line(args, fragment):
 
 
 SAMPLE_EVERY_FAMILY = """\
-from calcgrade.grader.cli import main
 from calcgrade.problems import family_names
+
+from .cli_runs import one_error_line, run
+
+from .cli_runs import one_error_line, run
 for name in family_names():
     assert main(["sample", name, "--seed", "17"]) == 0
 """

@@ -17,6 +17,7 @@ from calcgrade.grader.cli import main
 from calcgrade.grader.course.secret import token_for
 from calcgrade.grader.simulate import fill_answers, simulated_answers
 
+from .cli_runs import one_error_line, run
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class
 
 OTHER_SECRET_HEX = bytes(range(100, 132)).hex()
@@ -36,20 +37,6 @@ def course(tmp_path_factory):
 def no_secret_in_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("CALCGRADE_SECRET", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("calcgrade: error: ")
-    return lines[0]
 
 
 def notebook(course, student: str, kind: str = "correct") -> str:

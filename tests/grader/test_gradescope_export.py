@@ -8,12 +8,12 @@ import base64
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calcgrade.grader.cli import main
 from calcgrade.grader.integrations.gradescope_run import (MAX_NOTEBOOK_BYTES, SubmissionError, choose_notebook,
                                              failure_results)
 from calcgrade.grader.course.roster import Student
@@ -21,16 +21,11 @@ from calcgrade.grader.course.secret import token_for
 from calcgrade.grader.grading.submitter import SubmitterError, submitter
 from calcgrade.grader.integrations.wheel import check_wheel, write_wheel
 
+from .cli_runs import run
 from .classes import EXAMPLE_ASSIGNMENT, EXAMPLE_ROSTER, SECRET, SECRET_HEX, write
 from .gradescope_format import check_results
 
 ROSTER = [Student("ada01", "Ada", "Ada.Lovelace@Example.edu"), Student("1234567", "Bo", "bo@x.org")]
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- who submitted ------------------------------------------------------------------------
@@ -139,7 +134,7 @@ def test_failure_results_follow_the_documented_format():
 # --- the wheel and the bundle --------------------------------------------------------------
 
 
-def small_wheel(folder) -> "Path":
+def small_wheel(folder) -> Path:
     members = {"calcgrade/grader/__init__.py": b'"""The engine."""\n',
                "calcgrade-0.1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: calcgrade\n"}
     return write_wheel(folder / "calcgrade-0.1.0-py3-none-any.whl", members,
