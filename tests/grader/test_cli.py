@@ -196,11 +196,8 @@ def test_bad_input_to_the_console_script_exits_2_with_one_line(args, fragment):
 
 
 SAMPLE_EVERY_FAMILY = """\
+from calcgrade.grader.cli import main
 from calcgrade.problems import family_names
-
-from .cli_runs import one_error_line, run
-
-from .cli_runs import one_error_line, run
 for name in family_names():
     assert main(["sample", name, "--seed", "17"]) == 0
 """
