@@ -46,6 +46,8 @@ _REGISTRY = {
     "lr_schedules": "lr_schedules:LRSchedulesFamily",
     "gd_stability": "gd_stability:GDStabilityFamily",
     "mle": "mle:MLEFamily",
+    "regularization": "regularization:RegularizationFamily",
+    "sgd": "sgd:SGDFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
