@@ -197,7 +197,7 @@ class SGDFamily(Family):
         expected, stationary = [], []
         reached = True  # the start is given
         groups = _groups(params)
-        for k, given in enumerate([start] + list(points[:len(groups) - 1])):
+        for k, given in enumerate(([start] + list(points[:-1]))[:len(groups)]):
             def gradient(theta, batch=groups[k]):
                 return sgd.batch_gradient(A, y, list(theta), batch, params["loss"], params["reduction"])
             point = as_point(given, len(start))

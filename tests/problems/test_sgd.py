@@ -168,6 +168,15 @@ def test_carry_forward_follows_the_students_own_points_with_each_batch():
     assert for_gradients.expected[1] == pytest.approx([-2.2, -1.1])
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_any_number_of_points_is_followed_up_to_the_number_of_steps(count):
+    params = family.validate(HAND)  # two steps
+    points = [[0.35, 0.15], [0.58, 0.265], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]][:count]
+    carried = family.carry_forward(params, "iterates", {"iterates": points}, family.answers["iterates"])
+    assert len(carried.expected) == min(count, 2)
+    assert carried.expected[0] == pytest.approx([0.35, 0.15])
+
+
 def test_a_point_where_the_batch_gradient_vanishes_keeps_no_carried_credit():
     params = family.validate({**HAND, "order": [1, 2, 3], "batch_size": 1})
     # step 2 uses example 2 (x = 2, y = 2): any θ with 2w + b = 2 fits it exactly
