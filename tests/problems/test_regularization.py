@@ -7,6 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
@@ -35,8 +38,8 @@ def oracle_cost(params, theta) -> float:
     P = rho * np.sum(np.abs(seen)) + (1 - rho) * np.sum(seen ** 2)
     z = A @ theta
     if params.get("loss", "mse") == "log_loss":
-        p = 1 / (1 + np.exp(-z))
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + c * params["lam"] / m * P)
+        # −[y ln σ(z) + (1 − y) ln(1 − σ(z))] = ln(1 + e^z) − y·z, without rounding 1 − σ(z) to 0
+        return float(np.mean(np.logaddexp(0, z) - y * z) + c * params["lam"] / m * P)
     return float(c / m * (np.sum((z - y) ** 2) + params["lam"] * P))
 
 
@@ -202,3 +205,28 @@ def test_statement_states_every_convention_and_hides_values():
     assert r"\ln" in log and r"\frac{\lambda}{2m}" in log
     elastic = family.statement(family.validate(bad(penalty="elastic_net", l1_ratio=0.25)))
     assert r"0.25\," in elastic and r"0.75\," in elastic
+
+
+HALVES = st.sampled_from([k / 2 for k in range(-6, 7)])
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data(), n=st.integers(1, 3), m=st.integers(2, 6),
+       penalty=st.sampled_from(["l2", "l1", "elastic_net"]), loss=st.sampled_from(["mse", "log_loss"]),
+       scaling=st.sampled_from(["half_mean", "mean"]), bias=st.booleans(),
+       lam=st.sampled_from([0.1, 0.5, 1, 2.5, 10]), ratio=st.sampled_from([0.1, 0.5, 0.9]))
+def test_explicit_params_match_finite_differences(data, n, m, penalty, loss, scaling, bias, lam, ratio):
+    X = data.draw(st.lists(st.lists(HALVES, min_size=n, max_size=n), min_size=m, max_size=m))
+    y = data.draw(st.lists(st.sampled_from([0, 1]) if loss == "log_loss" else HALVES, min_size=m, max_size=m))
+    w = data.draw(st.lists(HALVES, min_size=n, max_size=n))
+    given_params = {"X": X, "y": y, "w": w, "b": data.draw(HALVES), "lam": lam, "lr": 0.05,
+                    "penalty": penalty, "loss": loss, "scaling": scaling, "penalise_bias": bias}
+    if penalty == "elastic_net":
+        given_params["l1_ratio"] = ratio
+    params = family.validate(given_params)
+    answers, theta = family.solve(params), theta_of(params)
+    grad = finite_gradient(params, theta)
+    assert answers["cost"] == pytest.approx(oracle_cost(params, theta), rel=RTOL, abs=ATOL)
+    assert answers["grad_w"] + [answers["grad_b"]] == pytest.approx(grad.tolist(), rel=1e-5, abs=1e-5)
+    if "ridge" in answers:
+        assert answers["ridge"] == pytest.approx(oracle_ridge(params).tolist(), rel=1e-6, abs=1e-7)

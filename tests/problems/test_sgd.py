@@ -7,6 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
@@ -195,3 +198,26 @@ def test_statement_states_order_batches_reduction_and_hides_values():
     assert "**sum**" in summed and r"\frac{1}{|B|}" not in summed and "2 passes" in summed
     one = family.statement(family.validate(bad(batch_size=1, loss="log_loss", y=[0, 1, 0])))
     assert "stochastic gradient descent" in one and "3 steps" in one and r"\ln" in one
+
+
+HALVES = st.sampled_from([k / 2 for k in range(-6, 7)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 3), m=st.integers(2, 6), loss=st.sampled_from(["mse", "log_loss"]),
+       reduction=st.sampled_from(["mean", "sum"]))
+def test_one_batch_of_everything_is_one_full_batch_gradient_step(data, n, m, loss, reduction):
+    X = data.draw(st.lists(st.lists(HALVES, min_size=n, max_size=n), min_size=m, max_size=m))
+    y = data.draw(st.lists(st.sampled_from([0, 1]) if loss == "log_loss" else HALVES, min_size=m, max_size=m))
+    w, b = data.draw(st.lists(HALVES, min_size=n, max_size=n)), data.draw(HALVES)
+    order = data.draw(st.permutations(range(1, m + 1)))
+    params = family.validate({"X": X, "y": y, "w": w, "b": b, "lr": 0.01, "order": list(order),
+                              "batch_size": m, "loss": loss, "reduction": reduction})
+    A = np.hstack([np.asarray(X, dtype=float), np.ones((m, 1))])
+    z = A @ np.array([*w, b], dtype=float)
+    predictions = 1 / (1 + np.exp(-z)) if loss == "log_loss" else z
+    g = A.T @ (predictions - np.asarray(y, dtype=float))
+    g = g / m if reduction == "mean" else g
+    answers = family.solve(params)
+    assert close_lists(answers["gradients"], [g.tolist()])
+    assert close_lists(answers["iterates"], [(np.array([*w, b]) - 0.01 * g).tolist()])
