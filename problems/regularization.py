@@ -67,8 +67,8 @@ def _scaled_penalty_gradient(params, factor: float, squared_only: bool = False) 
     full = rg.penalty_gradient(_theta(params), setting)
     if not squared_only:
         return [factor * scale * g for g in full]
-    a, q = setting.shares()
-    squared = rg.penalty_gradient(_theta(params), setting_of(params, penalty="l2"))
+    q = setting.shares()[1]
+    squared = rg.penalty_gradient(_theta(params), setting_of(params, penalty="l2"))  # 2θ
     return [scale * (g + (factor - 1) * q * s) for g, s in zip(full, squared)]
 
 
@@ -114,7 +114,7 @@ def _norm_not_squared(params):
 
 def _sign_zero_as_one(params):
     setting = setting_of(params)
-    a, _ = setting.shares()
+    a = setting.shares()[0]
     entries = rg.penalised(_theta(params), setting.penalise_bias)
     zeros = [j for j, v in enumerate(entries) if v == 0 and (j < len(entries) - 1 or setting.penalise_bias)]
     if a == 0 or not zeros:
@@ -143,7 +143,8 @@ class RegularizationFamily(Family):
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("penalty", Choice(rg.PENALTIES), "'l2' (default), 'l1' or 'elastic_net'", required=False),
         ParamSpec("l1_ratio", Number(minimum=0, maximum=1),
-                  "elastic net only: ρ in P = ρ‖w‖₁ + (1 − ρ)‖w‖², strictly between 0 and 1 (default 0.5)",
+                  "elastic net only: ρ in P = ρ‖w‖₁ + (1 − ρ)‖w‖², strictly between 0 and 1 "
+                  "(default 0.5)",
                   required=False),
         ParamSpec("loss", Choice(rg.LOSSES), "'mse' (default) or 'log_loss'", required=False),
         ParamSpec("scaling", Choice(tuple(rg.SCALINGS)),
@@ -236,7 +237,7 @@ class RegularizationFamily(Family):
         A = np.array([[*row, 1.0] for row in X], dtype=float)
         top = float(np.linalg.eigvalsh(A.T @ A)[-1]) / m
         setting = setting_of(params)
-        a, q = setting.shares()
+        q = setting.shares()[1]
         smooth = (top / 4 if loss == "log_loss" else 2 * setting.c * top) + 2 * setting.c * q * setting.lam / m
         good = [rate for rate in LEARNING_RATES if 0.1 <= rate * smooth <= 1.0]
         if not good:

@@ -125,7 +125,8 @@ def test_options_choose_batch_reduction_loss_and_epochs():
     for seed in range(30):
         params = family.sample(generator(seed), batch_size=1, reduction="sum", loss="log_loss", epochs=2,
                                features=2)
-        assert (params["batch_size"], params["reduction"], params["loss"], params["epochs"]) == (1, "sum", "log_loss", 2)
+        chosen = (params["batch_size"], params["reduction"], params["loss"], params["epochs"])
+        assert chosen == (1, "sum", "log_loss", 2)
         assert len(family.solve(params)["iterates"]) == 2 * len(params["X"]) and len(params["w"]) == 2
         assert sorted(params["order"]) == list(range(1, len(params["X"]) + 1))
         assert params["order"] != sorted(params["order"])
