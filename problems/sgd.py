@@ -184,6 +184,10 @@ class SGDFamily(Family):
     def solve(self, params):
         return _run(params)
 
+    def iterates_start(self, params, name):
+        """[w..., b] for ``iterates`` (a student may list it first); none for ``gradients``."""
+        return super().iterates_start(params, name) if name == "iterates" else None
+
     def carry_forward(self, params, name, answers, spec):
         """Each step k from the student's previous point, with batch k: its gradient there
         (``gradients``) or the point after the step (``iterates``). A point is stationary

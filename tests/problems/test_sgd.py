@@ -181,6 +181,12 @@ def test_any_number_of_points_is_followed_up_to_the_number_of_steps(count):
     assert carried.expected[0] == pytest.approx([0.35, 0.15])
 
 
+def test_only_the_iterates_may_start_with_the_given_point():
+    params = family.validate(HAND)
+    assert family.iterates_start(params, "iterates") == [0.0, 0.0]
+    assert family.iterates_start(params, "gradients") is None
+
+
 def test_a_point_where_the_batch_gradient_vanishes_keeps_no_carried_credit():
     params = family.validate({**HAND, "order": [1, 2, 3], "batch_size": 1})
     # step 2 uses example 2 (x = 2, y = 2): any θ with 2w + b = 2 fits it exactly
