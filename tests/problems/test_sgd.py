@@ -181,6 +181,13 @@ def test_any_number_of_points_is_followed_up_to_the_number_of_steps(count):
     assert carried.expected[0] == pytest.approx([0.35, 0.15])
 
 
+def test_a_point_too_large_to_step_from_gives_nothing_to_carry():
+    params = family.validate(HAND)
+    carried = family.carry_forward(params, "iterates", {"iterates": [[1e308, 1e308], [0.0, 0.0]]},
+                                   family.answers["iterates"])
+    assert carried.expected[0] == pytest.approx([0.35, 0.15]) and carried.expected[1] is None
+
+
 def test_only_the_iterates_may_start_with_the_given_point():
     params = family.validate(HAND)
     assert family.iterates_start(params, "iterates") == [0.0, 0.0]
