@@ -16,12 +16,13 @@ answers are zˡ and aˡ of every layer, the loss, every δˡ = ∂L/∂zˡ and �
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.core.printing import latex_matrix
-from calcgrade.problems.checks import Choice, Matrix, Vector
+from calcgrade.problems.checks import Choice, Kind, Vector, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, remembered
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.problems.statements import exact_text
@@ -100,7 +101,7 @@ def _transposed_backprop(params):
     def rule(W_next, delta_next, f_prime):
         if len(W_next) != len(W_next[0]):
             return mlp.right_hidden_delta(W_next, delta_next, f_prime)
-        return [g * d for g, d in zip(mlp.mat_vec(W_next, delta_next), f_prime)]
+        return [g * d + 0.0 for g, d in zip(mlp.mat_vec(W_next, delta_next), f_prime)]
     return _with_backward(params, hidden_rule=rule)
 
 
@@ -140,12 +141,44 @@ def _zero_bias_gradient(params):
     return _changed(params, {f"grad_b{l}": [0.0] * len(d) for l, d in enumerate(out["deltas"], start=1)})
 
 
+@dataclass(frozen=True)
+class WeightMatrix(Kind):
+    """A weight matrix as a list of rows, at most ``MAX_UNITS`` rows and columns, each entry
+    in [−MAX_ENTRY, MAX_ENTRY].
+
+    >>> WeightMatrix().read("mlp", {"W1": [[1, 2], [3]]}, "W1")
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.ParamsError: mlp: every row of 'W1' must have 2 entries (one per column), not 1
+    """
+
+    shown: str = ""
+
+    def read(self, family, params, name):
+        value = params[name]
+        if not isinstance(value, list) or not value or not all(isinstance(row, list) and row for row in value):
+            raise ParamsError(f"{family}: param {name!r} must be a matrix given as a list of rows, "
+                              f"each a list of numbers, such as [[1, -0.5], [0, 2]]; not {value!r}")
+        for count, what in ((len(value), "rows"), (len(value[0]), "columns")):
+            if count > MAX_UNITS:
+                raise ParamsError(f"{family}: param {name!r} may have at most {MAX_UNITS} {what}, not {count}")
+        width = len(value[0])
+        for row in value:
+            if len(row) != width:
+                raise ParamsError(f"{family}: every row of {name!r} must have {width} entries (one per "
+                                  f"column), not {len(row)}")
+        return [read_vector(family, {name: row}, name, minimum=-MAX_ENTRY, maximum=MAX_ENTRY) for row in value]
+
+    def default_text(self):
+        return "matrix (list of rows)"
+
+
 def _layer_params():
     specs = []
     for l in range(1, MAX_LAYERS + 1):
         optional = l == MAX_LAYERS
         note = " (only with two hidden layers)" if optional else ""
-        specs.append(ParamSpec(f"W{l}", Matrix(rows=(1, MAX_UNITS), columns=(1, MAX_UNITS)),
+        specs.append(ParamSpec(f"W{l}", WeightMatrix(),
                                f"the weights of layer {l}, one row per unit of layer {l}{note}",
                                required=not optional))
         specs.append(ParamSpec(f"b{l}", Vector(counts=(1, MAX_UNITS), minimum=-MAX_ENTRY, maximum=MAX_ENTRY),
@@ -231,15 +264,13 @@ class MLPBackpropFamily(Family):
         weights, biases = _network(params)
         width = len(params["x"])
         for l, (W, b) in enumerate(zip(weights, biases), start=1):
-            before = "x has" if l == 1 else f"W{l - 1} has"
             if len(W[0]) != width:
-                raise ParamsError(f"{self.name}: W{l} must have {width} column{'s' if width > 1 else ''}, "
-                                  f"one per entry of a{l - 1} ({before} {width}), not {len(W[0])}")
+                before = f"x has {width} entries" if l == 1 else f"W{l - 1} has {width} rows"
+                raise ParamsError(f"{self.name}: W{l} must have one column per unit of layer {l - 1} "
+                                  f"({before}), not {len(W[0])}")
             if len(b) != len(W):
                 raise ParamsError(f"{self.name}: b{l} must have {len(W)} entries, one per row of W{l}, "
                                   f"not {len(b)}")
-            if any(abs(v) > MAX_ENTRY for row in W for v in row):
-                raise ParamsError(f"{self.name}: the entries of W{l} must lie in [-{MAX_ENTRY}, {MAX_ENTRY}]")
             width = len(W)
         if len(params["y"]) != width:
             raise ParamsError(f"{self.name}: y must have {width} entr{'ies' if width > 1 else 'y'}, "

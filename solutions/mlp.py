@@ -45,8 +45,8 @@ def transposed_vec(W: Matrix, v: Sequence[float]) -> Vector:
 
 
 def outer(u: Sequence[float], v: Sequence[float]) -> Matrix:
-    """u vᵀ."""
-    return [[a * b for b in v] for a in u]
+    """u vᵀ (a zero entry written as 0, never −0)."""
+    return [[a * b + 0.0 for b in v] for a in u]
 
 
 def pre_activation(W: Matrix, a: Sequence[float], b: Sequence[float]) -> Vector:
@@ -124,8 +124,8 @@ HiddenRule = Callable[[Matrix, Vector, Vector], Vector]
 
 
 def right_hidden_delta(W_next: Matrix, delta_next: Vector, f_prime: Vector) -> Vector:
-    """δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ f′(zˡ)."""
-    return [g * d for g, d in zip(transposed_vec(W_next, delta_next), f_prime)]
+    """δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ f′(zˡ) (a zero entry written as 0, never −0)."""
+    return [g * d + 0.0 for g, d in zip(transposed_vec(W_next, delta_next), f_prime)]
 
 
 def backward(weights: Sequence[Matrix], zs: list[Vector], activations: list[Vector], activation: str,
