@@ -24,7 +24,7 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.core.printing import latex_matrix
 from calcgrade.problems.checks import Choice, Kind, Vector, read_vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, remembered
-from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.sampling import pick
 from calcgrade.problems.statements import exact_text
 from calcgrade.solutions import mlp
 
@@ -35,6 +35,9 @@ MAX_ENTRY = 100  # keeps every exponential finite
 MAX_HIDDEN_Z = {"sigmoid": 3.0, "tanh": 2.0, "relu": 4.0}
 MAX_OUTPUT_Z = 3.0
 WIDTHS = (2, 3)
+INPUTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)
+WEIGHTS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
+BIASES = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
 
 def _network(params) -> tuple[list, list]:
@@ -242,8 +245,8 @@ class MLPBackpropFamily(Family):
                 "(aᴸ − y) ⊙ aᴸ ⊙ (1 − aᴸ)",
                 _mse_without_sigma_prime),
         Mistake("cross_entropy_with_sigma_prime",
-                "your output δ multiplies by σ′ once too often: with cross-entropy the σ′ cancels, "
-                "so δᴸ = aᴸ − y",
+                "your output δ multiplies by the output activation's derivative aᴸ ⊙ (1 − aᴸ) once "
+                "too often: with cross-entropy it cancels, so δᴸ = aᴸ − y",
                 _cross_entropy_with_sigma_prime),
         Mistake("zero_bias_gradient",
                 "your bias gradients are zero: bˡ enters zˡ with coefficient 1, so ∂L/∂bˡ = δˡ",
@@ -294,15 +297,15 @@ class MLPBackpropFamily(Family):
         output = pick(rng, mlp.OUTPUTS) if output == "any" else output
         outputs = pick(rng, WIDTHS) if output.startswith("softmax") else 1
         sizes = [pick(rng, WIDTHS) for _ in range(hidden + 1)] + [outputs]
-        params = {"x": nice_vector(rng, sizes[0], -2, 2, step=0.5, nonzero=True)}
+        params = {"x": _halves(rng, sizes[0], INPUTS)}
         if outputs == 1:
             params["y"] = [int(rng.integers(2))]
         else:
             label = int(rng.integers(outputs))
             params["y"] = [1 if i == label else 0 for i in range(outputs)]
         for l in range(1, hidden + 2):
-            params[f"W{l}"] = [nice_vector(rng, sizes[l - 1], -1.5, 1.5, step=0.5) for _ in range(sizes[l])]
-            params[f"b{l}"] = nice_vector(rng, sizes[l], -1, 1, step=0.5)
+            params[f"W{l}"] = [_halves(rng, sizes[l - 1], WEIGHTS) for _ in range(sizes[l])]
+            params[f"b{l}"] = _halves(rng, sizes[l], BIASES)
         params["activation"], params["output"] = activation, output
         weights, biases = _network(params)
         zs, _ = mlp.forward_pass(params["x"], weights, biases, activation, output)
@@ -337,6 +340,11 @@ class MLPBackpropFamily(Family):
                        for l, (W, b) in enumerate(zip(weights, biases), start=1)],
             "softmax": params["output"].startswith("softmax"),
         }
+
+
+def _halves(rng: np.random.Generator, count: int, choices: tuple) -> list[float]:
+    """``count`` numbers drawn uniformly from ``choices`` (halves a student can work with)."""
+    return [choices[k] for k in rng.integers(len(choices), size=count).tolist()]
 
 
 def _column(values) -> str:
