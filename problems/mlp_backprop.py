@@ -38,9 +38,13 @@ WIDTHS = (2, 3)
 INPUTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)
 WEIGHTS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
 BIASES = (-1.0, -0.5, 0.0, 0.5, 1.0)
+PARAM_NAMES = ("x", "y", "W1", "b1", "W2", "b2", "W3", "b3", "activation", "output")
+MAX_REMEMBERED = 1024
+_SOLVED: dict[str, dict] = {}
 
 
 def _network(params) -> tuple[list, list]:
+    """The weight matrices and the bias vectors, layer by layer."""
     count = 3 if "W3" in params else 2
     return ([params[f"W{l}"] for l in range(1, count + 1)],
             [params[f"b{l}"] for l in range(1, count + 1)])
@@ -60,10 +64,6 @@ def _solved(params) -> dict:
     return out
 
 
-PARAM_NAMES = ("x", "y", "W1", "b1", "W2", "b2", "W3", "b3", "activation", "output")
-MAX_REMEMBERED = 1024
-_SOLVED: dict[str, dict] = {}
-
 
 def _backward_parts(deltas, grad_W, grad_b) -> dict:
     """The backward answers, δ from the output down, then the gradients layer by layer."""
@@ -82,6 +82,7 @@ def _changed(params, buggy: dict) -> dict | None:
 
 
 def _answers(out) -> dict:
+    """The family's answers from the solver's output."""
     answers = {}
     for l, (z, a) in enumerate(zip(out["zs"], out["activations"][1:]), start=1):
         answers[f"z{l}"], answers[f"a{l}"] = z, a
