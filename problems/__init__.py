@@ -48,6 +48,7 @@ _REGISTRY = {
     "mle": "mle:MLEFamily",
     "regularization": "regularization:RegularizationFamily",
     "sgd": "sgd:SGDFamily",
+    "mlp_backprop": "mlp_backprop:MLPBackpropFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
