@@ -46,6 +46,7 @@ _REGISTRY = {
     "lr_schedules": "lr_schedules:LRSchedulesFamily",
     "gd_stability": "gd_stability:GDStabilityFamily",
     "mle": "mle:MLEFamily",
+    "gradient_checking": "gradient_checking:GradientCheckingFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
