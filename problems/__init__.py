@@ -47,6 +47,7 @@ _REGISTRY = {
     "gd_stability": "gd_stability:GDStabilityFamily",
     "mle": "mle:MLEFamily",
     "gradient_checking": "gradient_checking:GradientCheckingFamily",
+    "hinge_huber": "hinge_huber:HingeHuberFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
