@@ -48,6 +48,7 @@ _REGISTRY = {
     "mle": "mle:MLEFamily",
     "gradient_checking": "gradient_checking:GradientCheckingFamily",
     "hinge_huber": "hinge_huber:HingeHuberFamily",
+    "map_estimation": "map_estimation:MAPEstimationFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
