@@ -56,9 +56,24 @@ def _function(params):
 
 def _analytic(params) -> list[float]:
     """The stated implementation's gradient at θ."""
-    names, env = tuple(params["vars"]), dict(zip(params["vars"], (float(t) for t in params["theta"])))
+    return list(_analytic_at(tuple(params["gradient"]), tuple(params["vars"]), tuple(params["theta"])))
+
+
+@lru_cache(maxsize=1024)
+def _analytic_at(texts: tuple[str, ...], names: tuple[str, ...], theta: tuple) -> tuple[float, ...]:
+    env = dict(zip(names, (float(t) for t in theta)))
     with np.errstate(all="ignore"):
-        return [float(_compiled(text, names)(env)) for text in params["gradient"]]
+        return tuple(float(_compiled(text, names)(env)) for text in texts)
+
+
+def _central(params) -> list[float]:
+    """The central differences of f at θ (remembered: the solver and two mistakes need them)."""
+    return list(_central_at(params["f"], tuple(params["vars"]), tuple(params["theta"]), params["h"]))
+
+
+@lru_cache(maxsize=1024)
+def _central_at(text: str, names: tuple[str, ...], theta: tuple, h: float) -> tuple[float, ...]:
+    return tuple(gc.central_differences(_function({"f": text, "vars": names}), theta, h))
 
 
 def _with_numerical(params, numerical):
@@ -72,12 +87,11 @@ def _one_sided(params):
 
 
 def _divided_by_h(params):
-    central = gc.central_differences(_function(params), params["theta"], params["h"])
-    return _with_numerical(params, [2 * g for g in central])
+    return _with_numerical(params, [2 * g for g in _central(params)])
 
 
 def _no_denominator(params):
-    numerical = gc.central_differences(_function(params), params["theta"], params["h"])
+    numerical = _central(params)
     error = gc.difference_norm(numerical, _analytic(params))
     return {"relative_error": error, "verdict": gc.verdict(error, params["threshold"])}
 
@@ -199,10 +213,9 @@ class GradientCheckingFamily(Family):
         names = params["vars"]
         if list(names) != list(VARIABLES[len(names)]):
             raise ParamsError(f"{self.name}: param 'vars' must be {list(VARIABLES[len(names)])}, not {names!r}")
-        f, theta, h = _function(params), params["theta"], params["h"]
-        values = [f(theta)] + gc.central_differences(f, theta, h) + _analytic(params)
+        values = [_function(params)(params["theta"])] + _central(params) + _analytic(params)
         if not all(math.isfinite(v) for v in values):
-            raise ParamsError(f"{self.name}: f or the stated gradient is not defined near θ = {theta}; "
+            raise ParamsError(f"{self.name}: f or the stated gradient is not defined near θ = {params["theta"]}; "
                               "choose a point inside their domain")
         return params
 
@@ -246,8 +259,7 @@ class GradientCheckingFamily(Family):
             raise Reject("the relative error is too close to the threshold, or rounding noise")
 
     def solve(self, params):
-        return gc.check_gradient(_function(params), _analytic(params), params["theta"], params["h"],
-                                 params["threshold"])
+        return _with_numerical(params, _central(params))
 
     def context(self, params):
         names = tuple(params["vars"])
