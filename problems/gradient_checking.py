@@ -215,7 +215,7 @@ class GradientCheckingFamily(Family):
             raise ParamsError(f"{self.name}: param 'vars' must be {list(VARIABLES[len(names)])}, not {names!r}")
         values = [_function(params)(params["theta"])] + _central(params) + _analytic(params)
         if not all(math.isfinite(v) for v in values):
-            raise ParamsError(f"{self.name}: f or the stated gradient is not defined near θ = {params["theta"]}; "
+            raise ParamsError(f"{self.name}: f or the stated gradient is not defined near θ = {params['theta']}; "
                               "choose a point inside their domain")
         return params
 
