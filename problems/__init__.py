@@ -49,6 +49,9 @@ _REGISTRY = {
     "regularization": "regularization:RegularizationFamily",
     "sgd": "sgd:SGDFamily",
     "mlp_backprop": "mlp_backprop:MLPBackpropFamily",
+    "gradient_checking": "gradient_checking:GradientCheckingFamily",
+    "hinge_huber": "hinge_huber:HingeHuberFamily",
+    "map_estimation": "map_estimation:MAPEstimationFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 

@@ -1,8 +1,10 @@
 """``optimizers``: 1–3 steps of momentum, Nesterov, AdaGrad, RMSProp or Adam on a quadratic.
 
-f(θ) = ½ θᵀAθ − bᵀθ with a small symmetric positive-definite A (diagonal or with ±1 off
-the diagonal), integer b and θ0, and nice α and β; the update rules are those of
-solutions/optimizers.py and are written out in the statement.
+f(θ) = ½ θᵀAθ − bᵀθ with a small symmetric positive-definite A (2 variables, sometimes
+3; most often with nonzero entries off the diagonal), integer b and θ0, and nice α and β;
+the update rules are those of solutions/optimizers.py and are written out in the statement.
+Momentum and Nesterov take at least two steps: from v₀ = 0 their first step is a plain
+gradient step, so one step alone would test nothing.
 
 >>> family = OptimizersFamily()
 >>> params = family.validate({"optimizer": "momentum", "A": [[1, 0], [0, 2]], "b": [1, 0],
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcgrade.core.errors import ParamsError
+from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems.checks import Choice, Integer, Number, SymmetricMatrix, Vector
 from calcgrade.problems.family import (AnswerSpec, CarriedSteps, Family, Mistake, OptionSpec,
                                        ParamSpec, Reject, as_point, close_to, require_bounded,
@@ -27,6 +29,8 @@ from calcgrade.core.printing import latex_matrix
 
 MAX_STEPS = 10
 WITH_BETA = ("momentum", "nesterov", "rmsprop")
+WITH_VELOCITY = ("momentum", "nesterov")  # v₀ = 0: the first step is plain gradient descent
+NON_DIAGONAL, THREE_VARIABLES = 0.8, 0.25   # how often a sampled A has them
 RATES = {"momentum": (0.05, 0.1, 0.2), "nesterov": (0.05, 0.1, 0.2),
          "adagrad": (0.1, 0.2, 0.5, 1), "rmsprop": (0.01, 0.05, 0.1), "adam": (0.05, 0.1, 0.2, 0.5)}
 BETAS = {"momentum": (0.5, 0.8, 0.9), "nesterov": (0.5, 0.8, 0.9), "rmsprop": (0.5, 0.8, 0.9, 0.99)}
@@ -66,8 +70,6 @@ def _ignored_momentum(params):
     name = params["optimizer"]
     if name not in ("momentum", "nesterov"):
         return None
-    if params["steps"] == 1 and params.get("form", "sum") == "sum":
-        return None  # the first step is a plain gradient step
     theta, points = [float(v) for v in params["x0"]], []
     for _ in range(params["steps"]):
         theta = [p - params["lr"] * g for p, g in zip(theta, op.gradient(params["A"], params["b"], theta))]
@@ -76,9 +78,26 @@ def _ignored_momentum(params):
 
 
 def _no_lookahead(params):
-    if params["optimizer"] != "nesterov" or params["steps"] == 1:
-        return None  # v = 0 before the first step, so the look-ahead point is θ0 itself
+    if params["optimizer"] != "nesterov":
+        return None
     return _run(params, _settings(params).but(lookahead=False))
+
+
+def _draw_matrix(rng: np.random.Generator, n: int) -> list[list[int]]:
+    """A symmetric positive-definite n×n matrix with 1..4 on the diagonal and, most of the
+    time, entries in ±1, ±2 off it (at least one of them nonzero)."""
+    matrix = [[0] * n for _ in range(n)]
+    for i in range(n):
+        matrix[i][i] = nice(rng, 1, 4)
+    if rng.random() < NON_DIAGONAL:
+        pairs = [(i, j) for i in range(n) for j in range(i)]
+        for i, j in pairs:
+            matrix[i][j] = matrix[j][i] = pick(rng, (-2, -1, 0, 1, 2) if n == 3 else (-2, -1, 1, 2))
+        if all(matrix[i][j] == 0 for i, j in pairs):
+            raise Reject("A is diagonal")
+        if np.linalg.eigvalsh(np.asarray(matrix, dtype=float))[0] < 0.25:
+            raise Reject("A is not (clearly) positive definite")
+    return matrix
 
 
 def _latex_column(values) -> str:
@@ -106,7 +125,10 @@ class OptimizersFamily(Family):
         OptionSpec("optimizer", "any", "the optimizer to sample", choices=("any",) + op.OPTIMIZERS),
         OptionSpec("form", "sum", "the momentum form: 'sum' (v ← βv + ∇f), 'average' "
                    "(v ← βv + (1 − β)∇f) or 'any'", choices=("sum", "average", "any")),
-        OptionSpec("steps", "any", "the number of steps: 1, 2, 3 or 'any'", choices=(1, 2, 3, "any")),
+        OptionSpec("steps", "any", "the number of steps: 1, 2, 3 or 'any' (momentum and Nesterov "
+                   "take 2 or 3)", choices=(1, 2, 3, "any")),
+        OptionSpec("variables", "any", "the number of variables: 2, 3 or 'any' (mostly 2)",
+                   choices=(2, 3, "any")),
     )
     answers = {
         "iterates": AnswerSpec("iterates", "θ after each step, θ_1 … θ_n"),
@@ -135,6 +157,9 @@ class OptimizersFamily(Family):
     def check(self, params):
         name = params["optimizer"]
         out = {key: params[key] for key in ("optimizer", "A", "b", "x0", "lr", "steps")}
+        if name in WITH_VELOCITY and out["steps"] < 2:
+            raise ParamsError(f"{self.name}: one {name} step from v0 = 0 is a plain gradient-descent "
+                              "step; give steps of 2 or more")
         if name in WITH_BETA:
             if "beta" not in params:
                 raise ParamsError(f"{self.name}: param 'beta' is missing ({name} needs β in [0, 1))")
@@ -153,18 +178,20 @@ class OptimizersFamily(Family):
         require_bounded(self.name, _run(out)["iterates"], out["lr"], LARGEST)
         return out
 
-    def draw(self, rng: np.random.Generator, *, optimizer: str, form: str, steps):
-        name = pick(rng, op.OPTIMIZERS) if optimizer == "any" else optimizer
-        n_steps = pick(rng, (1, 2, 3)) if steps == "any" else steps
-        if rng.random() < 0.5:
-            matrix = [[nice(rng, 1, 4), 0], [0, nice(rng, 1, 4)]]
+    def draw(self, rng: np.random.Generator, *, optimizer: str, form: str, steps, variables):
+        if steps == 1 and optimizer in WITH_VELOCITY:
+            raise OptionsError(f"{self.name}: option steps=1 does not go with optimizer={optimizer}: "
+                               "from v0 = 0 one step is plain gradient descent; use steps 2, 3 or 'any'")
+        names = op.OPTIMIZERS if steps != 1 else tuple(o for o in op.OPTIMIZERS if o not in WITH_VELOCITY)
+        name = pick(rng, names) if optimizer == "any" else optimizer
+        if steps == "any":
+            n_steps = pick(rng, (2, 3) if name in WITH_VELOCITY else (1, 2, 3))
         else:
-            a, d, c = nice(rng, 1, 4), nice(rng, 1, 4), pick(rng, (-1, 1))
-            if a * d <= c * c:
-                raise Reject("A is not positive definite")
-            matrix = [[a, c], [c, d]]
-        params = {"optimizer": name, "A": matrix, "b": [nice(rng, -4, 4) for _ in range(2)],
-                  "x0": [nice(rng, -3, 3) for _ in range(2)], "lr": pick(rng, RATES[name]),
+            n_steps = steps
+        n = variables if variables != "any" else (3 if rng.random() < THREE_VARIABLES else 2)
+        matrix = _draw_matrix(rng, n)
+        params = {"optimizer": name, "A": matrix, "b": [nice(rng, -4, 4) for _ in range(n)],
+                  "x0": [nice(rng, -3, 3) for _ in range(n)], "lr": pick(rng, RATES[name]),
                   "steps": n_steps}
         if name in WITH_BETA:
             params["beta"] = pick(rng, BETAS[name])

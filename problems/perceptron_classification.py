@@ -1,10 +1,12 @@
 """``perceptron_classification``: the sign perceptron with labels ±1, one online epoch or one
 batch subgradient step.
 
-ŷ = sign(w·x + b) with sign(0) = +1; an example is misclassified when y(w·x + b) ≤ 0.
+An example is misclassified when y(w·x + b) ≤ 0: a point on the boundary (w·x + b = 0) is
+misclassified whatever its label, and the statement says so in these words only.
 Online: go through the examples in order and, on each misclassified one, w ← w + α·y·x,
 b ← b + α·y. Batch: one step θ ← θ − α·g on J = Σ max(0, −y(w·x + b)) with the subgradient
-g = −Σ y·[x, 1] over the misclassified examples. Answers are [w..., b] (``weights``), the
+g = −Σ y·[x, 1] over the misclassified examples; with ``reduction`` 'mean', on J/m (m the
+number of examples), so g is divided by m. Answers are [w..., b] (``weights``), the
 number of misclassified examples (``mistakes``: during the epoch, or at the start of the
 batch step) and, in batch mode, ``subgradient``.
 
@@ -20,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, ListOf, Matrix, Number, Vector
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject
 from calcgrade.problems.sampling import nice, nice_vector, pick
@@ -27,6 +30,7 @@ from calcgrade.problems.statements import data_context, indexed
 from calcgrade.solutions import perceptron as pc
 
 MODES = ("online", "batch")
+REDUCTIONS = ("sum", "mean")
 LEARNING_RATES = (1, 1, 0.5, 0.1)
 MAX_EXAMPLES, MAX_FEATURES = 10, 3
 
@@ -64,11 +68,36 @@ def _buggy(update_if: Callable[[float], bool], direction: float = 1.0, count: bo
                     updates += 1
                     for i, v in enumerate([*x, 1]):
                         g[i] -= direction * label * v
+            if _mean(params):
+                g = [gi / len(X) for gi in g]
             out = {"subgradient": g, "weights": [t - lr * gi for t, gi in zip([*w, b], g)]}
         if count:
             out["mistakes"] = updates
         return out
     return solve
+
+
+def _mean(params) -> bool:
+    return params.get("reduction", "sum") == "mean"
+
+
+def _batch_with(params, divide_by: int):
+    """The batch step with the summed subgradient divided by ``divide_by``."""
+    out = pc.batch_step(params["X"], params["y"], params["w"], params["b"], params["lr"])
+    g = [gi / divide_by for gi in out["subgradient"]]
+    return {"subgradient": g, "weights": [t - params["lr"] * gi for t, gi in
+                                          zip([*params["w"], params["b"]], g)]}
+
+
+def _other_reduction(params):
+    """The batch step with the loss reduced the other way: the sum where the statement takes
+    the mean, the mean where it takes the sum."""
+    if params["mode"] != "batch":
+        return None
+    summed = pc.batch_step(params["X"], params["y"], params["w"], params["b"], params["lr"])
+    if not any(summed["subgradient"]):
+        return None  # nothing to scale
+    return _batch_with(params, 1 if _mean(params) else len(params["X"]))
 
 
 def _strict_inequality(params):
@@ -91,11 +120,16 @@ class PerceptronClassificationFamily(Family):
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("mode", Choice(MODES), "one online epoch (default) or one batch step",
                   required=False),
+        ParamSpec("reduction", Choice(REDUCTIONS), "batch only: the loss sums over the examples "
+                  "('sum', the default) or averages them ('mean', so the subgradient is divided by m)",
+                  required=False),
     )
     options = (
         OptionSpec("mode", "any", "'online' (one epoch), 'batch' (one subgradient step) or 'any'",
                    choices=("online", "batch", "any")),
         OptionSpec("features", "any", "the number of features: 1, 2 or 'any'", choices=(1, 2, "any")),
+        OptionSpec("reduction", "sum", "the batch loss: 'sum' over the examples, 'mean' over them "
+                   "(the subgradient divided by m) or 'any'", choices=("sum", "mean", "any")),
     )
     answers = {
         "subgradient": AnswerSpec("vector", "the subgradient [∂J/∂w..., ∂J/∂b] at the start (batch)"),
@@ -122,12 +156,22 @@ class PerceptronClassificationFamily(Family):
         Mistake("sign_flipped",
                 "your update has the wrong sign: on a mistake w ← w + α·y·x and b ← b + α·y",
                 _buggy(lambda m: m <= pc.TIE, direction=-1.0)),
+        Mistake("other_reduction",
+                "your step reduces the examples' terms the other way: follow J as the statement "
+                "writes it, the sum over the examples or the mean (the sum divided by m, the "
+                "number of all examples)", _other_reduction),
     )
 
     def check(self, params):
-        return {**params, "mode": params.get("mode", "online")}
+        mode = params.get("mode", "online")
+        out = {**params, "mode": mode}
+        if out.get("reduction") == "sum":
+            del out["reduction"]  # the default, left implicit
+        elif "reduction" in out and mode != "batch":
+            raise ParamsError(f"{self.name}: param 'reduction' belongs to batch mode only, not {mode}")
+        return out
 
-    def draw(self, rng: np.random.Generator, *, mode: str, features):
+    def draw(self, rng: np.random.Generator, *, mode: str, features, reduction: str):
         mode = pick(rng, MODES) if mode == "any" else mode
         n = pick(rng, (1, 2)) if features == "any" else features
         m = pick(rng, (3, 4, 5))
@@ -142,6 +186,9 @@ class PerceptronClassificationFamily(Family):
         else:
             w, b = nice_vector(rng, n, -2, 2), nice(rng, -1, 1)
         params = {"X": X, "y": y, "w": w, "b": b, "lr": pick(rng, LEARNING_RATES), "mode": mode}
+        if mode == "batch" and reduction != "sum":  # the default draws nothing more
+            if (pick(rng, REDUCTIONS) if reduction == "any" else reduction) == "mean":
+                params["reduction"] = "mean"
         if self.solve(params)["mistakes"] == 0:
             raise Reject("no example is misclassified")
         return params
@@ -149,10 +196,11 @@ class PerceptronClassificationFamily(Family):
     def solve(self, params):
         args = (params["X"], params["y"], params["w"], params["b"], params["lr"])
         if params["mode"] == "batch":
-            return pc.batch_step(*args)
+            return pc.batch_step(*args, mean=_mean(params))
         return pc.online_epoch(*args)
 
     def context(self, params):
         names = indexed("w", len(params["X"][0])) + ["b"]
         return {**data_context(params["X"], params["y"]), "batch": params["mode"] == "batch",
+                "mean": _mean(params), "m": len(params["X"]),
                 "partials": ", ".join(f"\\partial J/\\partial {v}" for v in names)}

@@ -76,24 +76,28 @@ def online_epoch(X, y, w, b: float, lr: float) -> dict:
     return {"weights": [*w, b], "mistakes": count}
 
 
-def batch_subgradient(X, y, w, b: float) -> list[float]:
+def batch_subgradient(X, y, w, b: float, mean: bool = False) -> list[float]:
     """A subgradient of the perceptron loss J = Σ max(0, −y(w·x + b)) as [∂w..., ∂b]:
-    −Σ y·[x, 1] over the examples with y(w·x + b) ≤ 0."""
+    −Σ y·[x, 1] over the examples with y(w·x + b) ≤ 0; with ``mean``, of J/m (the sum
+    divided by the number m of all examples)."""
     g = [0.0] * (len(w) + 1)
     for x, label in zip(X, y):
         if misclassified(x, label, w, b):
             for i, v in enumerate([*x, 1]):
                 g[i] -= label * v
-    return g
+    return [gi / len(X) for gi in g] if mean else g
 
 
-def batch_step(X, y, w, b: float, lr: float) -> dict:
-    """One batch step θ ← θ − α·g with the subgradient g of :func:`batch_subgradient`, and
-    the number of examples misclassified at the start.
+def batch_step(X, y, w, b: float, lr: float, mean: bool = False) -> dict:
+    """One batch step θ ← θ − α·g with the subgradient g of :func:`batch_subgradient` (of
+    the summed loss, or with ``mean`` of the mean loss), and the number of examples
+    misclassified at the start.
 
     >>> batch_step([[1, 1], [-1, 2]], [1, -1], [0, 0], 0, 1)
     {'subgradient': [-2.0, 1.0, 0.0], 'weights': [2.0, -1.0, 0.0], 'mistakes': 2}
+    >>> batch_step([[1, 1], [-1, 2]], [1, -1], [0, 0], 0, 1, mean=True)["subgradient"]
+    [-1.0, 0.5, 0.0]
     """
-    g = batch_subgradient(X, y, w, b)
+    g = batch_subgradient(X, y, w, b, mean)
     count = sum(1 for x, label in zip(X, y) if misclassified(x, label, w, b))
     return {"subgradient": g, "weights": [t - lr * gi for t, gi in zip([*w, b], g)], "mistakes": count}
