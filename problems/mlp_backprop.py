@@ -38,6 +38,7 @@ WIDTHS = (2, 3)
 INPUTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)
 WEIGHTS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
 BIASES = (-1.0, -0.5, 0.0, 0.5, 1.0)
+DRAW_RANGE = 8 * 7 * 5  # divisible by the number of choices of each kind of number
 PARAM_NAMES = ("x", "y", "W1", "b1", "W2", "b2", "W3", "b3", "activation", "output")
 MAX_REMEMBERED = 1024
 _SOLVED: dict[str, dict] = {}
@@ -74,9 +75,10 @@ def _backward_parts(deltas, grad_W, grad_b) -> dict:
     return out
 
 
-def _changed(params, buggy: dict) -> dict | None:
-    """The parts of ``buggy`` that differ from the reference; None when none does."""
-    reference = _answers(_solved(params))
+def _changed(out, buggy: dict) -> dict | None:
+    """The parts of ``buggy`` that differ from the reference (the solver's ``out``); None
+    when none does."""
+    reference = _answers(out)
     changed = {name: value for name, value in buggy.items() if value != reference[name]}
     return changed or None
 
@@ -98,7 +100,7 @@ def _with_backward(params, delta_out=None, hidden_rule=mlp.right_hidden_delta, a
     zs, activations = out["zs"], out["activations"]
     deltas = mlp.backward(weights, zs, activations, params["activation"],
                           out["deltas"][-1] if delta_out is None else delta_out(out), hidden_rule, at_zero)
-    return _changed(params, _backward_parts(deltas, *mlp.gradients(deltas, activations)))
+    return _changed(out, _backward_parts(deltas, *mlp.gradients(deltas, activations)))
 
 
 def _transposed_backprop(params):
@@ -137,12 +139,12 @@ def _transposed_weight_gradient(params):
     buggy = {f"grad_W{l}": mlp.outer(a, d)
              for l, (d, a) in enumerate(zip(out["deltas"], out["activations"]), start=1)
              if len(d) > 1 and len(a) > 1}
-    return _changed(params, buggy)
+    return _changed(out, buggy)
 
 
 def _zero_bias_gradient(params):
     out = _solved(params)
-    return _changed(params, {f"grad_b{l}": [0.0] * len(d) for l, d in enumerate(out["deltas"], start=1)})
+    return _changed(out, {f"grad_b{l}": [0.0] * len(d) for l, d in enumerate(out["deltas"], start=1)})
 
 
 @dataclass(frozen=True)
@@ -298,15 +300,17 @@ class MLPBackpropFamily(Family):
         output = pick(rng, mlp.OUTPUTS) if output == "any" else output
         outputs = pick(rng, WIDTHS) if output.startswith("softmax") else 1
         sizes = [pick(rng, WIDTHS) for _ in range(hidden + 1)] + [outputs]
-        params = {"x": _halves(rng, sizes[0], INPUTS)}
+        draws = iter(rng.integers(DRAW_RANGE, size=sum(sizes[l] * (sizes[l - 1] + 1)
+                                                        for l in range(1, len(sizes))) + sizes[0]).tolist())
+        params = {"x": _halves(draws, sizes[0], INPUTS)}
         if outputs == 1:
             params["y"] = [int(rng.integers(2))]
         else:
             label = int(rng.integers(outputs))
             params["y"] = [1 if i == label else 0 for i in range(outputs)]
         for l in range(1, hidden + 2):
-            params[f"W{l}"] = [_halves(rng, sizes[l - 1], WEIGHTS) for _ in range(sizes[l])]
-            params[f"b{l}"] = _halves(rng, sizes[l], BIASES)
+            params[f"W{l}"] = [_halves(draws, sizes[l - 1], WEIGHTS) for _ in range(sizes[l])]
+            params[f"b{l}"] = _halves(draws, sizes[l], BIASES)
         params["activation"], params["output"] = activation, output
         weights, biases = _network(params)
         zs, _ = mlp.forward_pass(params["x"], weights, biases, activation, output)
@@ -343,9 +347,10 @@ class MLPBackpropFamily(Family):
         }
 
 
-def _halves(rng: np.random.Generator, count: int, choices: tuple) -> list[float]:
-    """``count`` numbers drawn uniformly from ``choices`` (halves a student can work with)."""
-    return [choices[k] for k in rng.integers(len(choices), size=count).tolist()]
+def _halves(draws, count: int, choices: tuple) -> list[float]:
+    """``count`` numbers from ``choices`` (halves a student can work with), uniformly: each
+    draw is uniform on [0, DRAW_RANGE), a multiple of every number of choices."""
+    return [choices[next(draws) % len(choices)] for _ in range(count)]
 
 
 def _column(values) -> str:
