@@ -190,6 +190,8 @@ class Family:
     answers: dict[str, AnswerSpec] = {}
     catalog: tuple[Mistake, ...] = ()
     forms: tuple[Form, ...] = ()
+    code_answers: dict[str, AnswerSpec] = {}  # asked instead with answer = "code"
+    student_code: dict[str, str] = {}  # a right implementation of each, "def {name}(...)"
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -328,8 +330,11 @@ class Family:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing (with {form.params[0]!r})")
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
-        """The specs of the answers asked for with these params."""
-        return {name: self.answers[name] for name in self.answer_names(params)}
+        """The specs of the answers asked for with these params (the function answers of
+        :attr:`code_answers` when they ask for code)."""
+        table = self.code_answers if self.code_answers and params.get("answer") == "code" \
+            else self.answers
+        return {name: table[name] for name in self.answer_names(params)}
 
     def diagnose(self, params: Params) -> dict[str, Answers]:
         """Every mistake that arises for ``params`` -> the answers it produces."""
@@ -369,6 +374,8 @@ class Family:
             "params": [p.to_json() for p in self.params],
             "options": [o.to_json() for o in self.options],
             "answers": {name: spec.to_json() for name, spec in self.answers.items()},
+            **({"code_answers": {name: spec.to_json() for name, spec in self.code_answers.items()}}
+               if self.code_answers else {}),
             "mistakes": {m.id: m.message for m in self.mistakes()},
         }
 
