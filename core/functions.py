@@ -140,8 +140,10 @@ def _flat(value: Any) -> list:
 
 
 def outputs_agree(output: Any, expected: Any, rtol: float, atol: float) -> bool:
-    """Same shape (a 0-d result counts as a number) and every entry within tolerance."""
-    if shape(output) != shape(expected):
+    """Same shape (a 0-d result counts as a number) and every entry finite and within
+    tolerance."""
+    dims = shape(expected)
+    if dims is None or shape(output) != dims:
         return False
     return all(abs(a - b) <= atol + rtol * abs(b) for a, b in zip(_flat(output), _flat(expected)))
 
@@ -224,8 +226,8 @@ def same_outputs(buggy: Sequence[dict], reference: Sequence[dict], rtol: float, 
 
 def looks_like(outputs: Any, buggy: Sequence[dict], reference: Sequence[dict],
                rtol: float, atol: float) -> bool:
-    """Whether a student's outputs are a buggy solver's: every case that returned a value
-    agrees with it, and on at least one of them the buggy output is not the right one
+    """Whether a student's outputs are a buggy solver's: every case that returned finite
+    numbers agrees with it, and on at least one of them the buggy output is not the right one
     (so a mistake implemented for scalars only is still named).
 
     >>> buggy = [make_case("s", [1.0], 2.0), make_case("a", [[1.0]], [2.0])]
@@ -235,7 +237,7 @@ def looks_like(outputs: Any, buggy: Sequence[dict], reference: Sequence[dict],
     """
     if type(outputs) is not list or len(outputs) != len(buggy) or len(buggy) != len(reference):
         return False
-    returned = [i for i, o in enumerate(outputs) if reading.marker_of(o) is None]
+    returned = [i for i, o in enumerate(outputs) if shape(o) is not None]
     return all(outputs_agree(outputs[i], buggy[i]["expected"], rtol, atol) for i in returned) and any(
         not outputs_agree(buggy[i]["expected"], reference[i]["expected"], rtol, atol)
         for i in returned)

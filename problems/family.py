@@ -214,8 +214,10 @@ class Family:
         return {}
 
     def answer_names(self, params: Params) -> list[str]:
-        """The answers asked for with these params: those of their :class:`Form`, if it
-        names them, else every answer."""
+        """The answers asked for with these params: the function answers when they ask
+        for code, else those of their :class:`Form`, if it names them, else every answer."""
+        if self.code_answers and params.get("answer") == "code":
+            return list(self.code_answers)
         form = self.form_of(params)
         return list(form.answers if form is not None and form.answers is not None else self.answers)
 
