@@ -96,6 +96,6 @@ def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
                 changed = True
         for name, value in answers.items():
             variable = answer_variable(problem["number"], name)
-            values[variable] = (StudentCode(family.student_code[name].format(name=variable))
+            values[variable] = (StudentCode(family.student_source(name, problem["params"], variable))
                                 if name in coded else value)
     return values

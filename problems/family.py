@@ -225,6 +225,11 @@ class Family:
         """The :class:`Form` whose first param is given (None without forms)."""
         return next((form for form in self.forms if form.params[0] in params), None)
 
+    def student_source(self, name: str, params: Params, function: str) -> str:
+        """A right implementation of function answer ``name`` written as a student would,
+        defining ``function`` (:attr:`student_code` with ``{name}`` filled in)."""
+        return self.student_code[name].replace("{name}", function)
+
     def step_rule(self, params: Params) -> tuple[Callable[[list], Any], Callable[[list], Any]] | None:
         """For a family whose iterates follow θ ← step(θ): ``(step, gradient)``, the gradient
         being what vanishes at a stationary point; None when the family does not carry

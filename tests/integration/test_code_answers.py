@@ -25,6 +25,16 @@ title = "Implement it"
 family = "sigmoid_gradient"
 points = 2
 options = { answer = "code" }
+
+[[problems]]
+family = "softmax_cross_entropy"
+points = 3
+options = { answer = "code" }
+
+[[problems]]
+family = "linear_regression_gd"
+points = 2
+options = { answer = "code" }
 """
 
 SUBMISSIONS = {
@@ -70,6 +80,12 @@ def graded(tmp_path_factory):
 def test_the_key_filled_implementation_scores_full(graded):
     grades, _, _ = graded
     assert grades["s0000"]["status"] == "graded" and grades["s0000"]["total"] == grades["s0000"]["max"]
+
+
+def test_a_stub_left_alone_is_not_answered(graded):
+    _, parts, feedback = graded
+    assert parts[("s0001", "softmax")]["status"] == "missing"
+    assert "still raises NotImplementedError" in feedback["s0001"]
 
 
 def test_scalar_only_code_loses_the_vectorised_tests_and_says_so(graded):
