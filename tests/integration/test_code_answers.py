@@ -35,6 +35,11 @@ options = { answer = "code" }
 family = "linear_regression_gd"
 points = 2
 options = { answer = "code" }
+
+[[problems]]
+family = "gradient_descent"
+points = 2
+options = { answer = "code" }
 """
 
 SUBMISSIONS = {
