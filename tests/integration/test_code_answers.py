@@ -40,6 +40,11 @@ options = { answer = "code" }
 family = "gradient_descent"
 points = 2
 options = { answer = "code" }
+
+[[problems]]
+family = "backprop_221"
+points = 2
+options = { answer = "code" }
 """
 
 SUBMISSIONS = {

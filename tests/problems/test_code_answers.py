@@ -29,7 +29,8 @@ CODED = [family for family in all_families() if family.code_answers]
 
 
 def test_the_course_families_can_ask_for_code():
-    assert {"sigmoid_gradient", "softmax_cross_entropy", "linear_regression_gd", "gradient_descent"} <= {
+    assert {"sigmoid_gradient", "softmax_cross_entropy", "linear_regression_gd", "gradient_descent",
+            "backprop_221"} <= {
         family.name for family in CODED}
 
 
