@@ -68,6 +68,17 @@ def plain_output(value: Any) -> Any:
     return float(value)
 
 
+def tests_text(cases: Sequence[dict]) -> str:
+    """What a function answer is tested on, for the gradebook's reference column (the
+    expected outputs stay out of every file a student may read).
+
+    >>> tests_text([make_case("scalar", [1.0], 2.0), make_case("zero", [0.0], 0.0)])
+    'a function, tested on 2 inputs: scalar, zero'
+    """
+    classes = list(dict.fromkeys(case.get("case", "") for case in cases))
+    return f"a function, tested on {len(cases)} inputs: " + ", ".join(c for c in classes if c)
+
+
 def case_inputs(cases: Sequence[dict]) -> list[dict]:
     """What the sandbox is asked to call the function on: ``{"args": [...]}`` per case."""
     return [{"args": case["args"]} for case in cases]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
-from calcgrade.core import answers as kinds, reading
+from calcgrade.core import answers as kinds, functions, reading
 from calcgrade.core.answers import CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG
 from calcgrade.core.names import answer_variable
 from calcgrade.grader.grading.gradebook import PartRecord
@@ -171,7 +171,8 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
             mistake=mistake.id if mistake else None,
             expected=reading.expected_text(infos[name]),
             found=show_value(answers.get(name, MISSING_VALUE)),
-            reference=dumps(reference[name], compact=True)))
+            reference=dumps(functions.tests_text(reference[name]) if spec.kind == "function"
+                            else reference[name], compact=True)))
     return marks
 
 
