@@ -173,3 +173,61 @@ def test_code_answers_are_asked_only_with_z():
     with pytest.raises(Exception, match="answer='code' is not available"):
         SIGMOID.validate({"x": [1.0], "w": [1.0], "b": 0.0, "y": 1, "answer": "code"})
     assert SIGMOID.validate({"z": 1.0, "answer": "values"}) == {"z": 1.0}
+
+
+# --- the notebook: stub, self-check, a student's code filled in ------------------------------
+
+def _entries():
+    from calcgrade.grader.generation.notebook import answer_entry
+
+    reference, specs = SIGMOID.solve(PROBLEM.params), PROBLEM.answer_specs(PROBLEM.params)
+    return [answer_entry(1, name, specs[name], reference[name]) for name in specs]
+
+
+def test_the_answer_cell_holds_a_stub_per_function():
+    from calcgrade.grader.generation.notebook import _render
+
+    cell = _render("notebook/answers.py.j2", problem=PROBLEM, entries=_entries())
+    assert "def q1_sigmoid(z):\n" in cell and "def q1_sigmoid_prime(z):\n" in cell
+    assert cell.count("    raise NotImplementedError") == 2
+    assert "z may be a number or a numpy array" in cell
+    namespace = {}
+    exec(compile(cell, "cell", "exec"), namespace)  # noqa: S102 - our own generated text
+    with pytest.raises(NotImplementedError):
+        namespace["q1_sigmoid"](0.5)
+
+
+def test_simulated_code_replaces_the_stub():
+    from calcgrade.grader.generation.notebook import _render
+    from calcgrade.grader.simulate import StudentCode, fill_answers
+    import json
+
+    cell = _render("notebook/answers.py.j2", problem=PROBLEM, entries=_entries())
+    text = json.dumps({"cells": [{"cell_type": "code", "source": cell}]})
+    source = SIGMOID.student_source("sigmoid", PROBLEM.params, "q1_sigmoid")
+    filled = json.loads(fill_answers(text, {"q1_sigmoid": StudentCode(source)}))["cells"][0]["source"]
+    assert source in filled and filled.count("    raise NotImplementedError") == 1
+    namespace = {"np": np}
+    exec(compile(filled, "cell", "exec"), namespace)  # noqa: S102 - our own generated text
+    assert namespace["q1_sigmoid"](np.zeros((3, 2))).shape == (3, 2)
+
+
+def test_the_self_check_calls_a_function_once_and_reports_stubs_and_errors():
+    from calcgrade.core.selfcheck import EMPTY, READY, UNREADABLE, check_answer
+
+    info = _entries()[0]["expected"]
+    assert info["kind"] == "function" and info["signature"] == ["z"] and info["try"] == [1.25]
+
+    def stub(z):
+        raise NotImplementedError
+
+    def broken(z):
+        return undefined_name  # noqa: F821
+
+    assert check_answer({"q1_sigmoid": stub}, info) == (EMPTY, "")
+    assert check_answer({"q1_sigmoid": _stable}, info) == (READY, "")
+    status, message = check_answer({"q1_sigmoid": broken}, info)
+    assert status == UNREADABLE and "raised NameError" in message
+    status, message = check_answer({"q1_sigmoid": lambda z: None}, info)
+    assert status == UNREADABLE and "returned None" in message
+    assert check_answer({"q1_sigmoid": ...}, info)[0] == EMPTY
