@@ -57,13 +57,19 @@ def marked(params: dict, answer: str) -> dict:
     return {**params, "answer": CODE} if answer == CODE else params
 
 
-def normalised(family: str, params: dict, allowed: bool = True) -> dict:
+def normalised(family: str, params: dict, allowed: bool = True, instead: str = "") -> dict:
     """``params`` without ``answer = "values"`` (the default), or a clear error when code
-    is asked for where the family cannot ask for it (``allowed`` false)."""
+    is asked for where the family cannot ask for it (``allowed`` false; ``instead`` says
+    what to give).
+
+    >>> normalised("f", {"z": 1.0, "answer": "values"})
+    {'z': 1.0}
+    """
     if params.get("answer") == VALUES:
         return {k: v for k, v in params.items() if k != "answer"}
     if params.get("answer") == CODE and not allowed:
-        raise ParamsError(f"{family}: answer='code' is not available with these params")
+        raise ParamsError(f"{family}: answer='code' is not available with these params"
+                          + (f"; {instead}" if instead else ""))
     return params
 
 

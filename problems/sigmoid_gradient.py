@@ -180,7 +180,8 @@ class SigmoidGradientFamily(Family):
     )
 
     def check(self, params):
-        params = code.normalised(self.name, params, allowed="z" in params)
+        params = code.normalised(self.name, params, allowed="z" in params,
+                                 instead="give 'z' (the code answers are sigmoid(z) and sigmoid_prime(z))")
         if "z" in params:
             return params
         if abs(sg.logistic_unit(params["x"], params["w"], params["b"], params["y"])["z"]) > 700:
