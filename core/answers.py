@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from calcgrade.core import equivalence, expr as ex, reading
+from calcgrade.core import equivalence, expr as ex, functions, reading
 from calcgrade.core.errors import ExpressionError
 from calcgrade.core.parse import parse_expression
 from calcgrade.core.reading import Reading
@@ -55,6 +55,8 @@ class AnswerSpec:
             out["unordered"] = True
         if self.pairs_with:
             out["pairs_with"] = self.pairs_with
+        if self.kind == "function":
+            out["signature"] = list(self.variables)
         return out
 
 
@@ -144,6 +146,10 @@ def answer_info(spec: AnswerSpec, reference: Any, name: str = "answer",
             info["synonyms"] = sorted(spec.synonyms) if notebook else dict(spec.synonyms)
     if spec.kind == "expression":
         info["variables"] = list(spec.variables)
+    if spec.kind == "function":
+        info["signature"] = list(spec.variables)
+        if isinstance(reference, list) and reference and isinstance(reference[0], dict):
+            info["try"] = list(reference[0].get("args", []))
     if spec.kind == "iterates":
         if start is not None:
             info["start"] = [float(v) for v in start]
@@ -251,15 +257,14 @@ def _score_iterates(spec: AnswerSpec, points: list, reference: list, carried) ->
 
 
 def _score_function(spec: AnswerSpec, outputs: Any, reference: list) -> Verdict:
-    """``outputs`` and ``reference`` are lists of results for the same test inputs."""
+    """``outputs``: what the student's function returned for each test case of
+    ``reference`` (:mod:`calcgrade.core.functions`); credit per input class."""
     if not isinstance(outputs, list) or len(outputs) != len(reference):
         return Verdict(0.0, FORMAT_ERROR, "the function could not be called on the test inputs")
-    flags = [points_close(got, want, spec) if isinstance(want, list) else close(got, want, spec)
-             for got, want in zip(outputs, reference)]
-    fraction = _credit(flags)
-    first = _first_false(flags)
-    detail = "" if first is None else f"wrong output for test input {first + 1}"
-    return Verdict(fraction, _status(fraction), detail, first)
+    outcome = functions.score_cases(spec.variables, reference, outputs, spec.rtol, spec.atol)
+    if outcome.not_implemented:
+        return Verdict(0.0, MISSING, outcome.detail)
+    return Verdict(outcome.fraction, _status(outcome.fraction), outcome.detail, outcome.first_wrong)
 
 
 # --- expressions ------------------------------------------------------------------------------
@@ -296,7 +301,10 @@ def expressions_equivalent(value: Any, reference: Any, variables: Sequence[str],
 
 
 def function_inputs(spec: AnswerSpec, reference: Any) -> list[dict]:
-    """The inputs at which the sandbox calls an expression answer written as a function."""
+    """The inputs at which the sandbox calls an answer written as a function: a function
+    answer's test cases, or sample points of an expression answer written as a def."""
+    if spec.kind == "function":
+        return functions.case_inputs(reference)
     tree = expression_tree(reference, spec.variables)
     return [{"args": [point[name] for name in spec.variables]}
             for point in equivalence.sample_points(tree, tuple(spec.variables))]
@@ -363,8 +371,14 @@ def score(spec: AnswerSpec, answer: Reading, reference: Any, *, carried=None,
     return replace(verdict, note=notes) if notes != verdict.note else verdict
 
 
-def matches(spec: AnswerSpec, answer: Reading, value: Any, calls: Any = None) -> bool:
-    """Whether a read answer is (entirely) ``value`` — a reference or a buggy solver's."""
+def matches(spec: AnswerSpec, answer: Reading, value: Any, calls: Any = None,
+            reference: Any = None) -> bool:
+    """Whether a read answer is (entirely) ``value`` — a reference or a buggy solver's.
+    A function answer is a buggy solver's (``value``) when every test it returned a
+    value for agrees with it, on one at least where it differs from ``reference``."""
+    if spec.kind == "function" and reference is not None:
+        outputs = calls.outputs if isinstance(calls, Calls) else calls
+        return functions.looks_like(outputs, value, reference, spec.rtol, spec.atol)
     verdict = score(spec, answer, value, calls=calls)
     return verdict.status == CORRECT
 
@@ -375,6 +389,8 @@ def answer_matches(spec: AnswerSpec, value: Any, reference: Any) -> bool:
     >>> answer_matches(AnswerSpec("scalar", "a value"), 0.14475, 0.144744)
     True
     """
+    if spec.kind == "function":  # a buggy solver's test cases against the reference's
+        return functions.same_outputs(value, reference, spec.rtol, spec.atol)
     answer, verdict = read(spec, answer_info(spec, reference), value)
     return verdict is None and matches(spec, answer, reference)
 

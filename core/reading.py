@@ -165,6 +165,8 @@ def expected_text(info):
     if kind == "labels":
         return (f"a list of {_plural(shape[0], 'label')}, each one of: "
                 + ", ".join(info.get("labels") or []))
+    if info.get("signature") is not None:
+        return f"a Python function of ({', '.join(info['signature'])})"
     return "a Python function"
 
 

@@ -34,6 +34,8 @@ def check_answer(namespace, answer):
     name = answer["name"]
     if name not in namespace:
         return UNDEFINED, ""
+    if answer.get("kind") == "function" and callable(namespace[name]):
+        return check_function(namespace[name], answer)
     try:
         reading = read_answer(answer, plain_value(namespace[name]))
     except NoAnswer:
@@ -43,6 +45,29 @@ def check_answer(namespace, answer):
     except Exception as error:  # a value whose methods fail: report, never crash
         return UNREADABLE, f"cannot be checked ({type(error).__name__})"
     return READY, reading.note
+
+
+def check_function(function, answer):
+    """Call a function answer once on the first test input (whose result is not checked):
+    still a stub, raising, or returning None is reported; the grader calls it on more."""
+    args = answer.get("try")
+    if args is None:
+        return READY, ""
+    try:
+        import numpy
+        called = [numpy.asarray(a, dtype=float) if type(a) is list else float(a) for a in args]
+    except Exception:  # no numpy here: numbers as they are
+        called = list(args)
+    shown = ", ".join(str(a) for a in args)
+    try:
+        result = function(*called)
+    except NotImplementedError:
+        return EMPTY, ""
+    except Exception as error:  # the student's code: report, never crash
+        return UNREADABLE, f"calling it with ({shown[:80]}) raised {type(error).__name__}: {str(error)[:120]}"
+    if result is None:
+        return UNREADABLE, f"calling it with ({shown[:80]}) returned None: end it with return ..."
+    return READY, ""
 
 
 def calcgrade_self_check(namespace, expected, skip=(), results=None):

@@ -4,7 +4,9 @@
 with values (Python literals). :func:`simulated_answers` makes the values of one kind of
 student from the key: ``correct``, ``mistake`` (one problem answered with a catalogued
 mistake, in every part it changes) or ``slip`` (an arithmetic slip in step 1 of an
-iterates answer, later steps done right from there).
+iterates answer, later steps done right from there). A function answer is written as
+code (:class:`StudentCode`: the family's right implementation, as a student would write
+it) in place of its ``def ... raise NotImplementedError`` stub.
 
 >>> text = '{"cells": [{"cell_type": "code", "source": "q1_value = ...  # a number"}]}'
 >>> fill_answers(text, {"q1_value": 0.5})
@@ -21,14 +23,28 @@ from calcgrade.core.names import answer_variable
 from calcgrade.grader.course.jsonio import plain
 
 
+class StudentCode(str):
+    """Source text of a function answer: ``def <variable>(...): ...``."""
+
+
+def _stub(variable: str) -> str:
+    """A function answer's stub: its ``def`` line and indented body."""
+    return rf"^def {re.escape(variable)}\(.*\):\n(?:[ \t]+.*(?:\n|$))*"
+
+
 def fill_answers(notebook_text: str, values: dict[str, Any]) -> str:
-    """The notebook with each named answer's ``...`` replaced by ``repr(value)``."""
+    """The notebook with each named answer's ``...`` replaced by ``repr(value)``, and each
+    function stub by its :class:`StudentCode`."""
     notebook = json.loads(notebook_text)
     for cell in notebook["cells"]:
         if cell.get("cell_type") != "code":
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         for variable, value in values.items():
+            if isinstance(value, StudentCode):
+                source = re.sub(_stub(variable), lambda _, v=value: v.rstrip("\n") + "\n", source,
+                                flags=re.M)
+                continue
             source = re.sub(rf"^{re.escape(variable)} = \.\.\.", lambda _: f"{variable} = {plain(value)!r}",
                             source, flags=re.M)
         cell["source"] = source
@@ -61,10 +77,13 @@ def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
     for problem in record["problems"]:
         family = get_family(problem["family"])
         answers = dict(problem["answers"])
+        coded = {name for name, spec in family.answer_specs(problem["params"]).items()
+                 if spec.kind == "function"}
         if not changed and kind == "mistake":
             diagnosed = family.diagnose(problem["params"])
             for mistake in family.mistakes():
-                if mistake.id in diagnosed:  # a student who makes it makes it in every part
+                if mistake.id in diagnosed and not coded & set(diagnosed[mistake.id]):
+                    # a student who makes it makes it in every part
                     answers.update({name: value for name, value in diagnosed[mistake.id].items()
                                     if name in answers})
                     changed = True
@@ -76,5 +95,7 @@ def simulated_answers(record: dict, kind: str) -> dict[str, Any]:
                 answers["iterates"] = slipped
                 changed = True
         for name, value in answers.items():
-            values[answer_variable(problem["number"], name)] = value
+            variable = answer_variable(problem["number"], name)
+            values[variable] = (StudentCode(family.student_source(name, problem["params"], variable))
+                                if name in coded else value)
     return values

@@ -190,6 +190,8 @@ class Family:
     answers: dict[str, AnswerSpec] = {}
     catalog: tuple[Mistake, ...] = ()
     forms: tuple[Form, ...] = ()
+    code_answers: dict[str, AnswerSpec] = {}  # asked instead with answer = "code"
+    student_code: dict[str, str] = {}  # a right implementation of each, "def {name}(...)"
     max_attempts: int = 500
 
     # to be supplied by each family ------------------------------------------------------
@@ -212,14 +214,21 @@ class Family:
         return {}
 
     def answer_names(self, params: Params) -> list[str]:
-        """The answers asked for with these params: those of their :class:`Form`, if it
-        names them, else every answer."""
+        """The answers asked for with these params: the function answers when they ask
+        for code, else those of their :class:`Form`, if it names them, else every answer."""
+        if self.code_answers and params.get("answer") == "code":
+            return list(self.code_answers)
         form = self.form_of(params)
         return list(form.answers if form is not None and form.answers is not None else self.answers)
 
     def form_of(self, params: Mapping[str, Any]) -> Form | None:
         """The :class:`Form` whose first param is given (None without forms)."""
         return next((form for form in self.forms if form.params[0] in params), None)
+
+    def student_source(self, name: str, params: Params, function: str) -> str:
+        """A right implementation of function answer ``name`` written as a student would,
+        defining ``function`` (:attr:`student_code` with ``{name}`` filled in)."""
+        return self.student_code[name].replace("{name}", function)
 
     def step_rule(self, params: Params) -> tuple[Callable[[list], Any], Callable[[list], Any]] | None:
         """For a family whose iterates follow θ ← step(θ): ``(step, gradient)``, the gradient
@@ -328,8 +337,11 @@ class Family:
             raise ParamsError(f"{self.name}: param {missing[0]!r} is missing (with {form.params[0]!r})")
 
     def answer_specs(self, params: Params) -> dict[str, AnswerSpec]:
-        """The specs of the answers asked for with these params."""
-        return {name: self.answers[name] for name in self.answer_names(params)}
+        """The specs of the answers asked for with these params (the function answers of
+        :attr:`code_answers` when they ask for code)."""
+        table = self.code_answers if self.code_answers and params.get("answer") == "code" \
+            else self.answers
+        return {name: table[name] for name in self.answer_names(params)}
 
     def diagnose(self, params: Params) -> dict[str, Answers]:
         """Every mistake that arises for ``params`` -> the answers it produces."""
@@ -369,6 +381,8 @@ class Family:
             "params": [p.to_json() for p in self.params],
             "options": [o.to_json() for o in self.options],
             "answers": {name: spec.to_json() for name, spec in self.answers.items()},
+            **({"code_answers": {name: spec.to_json() for name, spec in self.code_answers.items()}}
+               if self.code_answers else {}),
             "mistakes": {m.id: m.message for m in self.mistakes()},
         }
 

@@ -11,6 +11,13 @@ the domain.
 ...                           "lr": 0.005, "steps": 2})
 >>> params["x0"], [round(p[0], 6) for p in family.solve(params)["iterates"]]
 ([0.05], [0.144744, 0.173509])
+
+With ``answer = "code"`` the student implements ``gradient(theta)`` (∇f at a point) and
+``step(theta, lr)`` (one update θ − α∇f(θ)), called at the points of the descent:
+
+>>> coded = family.validate({**params, "answer": "code"})
+>>> [case["case"] for case in family.solve(coded)["step"]]
+['θ_0 with the given α', 'θ_1 with the given α', 'θ_0 with α/2']
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from calcgrade.problems.statements import exact_text, iterates_example
 from calcgrade.solutions import gradient_descent as gd
 from calcgrade.solutions.calculus import gradient
 from calcgrade.core.numeric import compile_numeric
-from calcgrade.core.printing import to_latex
+from calcgrade.core.printing import to_latex, to_str
+from calcgrade.problems import code
 
 MAX_STEPS = 20
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5)
@@ -208,6 +216,8 @@ def _answers(path: gd.Path, steps: int, stale: bool = False) -> dict:
 def _mistake(name: str):
     """The buggy solver of one rule: its answers, or None when its path leaves the domain."""
     def solve(params):
+        if code.asks_code(params):
+            return None if name == "stale_gradient" else {"step": _coded(params, name)["step"]}
         if name == "stale_gradient" and params["steps"] < 2:
             return None
         path = _runs(params)[name]
@@ -215,6 +225,46 @@ def _mistake(name: str):
             return None
         return _answers(path, params["steps"], stale=name == "stale_gradient")
     return solve
+
+
+# answer = "code" ------------------------------------------------------------------------------
+def _test_inputs(params, reference: dict) -> dict:
+    """The points of the descent (θ_0 and the first iterates) for ``gradient``; θ_0 and
+    θ_1 with α, and θ_0 with α/2, for ``step``."""
+    points = [list(params["x0"]), *reference["iterates"][:2]]
+    lr = params["lr"]
+    return {
+        "gradient": [(f"θ_{k}", [p], code.VALUE) for k, p in enumerate(points)],
+        "step": [("θ_0 with the given α", [points[0], lr], code.VALUE),
+                 ("θ_1 with the given α", [points[1], lr], code.VALUE),
+                 ("θ_0 with α/2", [points[0], lr / 2], code.VALUE)],
+    }
+
+
+def _value_function(f_text: str, variables: tuple[str, ...]):
+    compiled = compile_numeric(parse_cached(f_text, variables))
+    return lambda point: float(compiled(dict(zip(variables, (float(v) for v in point)))))
+
+
+def _coded(params, rule: str = "reference") -> dict:
+    """The test cases of ``gradient`` and ``step`` under the right update or a buggy ``rule``."""
+    variables = tuple(params["vars"])
+    grad = _gradient_function(params["f"], variables)
+    value = _value_function(params["f"], variables)
+    if rule == "uphill":
+        step = lambda theta, lr: theta + lr * np.asarray(grad(theta))  # noqa: E731
+    elif rule == "forgot_learning_rate":
+        step = lambda theta, lr: theta - np.asarray(grad(theta))  # noqa: E731
+    elif rule == "used_f_not_gradient":
+        step = lambda theta, lr: theta - lr * value(theta)  # noqa: E731
+    else:
+        step = lambda theta, lr: theta - lr * np.asarray(grad(theta))  # noqa: E731
+    inputs = _test_inputs(params, _answers(_runs(params)["reference"], params["steps"]))
+    return {"gradient": code.cases_of(inputs["gradient"], lambda theta: np.asarray(grad(theta))),
+            "step": code.cases_of(inputs["step"], step)}
+
+
+STUDENT_FUNCTIONS = "exp, log, ln, sqrt, sin, cos, tan, tanh = (np.exp, np.log, np.log, np.sqrt, np.sin, np.cos, np.tan, np.tanh)"
 
 
 # checks of a sampled path ---------------------------------------------------------------
@@ -268,14 +318,20 @@ class GradientDescentFamily(Family):
         ParamSpec("x0", Vector(length="vars", scalar_ok=True), "the starting point, one number per variable"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of steps"),
+        code.ANSWER_PARAM,
     )
     options = (
         OptionSpec("dims", "any", "the number of variables: 1, 2 or 'any'", choices=(1, 2, "any")),
         OptionSpec("steps", 2, "the number of steps", kind=int, minimum=1, maximum=10),
+        code.ANSWER_OPTION,
     )
     answers = {
         "gradients": AnswerSpec("iterates", "∇f(θ_k) at each iterate before its step, k = 0 … n−1"),
         "iterates": AnswerSpec("iterates", "θ_k after each step, k = 1 … n"),
+    }
+    code_answers = {
+        "gradient": code.function_spec("∇f(θ), an array like theta", "theta"),
+        "step": code.function_spec("θ − α∇f(θ), an array like theta", "theta", "lr"),
     }
 
     catalog = (
@@ -294,6 +350,7 @@ class GradientDescentFamily(Family):
     )
 
     def check(self, params):
+        params = code.normalised(self.name, params)
         path = _runs(params)["reference"]
         if isinstance(path, gd.OutsideDomain):
             raise ParamsError(self._domain_message(path, params["vars"]))
@@ -310,7 +367,7 @@ class GradientDescentFamily(Family):
         return (f"{self.name}: iterate {error.index} leaves the domain of f ({where}); "
                 "choose a smaller lr or another x0")
 
-    def draw(self, rng: np.random.Generator, *, dims, steps: int):
+    def draw(self, rng: np.random.Generator, *, dims, steps: int, answer: str):
         if dims == "any":
             dims = pick(rng, (1, 2))
         text, x0 = pick(rng, ONE_D if dims == 1 else TWO_D)(rng)
@@ -318,15 +375,29 @@ class GradientDescentFamily(Family):
         lr, runs = _choose_lr(rng, _objective(text, variables), x0, steps)
         params = {"f": text, "vars": list(variables), "x0": x0, "lr": lr, "steps": steps}
         _remember(_key(params), runs)
-        return params
+        return code.marked(params, answer)
 
     def solve(self, params):
+        if code.asks_code(params):
+            return _coded(params)
         path = _runs(params)["reference"]
         if isinstance(path, gd.OutsideDomain):  # validated params never get here
             raise path
         return _answers(path, params["steps"])
 
+    def student_source(self, name, params, function):
+        variables = params["vars"]
+        if name == "step":
+            gradient_name = function[: -len("step")] + "gradient"
+            return f"def {function}(theta, lr):\n    return theta - lr * {gradient_name}(theta)\n"
+        parts = gradient(parse_cached(params["f"], tuple(variables)), list(variables))
+        unpack = f"{', '.join(variables)}, = theta" if len(variables) == 1 else f"{', '.join(variables)} = theta"
+        return (f"def {function}(theta):\n    {STUDENT_FUNCTIONS}\n    {unpack}\n"
+                f"    return np.array([{', '.join(to_str(p) for p in parts)}])\n")
+
     def carry_forward(self, params, name, answers, spec):
+        if code.asks_code(params):
+            return None
         """Both answers follow the student's own iterates: the gradient at, and the step
         from, each of them. A point of the student's is stationary when ∇f vanishes there
         within tolerance (:func:`~calcgrade.problems.family.stationary_test`), whatever
@@ -353,6 +424,7 @@ class GradientDescentFamily(Family):
             "gradients_at": _sequence("\\nabla f(\\theta_{%d})", 0, params["steps"] - 1),
             "points_after": _sequence("\\theta_{%d}", 1, params["steps"]),
             "shape_example": iterates_example(variables, 2, subscript=""),
+            "code": code.asks_code(params),
         }
 
 

@@ -13,6 +13,14 @@ step decreases J without overshooting.
 >>> answers = family.solve(params)
 >>> params["scaling"], round(answers["cost"], 4), [round(v, 4) for v in answers["iterates"][0]]
 ('half_mean', 9.3333, [0.9333, 0.4])
+
+With ``answer = "code"`` the student implements ``cost(X, y, theta)`` and
+``gradient(X, y, theta)`` for numpy arrays, θ = [w..., b]; they are called on the data
+set, on one example, on twice the examples and on three features:
+
+>>> coded = family.validate({**params, "answer": "code"})
+>>> [case["case"] for case in family.solve(coded)["gradient"]]
+['the data set', 'another θ', 'one example', 'twice the examples (m = 6)', 'three features']
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
+from calcgrade.problems import code
 from calcgrade.problems.checks import Choice, Integer, Matrix, Number, Vector
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
                                        remembered, require_bounded)
@@ -66,6 +75,59 @@ def _gradient(params, scale: float = 1.0, scaling: str | None = None) -> dict:
     return {"grad_w": [scale * g for g in grad_w], "grad_b": scale * grad_b}
 
 
+def _test_inputs(params) -> list[tuple]:
+    """Inputs of ``cost`` and ``gradient``: the data set at the start and at another θ,
+    one example, the data set twice (shifted, so m changes) and three features (so n
+    changes); every argument a numpy array."""
+    X, y, theta = params["X"], params["y"], [*params["w"], params["b"]]
+    other = [round(v + 0.5 * (-1) ** i, 6) for i, v in enumerate(theta)]
+    m, n = len(X), len(X[0])
+    doubled = X + [[round(v + 1, 6) for v in row] for row in X]
+    wide = [[*row, *[round((i + j) % 3 - 1.0, 6) for j in range(3 - n)]] for i, row in enumerate(X)] \
+        if n < 3 else [list(row) for row in X]
+    if not full_rank(wide):  # three features need independent columns too
+        wide = [[*row[:n], *[float((i * (j + 2)) % 5) for j in range(3 - n)]] for i, row in enumerate(X)]
+    return [
+        ("the data set", [X, y, theta], code.VALUE),
+        ("another θ", [X, y, other], code.VALUE),
+        ("one example", [X[:1], y[:1], theta], code.VALUE),
+        (f"twice the examples (m = {2 * m})", [doubled, y + [round(v - 1, 6) for v in y], theta],
+         code.VECTORISED),
+        ("three features", [wide, y, [*theta[:-1], *[0.5] * (3 - n), theta[-1]]], code.VECTORISED),
+    ]
+
+
+def _coded(params, scaling=None, factor=1.0, sign=1.0, bias=True):
+    """The test cases of ``cost`` and ``gradient`` (buggy when asked: another scaling, a
+    factor m·factor... see the mistakes)."""
+    scaling = scaling or params["scaling"]
+
+    def theta_of(theta):
+        return theta if bias else np.concatenate([theta[:-1], [0.0]])
+
+    def scale(X):
+        return len(X) if factor == "m" else factor
+
+    def cost(X, y, theta):
+        return scale(X) * lr_solver.theta_cost(X, y, theta_of(theta), scaling)
+
+    def gradient(X, y, theta):
+        return sign * scale(X) * lr_solver.theta_cost_gradient(X, y, theta_of(theta), scaling)
+
+    inputs = _test_inputs(params)
+    return {"cost": code.cases_of(inputs, cost), "gradient": code.cases_of(inputs, gradient)}
+
+
+def _in_code(mistake, **buggy):
+    """``mistake`` for values; in code, the cost and gradient with the ``buggy`` changes."""
+    def either(params):
+        if not code.asks_code(params):
+            return mistake(params)
+        cases = _coded(params, **buggy)
+        return {"gradient": cases["gradient"]} if buggy.keys() == {"sign"} else cases
+    return either
+
+
 def _forgot_mean(params):
     m = len(params["X"])
     cost = m * lr_solver.cost(params["X"], params["y"], params["w"], params["b"], params["scaling"])
@@ -76,8 +138,12 @@ def _uphill(params):
     return {**_gradient(params, -1.0), "iterates": _run(params, sign=1.0)}
 
 
+def _other(params) -> str:
+    return "mean" if params["scaling"] == "half_mean" else "half_mean"
+
+
 def _other_scaling(params):
-    other = "mean" if params["scaling"] == "half_mean" else "half_mean"
+    other = _other(params)
     cost = lr_solver.cost(params["X"], params["y"], params["w"], params["b"], other)
     return {"cost": cost, **_gradient(params, scaling=other), "iterates": _run(params, scaling=other)}
 
@@ -101,12 +167,14 @@ class LinearRegressionGDFamily(Family):
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
         ParamSpec("scaling", Choice(tuple(lr_solver.SCALINGS)), "J = 1/(2m)Σ(ŷ−y)² (default) or J = 1/m Σ(ŷ−y)²",
                   required=False),
+        code.ANSWER_PARAM,
     )
     options = (
         OptionSpec("scaling", "half_mean", "the cost: 'half_mean' (1/(2m)Σ), 'mean' (1/m Σ) or 'any'",
                    choices=("half_mean", "mean", "any")),
         OptionSpec("features", "any", "the number of features: 1, 2 or 'any'", choices=(1, 2, "any")),
         OptionSpec("steps", 2, "the number of gradient-descent steps", kind=int, minimum=1, maximum=5),
+        code.ANSWER_OPTION,
     )
     answers = {
         "predictions": AnswerSpec("vector", "ŷ_i = w·x_i + b at the starting parameters, one per example"),
@@ -116,19 +184,36 @@ class LinearRegressionGDFamily(Family):
         "iterates": AnswerSpec("iterates", "[w..., b] after each gradient-descent step"),
         "normal_equation": AnswerSpec("vector", "the least-squares [w..., b] (normal equations)"),
     }
+    code_answers = {
+        "cost": code.function_spec("the cost J at θ = [w..., b], a number", "X", "y", "theta"),
+        "gradient": code.function_spec("∇J at θ = [w..., b], an array like theta", "X", "y", "theta"),
+    }
+    student_code = {
+        "cost": ("def {name}(X, y, theta):\n    X, y, theta = np.asarray(X), np.asarray(y), np.asarray(theta)\n"
+                 "    error = X @ theta[:-1] + theta[-1] - y\n"
+                 "    return {c} * np.sum(error ** 2) / len(y)\n"),
+        "gradient": ("def {name}(X, y, theta):\n    X, y, theta = np.asarray(X), np.asarray(y), np.asarray(theta)\n"
+                     "    error = X @ theta[:-1] + theta[-1] - y\n"
+                     "    return {c2} * np.append(X.T @ error, np.sum(error)) / len(y)\n"),
+    }
 
     catalog = (
         Mistake("forgot_mean",
                 "you forgot to divide by m: the cost and its gradient average over the m examples",
-                _forgot_mean),
+                _in_code(_forgot_mean, factor="m")),
         Mistake("uphill",
                 "your gradient has the wrong sign (you used y − ŷ): the error is ŷ − y and the "
-                "update θ ← θ − α∇J goes downhill", _uphill),
+                "update θ ← θ − α∇J goes downhill", _in_code(_uphill, sign=-1.0)),
         Mistake("other_scaling",
                 "you used the other scaling of the cost: with J = 1/(2m)Σ(ŷ − y)² the gradient is "
-                "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x", _other_scaling),
+                "(1/m)Σ(ŷ − y)x, with J = 1/m Σ(ŷ − y)² it is (2/m)Σ(ŷ − y)x",
+                lambda params: _in_code(_other_scaling, scaling=_other(params))(params)),
         Mistake("dropped_bias_update",
-                "your bias never changes: update it too, b ← b − α ∂J/∂b", _dropped_bias_update),
+                "your bias never changes: update it too, b ← b − α ∂J/∂b",
+                lambda params: None if code.asks_code(params) else _dropped_bias_update(params)),
+        Mistake("no_bias",
+                "your predictions leave out the bias: ŷ = X·w + b, with b the last entry of θ",
+                lambda params: _coded(params, bias=False) if code.asks_code(params) else None),
     )
 
     def check(self, params):
@@ -137,10 +222,12 @@ class LinearRegressionGDFamily(Family):
             raise ParamsError(f"{self.name}: the columns of [X | 1] are linearly dependent (too few "
                               "examples or a repeated/constant feature), so the least-squares "
                               "solution is not unique; change X")
-        require_bounded(self.name, self.solve(checked)["iterates"][-1:], params["lr"], 1e12)
+        checked = code.normalised(self.name, checked)
+        if not code.asks_code(checked):
+            require_bounded(self.name, self.solve(checked)["iterates"][-1:], params["lr"], 1e12)
         return checked
 
-    def draw(self, rng: np.random.Generator, *, scaling: str, features, steps: int):
+    def draw(self, rng: np.random.Generator, *, scaling: str, features, steps: int, answer: str):
         if scaling == "any":
             scaling = pick(rng, ("half_mean", "mean"))
         n = pick(rng, (1, 2)) if features == "any" else features
@@ -160,13 +247,20 @@ class LinearRegressionGDFamily(Family):
         good = [a for a in LEARNING_RATES if 0.1 <= a * L <= 1.0]
         if not good:
             raise Reject("no learning rate in the list gives a stable, visible step")
-        return {"X": X, "y": y, "w": w, "b": b, "lr": pick(rng, good), "steps": steps,
-                "scaling": scaling}
+        return code.marked({"X": X, "y": y, "w": w, "b": b, "lr": pick(rng, good), "steps": steps,
+                            "scaling": scaling}, answer)
 
     @remembered
     def solve(self, params):
+        if code.asks_code(params):
+            return _coded(params)
         return lr_solver.solve(params["X"], params["y"], params["w"], params["b"], params["lr"],
                                params["steps"], params["scaling"])
+
+    def student_source(self, name, params, function):
+        c = lr_solver.SCALINGS[params["scaling"]]
+        return super().student_source(name, params, function).replace("{c}", repr(c)).replace(
+            "{c2}", repr(2 * c))
 
     def step_rule(self, params):
         """θ ← θ − α∇J over [w..., b]; a point is stationary where ∇J vanishes."""
@@ -178,4 +272,5 @@ class LinearRegressionGDFamily(Family):
                 gradient)
 
     def context(self, params):
-        return {**data_context(params["X"], params["y"]), "cost_formula": COST_FORMULAS[params["scaling"]]}
+        return {**data_context(params["X"], params["y"]), "cost_formula": COST_FORMULAS[params["scaling"]],
+                "code": code.asks_code(params)}

@@ -77,3 +77,18 @@ def solve(X, y, w, b, lr: float, steps: int, scaling: str) -> dict:
         "iterates": descend(X, y, w, b, lr, steps, scaling),
         "normal_equation": normal_equation(X, y),
     }
+
+
+def theta_cost(X, y, theta, scaling: str) -> float:
+    """J at θ = [w..., b] (the bias last) for numpy X (m × n) and y (m,).
+
+    >>> theta_cost(np.array([[1.0], [2.0]]), np.array([1.0, 2.0]), np.array([1.0, 0.0]), "mean")
+    0.0
+    """
+    error = design(X) @ np.asarray(theta, dtype=float) - np.asarray(y, dtype=float)
+    return float(SCALINGS[scaling] * (error @ error) / len(error))
+
+
+def theta_cost_gradient(X, y, theta, scaling: str) -> np.ndarray:
+    """∇J at θ = [w..., b] for numpy X (m × n) and y (m,): shape (n + 1,)."""
+    return theta_gradient(design(X), np.asarray(y, dtype=float), np.asarray(theta, dtype=float), scaling)

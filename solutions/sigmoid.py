@@ -48,3 +48,23 @@ def logistic_unit(x: list[float], w: list[float], b: float, y: int) -> dict:
         "grad_w": [error * xi for xi in x],
         "grad_b": error,
     }
+
+
+def sigmoid_array(z):
+    """σ elementwise on a number or numpy array, never overflowing (e^(−|z|) ≤ 1).
+
+    >>> import numpy as np
+    >>> sigmoid_array(np.array([-800.0, 0.0, 800.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    import numpy as np
+
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime_array(z):
+    """σ′ = σ(1 − σ) elementwise, stable for any z."""
+    s = sigmoid_array(z)
+    return s * (1.0 - s)

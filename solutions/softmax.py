@@ -35,3 +35,35 @@ def softmax_cross_entropy(scores: list[float], label: int) -> dict:
     loss = log_sum_exp(scores) - scores[label]
     gradient = [p - (1.0 if i == label else 0.0) for i, p in enumerate(probabilities)]
     return {"probabilities": probabilities, "loss": loss, "gradient": gradient}
+
+
+def softmax_rows(z):
+    """Softmax along the last axis of a numpy array (a score vector, or one row of scores
+    per example), the row maximum subtracted first so that nothing overflows.
+
+    >>> import numpy as np
+    >>> softmax_rows(np.array([[1000.0, 1000.0], [0.0, -1000.0]])).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
+    import numpy as np
+
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def cross_entropy_rows(z, y):
+    """−Σ_i y_i ln p_i along the last axis (one loss per row), with ln p = z − logsumexp(z)."""
+    import numpy as np
+
+    z = np.asarray(z, dtype=float)
+    top = z.max(axis=-1, keepdims=True)
+    log_p = z - top - np.log(np.exp(z - top).sum(axis=-1, keepdims=True))
+    return -(np.asarray(y, dtype=float) * log_p).sum(axis=-1)
+
+
+def gradient_rows(z, y):
+    """∂L/∂z = softmax(z) − y along the last axis."""
+    import numpy as np
+
+    return softmax_rows(z) - np.asarray(y, dtype=float)

@@ -25,7 +25,7 @@ file, the line where known, the problem and the fix.
 >>> parse_assignment(text.replace('mode = "z"', 'mood = "z"'), "hw1.toml")
 Traceback (most recent call last):
 ...
-calcgrade.core.errors.OptionsError: hw1.toml: line 7: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features)
+calcgrade.core.errors.OptionsError: hw1.toml: line 7: problem 1 (sigmoid_gradient): unknown option 'mood' (options: mode, features, answer)
 """
 
 from __future__ import annotations

@@ -88,7 +88,9 @@ def answer_entry(number: int, name: str, spec, reference: Any, start=None) -> di
         comment = ("one of " + words if kind == "label"
                    else f"a list of {_plural(entry['shape'][0], 'label')}, each one of {words}")
     elif kind == "function":
-        comment = "a Python function"
+        arguments = " and ".join(spec.variables) or "the arguments"
+        comment = (f"return {spec.description}; {arguments} may be "
+                   f"{'a number or a numpy array' if len(spec.variables) < 2 else 'numbers or numpy arrays'}")
     else:
         comment = expected_text(entry)
     out = {"variable": entry["name"], "comment": comment, "expected": entry}

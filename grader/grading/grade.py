@@ -106,14 +106,15 @@ def answer_names(variants: list[Variant]) -> list[str]:
 
 
 def requested_calls(variants: list[Variant]) -> dict:
-    """Variable -> inputs for every answer that a student may write as a function (an
-    expression as a def or lambda of its variables): the sandbox calls it there."""
+    """Variable -> inputs for every answer that a student writes as a function (a function
+    answer's test cases) or may write as one (an expression as a def or lambda of its
+    variables): the sandbox calls it there."""
     from calcgrade.core.answers import function_inputs
 
     calls = {}
     for variant in variants:
         for name, spec in variant.specs.items():
-            if spec.kind == "expression":
+            if spec.kind in ("expression", "function"):
                 calls[answer_variable(variant.problem.number, name)] = \
                     function_inputs(spec, variant.answers[name])
     return calls

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
-from calcgrade.core import answers as kinds, reading
+from calcgrade.core import answers as kinds, functions, reading
 from calcgrade.core.answers import CORRECT, FORMAT_ERROR, MISSING, PARTIAL, REVIEW, WRONG
 from calcgrade.core.names import answer_variable
 from calcgrade.grader.grading.gradebook import PartRecord
@@ -145,7 +145,7 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
             read_as[name] = answer
 
     calls = {name: kinds.Calls(kinds.function_inputs(specs[name], reference[name]), outputs)
-             if specs[name].kind == "expression" else outputs
+             if specs[name].kind in ("expression", "function") else outputs
              for name, outputs in calls.items() if name in specs}
     canonical = {name: answer.value for name, answer in read_as.items()}
     pairings = _pairings(specs, read_as, reference)
@@ -156,7 +156,8 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
         verdicts[name] = kinds.score(spec, answer, reference[name], carried=carried,
                                      pairing=pairings.get(name), calls=calls.get(name))
 
-    blamed = _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis)
+    blamed = _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis,
+                       reference)
     marks = []
     for name, spec in specs.items():
         verdict = verdicts[name]
@@ -170,7 +171,8 @@ def mark_problem(problem, params: Mapping[str, Any], answers: Mapping[str, Any],
             mistake=mistake.id if mistake else None,
             expected=reading.expected_text(infos[name]),
             found=show_value(answers.get(name, MISSING_VALUE)),
-            reference=dumps(reference[name], compact=True)))
+            reference=dumps(functions.tests_text(reference[name]) if spec.kind == "function"
+                            else reference[name], compact=True)))
     return marks
 
 
@@ -195,7 +197,8 @@ def _entries(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis=None) -> dict:
+def _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosis=None,
+              reference=None) -> dict:
     """Part name -> the catalogued mistake its wrong answer matches, consistently with
     the student's other parts. An answer of the wrong shape is diagnosed too when it is
     exactly what a mistake gives (a root left out makes a shorter list); it stays a
@@ -220,7 +223,8 @@ def _diagnose(family, params, specs, read_as, verdicts, calls, answers, diagnosi
                                        answers.get(name, MISSING_VALUE))
                 if answer is None:
                     continue
-            if not kinds.matches(specs[name], answer, buggy[name], calls.get(name)):
+            if not kinds.matches(specs[name], answer, buggy[name], calls.get(name),
+                                 reference=(reference or {}).get(name)):
                 continue
             if _applied_correctly_elsewhere(name, buggy, specs, read_as, verdicts, calls):
                 continue

@@ -42,6 +42,8 @@ from calcgrade.grader.sandbox.convert import (ERROR, MISSING, TIMEOUT, TOO_LARGE
                                               type_name)
 
 MAX_CELL_ERRORS = 200
+MAX_RESULT_ITEMS = 10_000  # per call of a function answer: a test's output is small
+MAX_TIMEOUTS = 2  # a function that ran out of time this often is not called again
 RESULT_FD = 3
 
 _asarray = np.asarray
@@ -148,8 +150,10 @@ def call_functions(namespace: dict, functions: dict, seconds: float | None = Non
     """For each function name, one converted result (or marker) per test input.
 
     An input is a number (passed as a float), a list (passed as a float numpy array)
-    or ``{"args": [...]}`` for several arguments. Each call and the conversion of its
-    result share a budget of ``seconds``.
+    or ``{"args": [...]}`` for several arguments; a nested list arrives as a float array
+    of its shape. Each call and the conversion of its result share a budget of
+    ``seconds``; a result of more than :data:`MAX_RESULT_ITEMS` numbers is ``too_large``;
+    after :data:`MAX_TIMEOUTS` time-outs a function's remaining inputs are time-outs too.
     """
     results = {}
     for name, inputs in functions.items():
@@ -160,9 +164,14 @@ def call_functions(namespace: dict, functions: dict, seconds: float | None = Non
             results[name] = [marker(UNCONVERTIBLE, type=type_name(function), reason="not callable")
                              for _ in inputs]
         else:
-            results[name] = [
-                guarded(lambda args=_arguments(test_input): to_plain(function(*args)), seconds)
-                for test_input in inputs]
+            results[name] = out = []
+            for test_input in inputs:
+                if sum(1 for r in out if type(r) is dict and r.get(convert.MARKER) == TIMEOUT) \
+                        >= MAX_TIMEOUTS:  # it loops: the rest would only spend the wall clock
+                    out.append(marker(TIMEOUT))
+                    continue
+                out.append(guarded(lambda args=_arguments(test_input): to_plain(
+                    function(*args), max_items=MAX_RESULT_ITEMS), seconds))
     return results
 
 

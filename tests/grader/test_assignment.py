@@ -87,7 +87,7 @@ def test_an_unknown_option_lists_the_options():
     message = error_of('id = "a"\ntitle = "t"\n[[problems]]\nfamily = "sigmoid_gradient"\n'
                        'options = { mood = "z" }\n', OptionsError)
     assert message == ("hw.toml: line 5: problem 1 (sigmoid_gradient): unknown option 'mood' "
-                       "(options: mode, features)")
+                       "(options: mode, features, answer)")
 
 
 def test_a_bad_option_value_is_reported():

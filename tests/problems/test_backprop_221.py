@@ -10,6 +10,7 @@ from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
+from tests.sweep import sweep
 
 family = get_family("backprop_221")
 
@@ -111,3 +112,28 @@ def test_statement_states_the_convention_and_names_the_answers():
     text = family.statement(family.validate(HAND))
     for fragment in ("`forward`", "`loss`", "`gradients`", "`updated`", "x_2 w_{21}", r"\ln", r"\alpha = 0.5"):
         assert fragment in text
+
+
+@pytest.mark.parametrize("count", sweep(200))
+def test_code_cases_agree_with_finite_differences_of_the_loss(count):
+    """Each ``backward`` case against central differences of the log-loss of the 2-2-1
+    network written out here (DESIGN §8)."""
+    def loss(x, y, theta):
+        w11, w21, w12, w22, b1, b2, w1, w2, b = theta
+        sigma = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
+        a1, a2 = sigma(x[0] * w11 + x[1] * w21 + b1), sigma(x[0] * w12 + x[1] * w22 + b2)
+        y_hat = sigma(a1 * w1 + a2 * w2 + b)
+        return -(y * math.log(y_hat) + (1 - y) * math.log(1 - y_hat))
+
+    for seed in range(count):
+        params = family.sample(generator(seed), answer="code")
+        for case in family.solve(params)["backward"]:
+            x, y, theta = case["args"]
+            h = 1e-6
+            numeric = []
+            for i in range(len(theta)):
+                up, down = list(theta), list(theta)
+                up[i] += h
+                down[i] -= h
+                numeric.append((loss(x, y, up) - loss(x, y, down)) / (2 * h))
+            assert case["expected"] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (params, case["case"])

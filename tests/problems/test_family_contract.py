@@ -63,7 +63,9 @@ def test_reference_answers_match_themselves(family, variants):
 def test_every_mistake_is_rejected_by_the_tolerance(family, variants):
     fired = {m.id: 0 for m in family.mistakes()}
     assert len(fired) >= 3, "each family catalogs at least three mistakes"
-    for params in variants:
+    coded = [family.sample(generator(seed), answer="code") for seed in SEEDS[:50]] \
+        if family.code_answers else []  # some mistakes arise only in code
+    for params in variants + coded:
         reference = family.solve(params)
         specs = family.answer_specs(params)
         for mistake_id, buggy in family.diagnose(params).items():

@@ -12,6 +12,7 @@ from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.gradient_descent import LEARNING_RATES
 from calcgrade.problems.variant import generator
+from tests.sweep import sweep
 from calcgrade.core.parse import parse_expression
 
 family = get_family("gradient_descent")
@@ -198,3 +199,28 @@ def test_two_variable_statement_names_both_partials():
     text = family.statement(params)
     assert r"\partial f}{\partial y}" in text and "`[[x1, y1], [x2, y2]]`" in text
     assert r"\dots" in text and "5 steps" in text
+
+
+@pytest.mark.parametrize("count", sweep(200))
+def test_code_cases_agree_with_finite_differences_of_f(count):
+    """``gradient`` cases against central differences of f evaluated by sympy; ``step``
+    cases against θ − α times those differences."""
+    import numpy as np
+    import sympy
+
+    for seed in range(count):
+        params = family.sample(generator(seed), answer="code")
+        symbols = sympy.symbols(params["vars"])
+        f = sympy.lambdify(symbols, sympy.sympify(params["f"], locals={"ln": sympy.log}), "mpmath")
+
+        def numeric_gradient(theta, h=1e-6):
+            return [float((f(*np.add(theta, h * e)) - f(*np.subtract(theta, h * e))) / (2 * h))
+                    for e in np.eye(len(theta))]
+
+        answers = family.solve(params)
+        for case in answers["gradient"]:
+            assert case["expected"] == pytest.approx(numeric_gradient(case["args"][0]), rel=1e-5, abs=1e-6)
+        for case in answers["step"]:
+            theta, lr = case["args"]
+            expected = [t - lr * g for t, g in zip(theta, numeric_gradient(theta))]
+            assert case["expected"] == pytest.approx(expected, rel=1e-6, abs=1e-6)

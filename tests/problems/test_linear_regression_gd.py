@@ -8,6 +8,7 @@ from calcgrade.core.answers import answer_matches
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
+from tests.sweep import sweep
 
 family = get_family("linear_regression_gd")
 HAND = {"X": [[1], [2], [3]], "y": [2, 4, 6], "w": [0], "b": 0, "lr": 0.1, "steps": 1}
@@ -77,7 +78,7 @@ def test_other_scaling_halves_under_the_mean_cost():
 def test_mistakes_are_recognised_and_rejected_over_seeds():
     seen = set()
     for seed in range(100):
-        params = family.sample(generator(seed), scaling="any")
+        params = family.sample(generator(seed), scaling="any", answer="code" if seed % 4 == 0 else "values")
         reference = family.solve(params)
         specs = family.answer_specs(params)
         for mistake_id, buggy in family.diagnose(params).items():
@@ -104,3 +105,26 @@ def test_statement_states_the_cost_names_answers_and_hides_values():
         assert f"`{name}`" in text
     assert "0.933" not in text and "9.33" not in text
     assert r"J(\mathbf{w}, b) = \frac{1}{m}" in family.statement(family.validate(bad(scaling="mean")))
+
+
+@pytest.mark.parametrize("count", sweep(200))
+def test_code_cases_agree_with_finite_differences_of_the_cost(count):
+    """The ``cost`` cases against J written out here, the ``gradient`` cases against
+    central differences of that J."""
+    import numpy as np
+
+    def J(X, y, theta, c):
+        X, y, theta = (np.asarray(a, dtype=float) for a in (X, y, theta))
+        return c / len(y) * sum((float(row @ theta[:-1]) + theta[-1] - t) ** 2 for row, t in zip(X, y))
+
+    for seed in range(count):
+        params = family.sample(generator(seed), scaling="any", answer="code")
+        c = {"half_mean": 0.5, "mean": 1.0}[params["scaling"]]
+        answers = family.solve(params)
+        for cost_case, gradient_case in zip(answers["cost"], answers["gradient"]):
+            X, y, theta = cost_case["args"]
+            assert cost_case["expected"] == pytest.approx(J(X, y, theta, c), rel=1e-12, abs=1e-12)
+            h = 1e-5
+            numeric = [(J(X, y, np.add(theta, h * e), c) - J(X, y, np.subtract(theta, h * e), c)) / (2 * h)
+                       for e in np.eye(len(theta))]
+            assert gradient_case["expected"] == pytest.approx(numeric, rel=1e-6, abs=1e-6)

@@ -9,6 +9,7 @@ import pytest
 from calcgrade.core.errors import OptionsError, ParamsError
 from calcgrade.problems import get_family
 from calcgrade.problems.variant import generator
+from tests.sweep import sweep
 
 family = get_family("softmax_cross_entropy")
 
@@ -84,3 +85,78 @@ def test_every_part_a_mistake_changes_is_wrong_on_the_hand_example():
     for mistake_id, buggy in family.diagnose(params).items():
         for name, value in buggy.items():
             assert not answer_matches(family.answers[name], value, reference[name]), (mistake_id, name)
+
+
+# --- answer = "code" --------------------------------------------------------------------------
+
+def _code_marks(namespace, params):
+    import numpy as np  # noqa: F401 - the student functions below use it
+
+    from calcgrade.core.functions import case_inputs
+    from calcgrade.grader.course.assignment import parse_assignment
+    from calcgrade.grader.grading.marking import mark_problem
+    from calcgrade.grader.sandbox.runner import call_functions
+
+    problem = parse_assignment('id = "a"\ntitle = "t"\n[[problems]]\nfamily = "softmax_cross_entropy"\n'
+                               'points = 3\noptions = { answer = "code" }\n', "a.toml").problems[0]
+    reference, specs = family.solve(params), problem.answer_specs(params)
+    calls = call_functions(namespace, {n: case_inputs(reference[n]) for n in specs})
+    answers = {n: {"$marker": "function"} for n in specs}
+    return {m.answer: m for m in mark_problem(problem, params, answers, calls=calls)}
+
+
+def test_a_naive_softmax_overflows_and_columns_are_a_named_mistake():
+    import numpy as np
+
+    params = family.validate({"scores": [2, 1, 0.1], "label": 0, "answer": "code"})
+
+    def naive(z):
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def columns(z):
+        e = np.exp(z - z.max(axis=0))
+        return e / e.sum(axis=0)
+
+    def loss(z, y):
+        return -(y * np.log(naive(z))).sum(axis=-1)
+
+    with np.errstate(all="ignore"):
+        marks = _code_marks({"softmax": naive, "loss": loss,
+                             "gradient": lambda z, y: columns(z) - y}, params)
+    assert marks["softmax"].status == "partial"
+    assert "overflows for z = [1002, 1001, 1000.1] (large scores)" in marks["softmax"].feedback
+    assert "overflows for z = [-798, 1, 0.1], y = [1, 0, 0] (true class far below)" in marks["loss"].feedback
+    assert marks["gradient"].mistake == "softmax_cross_entropy.softmax_over_columns"
+
+
+@pytest.mark.parametrize("count", sweep(200))
+def test_code_cases_agree_with_mpmath(count):
+    import mpmath
+
+    mpmath.mp.dps = 50
+
+    def row(z, y):
+        exps = [mpmath.exp(mpmath.mpf(v)) for v in z]
+        total = mpmath.fsum(exps)
+        p = [e / total for e in exps]
+        return p, -mpmath.fsum(yi * mpmath.log(pi) for yi, pi in zip(y, p))
+
+    for seed in range(count):
+        params = family.sample(generator(seed), answer="code")
+        answers = family.solve(params)
+        for name in ("softmax", "loss", "gradient"):
+            for case in answers[name]:
+                z = case["args"][0]
+                rows = z if isinstance(z[0], list) else [z]
+                ys = (case["args"][1] if isinstance(z[0], list) else [case["args"][1]]) \
+                    if name != "softmax" else [[0.0] * len(r) for r in rows]
+                got = case["expected"] if isinstance(z[0], list) else [case["expected"]]
+                for r, y, out in zip(rows, ys, got):
+                    p, loss = row(r, y)
+                    truth = {"softmax": p, "loss": [loss],
+                             "gradient": [pi - yi for pi, yi in zip(p, y)]}[name]
+                    out = out if isinstance(out, list) else [out]
+                    assert len(out) == len(truth)
+                    assert all(abs(o - float(t)) <= 1e-12 + 1e-9 * abs(float(t))
+                               for o, t in zip(out, truth)), (params, name, case["case"])
