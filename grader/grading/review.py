@@ -75,8 +75,10 @@ def rewrite_outputs(folder: str | Path) -> None:
     from the gradebook (after a decision); submissions.csv keeps the marking of the run."""
     from calcgrade.grader.csvsafe import csv_text
     from calcgrade.grader.course.jsonio import dumps
+    from calcgrade.grader.grading.notes import read_notes
     from calcgrade.grader.grading.reports import (feedback_html, feedback_markdown, grades_rows,
-                                                  gradescope_results, parts_csv, write_atomic)
+                                                  gradescope_results, parts_csv, with_notes,
+                                                  write_atomic)
 
     folder = Path(folder)
     graded = read_graded(folder)
@@ -84,6 +86,7 @@ def rewrite_outputs(folder: str | Path) -> None:
         reveal = bool(book.get_meta("reveal"))
         titles = json.loads(book.get_meta("problem_titles") or "{}")
         flags = json.loads(book.get_meta("counted_flags") or "{}")
+        notes = read_notes(book)
         counted: dict[str, SubmissionRecord] = {}
         for row in graded.rows:
             record = book.submission(row.hash) if row.hash else None
@@ -97,11 +100,12 @@ def rewrite_outputs(folder: str | Path) -> None:
                                      total_points=graded.total_points, problems=problems)
         roster = [row.student for row in graded.rows]
         write_atomic(folder / "grades.csv",
-                     csv_text(grades_rows(assignment, roster, counted.get, book.parts)))
+                     csv_text(grades_rows(assignment, roster, counted.get, book.parts, notes)))
         write_atomic(folder / "parts.csv", parts_csv(counted, book.parts))
         students = {s.id: s for s in roster}
         for student_id, record in counted.items():
             parts = book.parts(record.hash)
+            record = with_notes(record, notes.get(student_id))
             student = students.get(student_id)
             write_atomic(folder / "feedback" / f"{student_id}.md",
                          feedback_markdown(assignment, student, record, parts, reveal))
