@@ -39,6 +39,7 @@ from typing import Any, Iterable, Sequence
 
 MIN_PARTS = 2
 MAX_SHARED = 5
+SHOWN = 4                # parts named in the flag's text
 RTOL, ATOL = 1e-3, 1e-6
 BUCKET = 1e-3            # width of a bucket in log10 (a relative width of about 0.23 %)
 POINTS = (0.7316, 1.2891, 0.4127)   # where expressions are evaluated (positive: log, sqrt)
@@ -64,8 +65,9 @@ class CopyFlag:
         >>> CopyFlag("bob", "ann", ("q1_v", "q2_w"), 3).text()
         'copied answers? 2 of 3 wrong parts fit the variant of ann (q1_v, q2_w)'
         """
+        shown = ", ".join(self.parts[:SHOWN]) + (", …" if len(self.parts) > SHOWN else "")
         return (f"copied answers? {len(self.parts)} of {self.wrong} wrong parts fit the "
-                f"variant of {self.classmate} ({', '.join(self.parts)})")
+                f"variant of {self.classmate} ({shown})")
 
 
 # reading values ------------------------------------------------------------------------------

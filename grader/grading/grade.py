@@ -461,7 +461,9 @@ def _report_row(book: Gradebook, claim: Claim, assignment: Assignment) -> Report
         claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
         "calcgrade lost track of this submission; please report it", 0.0,
         assignment.total_points)
-    flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
+    # a flag may hold "; " itself: one already in the record's text is not added again
+    flags = list(dict.fromkeys([record.flags] * bool(record.flags)
+                               + [f for f in claim.flags + claim.extra if f not in record.flags]))
     return ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
                      claim.input.sha256, claim.counted)
 
