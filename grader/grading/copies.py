@@ -35,12 +35,14 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 MIN_PARTS = 2
 MAX_SHARED = 5
 SHOWN = 4                # parts named in the flag's text
 RTOL, ATOL = 1e-3, 1e-6
+KEY_NUMBERS = 2          # numbers of an answer its bucket is made of
 BUCKET = 1e-3            # width of a bucket in log10 (a relative width of about 0.23 %)
 POINTS = (0.7316, 1.2891, 0.4127)   # where expressions are evaluated (positive: log, sqrt)
 NOT_RIGHT = ("wrong", "partial", "format_error", "review")
@@ -88,7 +90,8 @@ def _shape(value: Any) -> tuple:
     return ()
 
 
-def _expression_values(text: str, variables: Sequence[str]) -> tuple[float, ...] | None:
+@lru_cache(maxsize=4096)
+def _expression_values(text: str, variables: tuple[str, ...]) -> tuple[float, ...] | None:
     """An expression's values at the fixed points (every variable set to the same point),
     read by the project's own parser; None when it does not parse or is not finite there."""
     import numpy as np
@@ -117,20 +120,28 @@ class Value:
     shape: tuple
     numbers: tuple[float, ...]
 
+    def _informative(self) -> list[float]:
+        return [number for number in self.numbers if abs(number) > ATOL][:KEY_NUMBERS]
+
     def key(self) -> tuple | None:
-        """The bucket of the first nonzero number (None when every number is zero)."""
-        for number in self.numbers:
-            if abs(number) > ATOL:
-                return (self.shape, number > 0, math.floor(math.log10(abs(number)) / BUCKET))
-        return None
+        """The buckets of the first ``KEY_NUMBERS`` nonzero numbers (None when every number
+        is zero)."""
+        numbers = self._informative()
+        if not numbers:
+            return None
+        return (self.shape, len(numbers)) + tuple(
+            (n > 0, math.floor(math.log10(abs(n)) / BUCKET)) for n in numbers)
 
     def keys(self) -> list[tuple]:
-        """This value's bucket and its two neighbours (a tolerance crosses one edge)."""
+        """This value's bucket and its neighbours (a tolerance crosses one edge per number)."""
         key = self.key()
         if key is None:
             return []
-        shape, sign, bucket = key
-        return [(shape, sign, bucket + step) for step in (-1, 0, 1)]
+        head, cells = key[:2], key[2:]
+        combos: list[tuple] = [()]
+        for sign, bucket in cells:
+            combos = [c + ((sign, bucket + step),) for c in combos for step in (-1, 0, 1)]
+        return [head + combo for combo in combos]
 
     def fits(self, reference: "Value") -> bool:
         """Whether this value is within the default tolerance of ``reference``."""
@@ -179,7 +190,7 @@ def found_value(text: str, variables: Sequence[str]) -> Value | None:
     if not text or text.endswith("…") or text == "(no answer)" or len(text) > 2000:
         return None
     if variables:
-        values = _expression_values(text, variables)
+        values = _expression_values(text, tuple(variables))
         return Value(("expr",), values) if values else None
     try:
         data = ast.literal_eval(text)   # a literal reader: numbers and lists only
