@@ -267,3 +267,22 @@ def test_bad_submission_times_stop_with_one_line(graded, tmp_path, capsys, times
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_report_with_copies_and_late_reads_cleanly_in_chromium(graded, tmp_path):
+    from .test_pages import _chromium, page_problems, parse_page, run_chromium
+
+    if _chromium() is None:
+        pytest.skip("chromium is not on PATH (.ci/run installs it: apt-get install chromium)")
+    page = graded["out"] / "report.html"
+    dom = parse_page(run_chromium("--dump-dom", page.as_uri()))
+    assert page_problems(dom) == []
+    text = dom.text()
+    assert "Late submissions" in text and "20%" in text
+    links = [node.attrs.get("href", "") for node in dom.iter() if node.tag == "a"]
+    for student in (COPIED[0], RETYPED[0], LATE, REVIEW):
+        assert f"feedback/{student}.html" in links
+    screenshot = tmp_path / "report-acceptance.png"
+    run_chromium(f"--screenshot={screenshot}", "--window-size=1100,3600", page.as_uri())
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
