@@ -65,10 +65,11 @@ class Lateness:
         """The flag as grades.csv, the feedback and the report show it.
 
         >>> Lateness("2025-03-16T01:00:00+00:00", 1.042, 0.2).text()
-        'late: submitted 2025-03-16T01:00:00+00:00, 1.04 days after the deadline; 20% off the total'
+        'late: submitted 2025-03-16T01:00:00+00:00, 1.04 days after the deadline, 20% off the total'
         """
-        penalty = (f"; {round(self.penalty * 100, 2):g}% off the total" if self.penalty < 1 else
-                   "; after the cut-off: scored 0") if self.penalty else "; no penalty"
+        # no "; " inside: flags are joined with it
+        penalty = (f", {round(self.penalty * 100, 2):g}% off the total" if self.penalty < 1 else
+                   ", after the cut-off: scored 0") if self.penalty else ", no penalty"
         return f"late: submitted {self.submitted_at}, {self.days:.3g} days after the deadline{penalty}"
 
 

@@ -30,7 +30,6 @@ from calcgrade.problems import get_family
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, roster_text, write
 
 STUDENTS = 12
-RIGHT = ("s0000", "s0001", "s0002", "s0008")
 MISTAKES = ("s0003", "s0004", "s0005")
 REVIEW = "s0006"                      # q1_derivative undecidable, the rest right
 COPIED = ("s0007", "s0008")           # s0007 hands in s0008's filled notebook as its own

@@ -110,3 +110,25 @@ def test_bad_csvs_are_clear_errors(tmp_path, text, message):
 def test_a_missing_csv_is_a_clear_error(tmp_path):
     with pytest.raises(UsageError, match="no such file"):
         submission_times(os.fspath(tmp_path / "nowhere.csv"))
+
+
+def test_submission_times_need_a_deadline(tmp_path):
+    from calcgrade.grader.grading.grade import grade
+
+    from .classes import SECRET, write
+
+    assignment = write(tmp_path / "hw.toml", HEAD + PROBLEM)
+    roster = write(tmp_path / "roster.csv", "id\ns1\n")
+    with pytest.raises(UsageError, match="--submitted-at needs a deadline in .*hw.toml"):
+        grade([str(tmp_path)], str(assignment), str(roster), str(tmp_path / "out"), SECRET,
+              submitted_at="mtime")
+    assert not (tmp_path / "out").exists()
+
+
+def test_copied_and_late_flags_ask_for_attention():
+    from calcgrade.grader.grading.summary import attention_reason
+
+    row = {"student": "s1", "status": "graded", "total": "3", "max": "5", "reason": ""}
+    for flag in ("copied answers? 2 of 3 wrong parts fit the variant of s2 (q1_a, q2_b)",
+                 lateness(DEADLINE + timedelta(hours=2), DEADLINE, LatePolicy(0.1)).text()):
+        assert attention_reason({**row, "flags": flag}, review=0) == flag
