@@ -1,8 +1,10 @@
 """Assignment files (TOML): what a class gets, loaded and checked into dataclasses.
 
 Top-level keys: ``id`` (file-name-safe text; it salts every seed), ``title``, optional
-``instructions`` (Markdown), ``due`` (free text), ``[tolerance]`` (``rtol``/``atol``
-defaults for every numeric answer) and one ``[[problems]]`` table per problem with
+``instructions`` (Markdown), ``due`` (free text), ``deadline`` (a time with a zone, for
+late submissions), ``[late]`` (``penalty_per_day``, a fraction of the total per started
+day late, and/or ``cutoff``, a time after which a submission scores 0), ``[tolerance]``
+(``rtol``/``atol`` defaults for every numeric answer) and one ``[[problems]]`` table per problem with
 ``family``, ``points``, and optionally ``id`` (keeps a problem's variants when problems
 are reordered; defaults to its number), ``title``, ``options`` (sampling options of the
 family), ``params`` (a fixed variant, e.g. a textbook example; not with ``options``) and

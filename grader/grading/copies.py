@@ -14,8 +14,10 @@ candidates found there with the default tolerance (|a − r| ≤ 1e-6 + 1e-3·|r
 an expression at three fixed points). The work grows with the class size times the
 bucket sizes, not with its square, and nothing calls a solver.
 
-A part counts toward a classmate when the student's answer is not right, fits the
-classmate's reference, and the two references differ; a value that fits the references
+A part counts toward a classmate when the student's answer is not right, is not explained
+by a catalogued mistake on the student's own variant (a buggy rule can give what is
+right for another variant: the derivative of sin(3x) without its chain factor is right
+for sin(3x)/3), fits the classmate's reference, and the two references differ; a value that fits the references
 of more than ``MAX_SHARED`` classmates (a common number, a label) says nothing about
 where it came from and counts for nobody. A submission is flagged when at least
 ``MIN_PARTS`` parts fit the same classmate; the flag names the classmate with the most
@@ -204,7 +206,8 @@ def found_value(text: str, variables: Sequence[str]) -> Value | None:
 
 # detection ------------------------------------------------------------------------------------
 
-Part = tuple[str, str, str, str, str]   # (problem, answer, status, found, reference)
+# (problem, answer, status, found, reference, mistake): the gradebook's columns of a part
+Part = tuple[str, str, str, str, str, str | None]
 
 
 def detect_copies(students: Iterable[tuple[str, list[Part]]],
@@ -221,7 +224,7 @@ def detect_copies(students: Iterable[tuple[str, list[Part]]],
         mine: dict[tuple[str, str], Value | None] = {}
         pending = []
         not_right = 0
-        for problem, answer, status, found, reference in parts:
+        for problem, answer, status, found, reference, *diagnosed in parts:
             key = (str(problem), answer)
             value, variables = reference_value(reference)
             mine[key] = value
@@ -229,6 +232,8 @@ def detect_copies(students: Iterable[tuple[str, list[Part]]],
                 index[key][value.key()].append(position)
             if status in NOT_RIGHT:
                 not_right += 1
+                if diagnosed and diagnosed[0]:
+                    continue
                 given = found_value(found, variables)
                 if given is not None and given.key() is not None:
                     pending.append((key, given))
@@ -263,18 +268,18 @@ def class_copies(book) -> dict[str, CopyFlag]:
     (graded ones only), read from it in roster order."""
     rows = book.connection.execute(
         "SELECT class.student, parts.problem, parts.answer, parts.status, parts.found, "
-        "parts.reference FROM class JOIN submissions ON submissions.hash = class.hash "
+        "parts.reference, parts.mistake FROM class JOIN submissions ON submissions.hash = class.hash "
         "JOIN parts ON parts.hash = class.hash WHERE submissions.status = 'graded' "
         "ORDER BY class.position, parts.problem, parts.rowid")
 
     def students():
         current, parts = None, []
-        for student, problem, answer, status, found, reference in rows:
+        for student, problem, answer, status, found, reference, mistake in rows:
             if student != current:
                 if current is not None:
                     yield current, parts
                 current, parts = student, []
-            parts.append((str(problem), answer, status, found, reference))
+            parts.append((str(problem), answer, status, found, reference, mistake))
         if current is not None:
             yield current, parts
     return detect_copies(students())

@@ -126,3 +126,15 @@ def test_a_large_class_is_read_in_one_pass():
     flags = detect_copies(_class(3, 3000, copiers))
     assert {s: f.classmate for s, f in flags.items()} == {
         f"s{i:04d}": f"s{i + 1:04d}" for i in copiers}
+
+
+def test_wrong_answers_explained_by_a_catalogued_mistake_do_not_count():
+    # the derivative of sin(3x) without its chain factor is right for a classmate's sin(3x)/3
+    ann = [("1", "derivative", "correct", "cos(3*x)", '"cos(3*x)"', None),
+           ("1", "value", "correct", "-0.98999", "-0.9899924966", None)]
+    bob = [("1", "derivative", "wrong", "cos(3*x)", '"3*cos(3*x)"',
+            "derivative.missing_chain_factor"),
+           ("1", "value", "wrong", "-0.98999", "-2.96997749", "derivative.missing_chain_factor")]
+    assert detect_copies([("ann", ann), ("bob", bob)]) == {}
+    undiagnosed = [part[:5] + (None,) for part in bob]
+    assert detect_copies([("ann", ann), ("bob", undiagnosed)])["bob"].classmate == "ann"
