@@ -7,21 +7,23 @@ for each counted submission: each part's reference answer and the student's answ
 shown (``found``).
 
 It never compares a submission with every variant of the class. The reference answers of
-each (problem, part) are indexed by a coarse key — the rounded logarithm of the first
-nonzero number of the answer, or of an expression's value at a fixed point — so each
+each (problem, part) are indexed by a coarse key — the rounded logarithms of the first two
+nonzero numbers of the answer, or of an expression's values at fixed points — so each
 answer that is not right is looked up in a few buckets and checked against the
 candidates found there with the default tolerance (|a − r| ≤ 1e-6 + 1e-3·|r| per entry;
 an expression at three fixed points). The work grows with the class size times the
-bucket sizes, not with its square, and nothing calls a solver.
+bucket sizes (at most ``MAX_CANDIDATES`` classmates are checked per answer), not with
+its square, and nothing calls a solver.
 
-A part counts toward a classmate when the student's answer is not right, is not explained
-by a catalogued mistake on the student's own variant (a buggy rule can give what is
-right for another variant: the derivative of sin(3x) without its chain factor is right
-for sin(3x)/3), fits the classmate's reference, and the two references differ; a value that fits the references
-of more than ``MAX_SHARED`` classmates (a common number, a label) says nothing about
-where it came from and counts for nobody. A submission is flagged when at least
-``MIN_PARTS`` parts fit the same classmate; the flag names the classmate with the most
-such parts (ties: the first in roster order) and never changes a grade.
+A part counts toward a classmate when the student's answer is not right, is not
+explained by a catalogued mistake on the student's own variant (a buggy rule can give
+what is right for another variant: the derivative of sin(3x) without its chain factor is
+right for sin(3x)/3), fits the classmate's reference, and the two references differ.
+A value that fits the references of more than ``MAX_SHARED`` classmates (a common number)
+says nothing about where it came from and counts for nobody; labels are never compared.
+A submission is flagged when at least ``MIN_PARTS`` parts fit the same classmate; the flag
+names the classmate with the most such parts (ties: the first in roster order) and never
+changes a grade.
 
 >>> parts = {"ann": [("1", "v", "correct", "2", "2"), ("1", "w", "correct", "[1, 5]", "[1,5]")],
 ...          "bob": [("1", "v", "wrong", "2", "3"), ("1", "w", "wrong", "[1, 5]", "[4,4]")]}
@@ -42,6 +44,7 @@ from typing import Any, Iterable, Sequence
 
 MIN_PARTS = 2
 MAX_SHARED = 5
+MAX_CANDIDATES = 200     # classmates in a value's buckets beyond which it is not checked
 SHOWN = 4                # parts named in the flag's text
 RTOL, ATOL = 1e-3, 1e-6
 KEY_NUMBERS = 2          # numbers of an answer its bucket is made of
@@ -248,6 +251,8 @@ def detect_copies(students: Iterable[tuple[str, list[Part]]],
             buckets = index.get(key, {})
             who = {other for bucket in given.keys() for other in buckets.get(bucket, ())
                    if other != position}
+            if len(who) > MAX_CANDIDATES:   # a crowded value: no evidence, and bounded work
+                continue
             matched = [other for other in sorted(who)
                        if (ref := references[other].get(key)) is not None and given.fits(ref)
                        and not (own is not None and own.fits(ref) and ref.fits(own))]
@@ -268,7 +273,8 @@ def class_copies(book) -> dict[str, CopyFlag]:
     (graded ones only), read from it in roster order."""
     rows = book.connection.execute(
         "SELECT class.student, parts.problem, parts.answer, parts.status, parts.found, "
-        "parts.reference, parts.mistake FROM class JOIN submissions ON submissions.hash = class.hash "
+        "parts.reference, parts.mistake FROM class "
+        "JOIN submissions ON submissions.hash = class.hash "
         "JOIN parts ON parts.hash = class.hash WHERE submissions.status = 'graded' "
         "ORDER BY class.position, parts.problem, parts.rowid")
 
