@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
+from calcgrade.core.names import answer_variable
+
 MIN_PARTS = 2
 MAX_SHARED = 5
 MAX_CANDIDATES = 200     # classmates in a value's buckets beyond which it is not checked
@@ -258,7 +260,7 @@ def detect_copies(students: Iterable[tuple[str, list[Part]]],
                        and not (own is not None and own.fits(ref) and ref.fits(own))]
             if 0 < len(matched) <= MAX_SHARED:
                 for other in matched:
-                    fits[other].append(f"q{key[0]}_{key[1]}")
+                    fits[other].append(answer_variable(int(key[0]), key[1]))
         if not fits:
             continue
         best = max(sorted(fits), key=lambda other: len(fits[other]))
