@@ -14,6 +14,7 @@ The Python API (every name in ``__all__``; see :mod:`calcgrade.api`)::
     calcgrade.generate("hw3.toml", "roster.csv", "hw3")
     calcgrade.grade("collected/", "hw3.toml", "roster.csv", "hw3-grades")
     calcgrade.grade_notebook("ada01.ipynb", "hw3.toml", roster="roster.csv").parts
+    calcgrade.report("hw3-grades").mistakes          # the class report's numbers
 
 Importing ``calcgrade`` imports nothing else: each name loads its module on first use.
 
@@ -32,6 +33,7 @@ __all__ = [
     "Assignment",
     "CalcgradeError",
     "ClassGrades",
+    "ClassReport",
     "FamilyInfo",
     "GenerateSummary",
     "NotebookGrade",
@@ -48,6 +50,7 @@ __all__ = [
     "grade_notebook",
     "load_assignment",
     "load_roster",
+    "report",
     "sample",
     "solve",
     "student_variants",

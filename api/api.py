@@ -140,6 +140,35 @@ class ClassGrades:
     students: tuple[StudentGrade, ...]
 
 
+@dataclass(frozen=True)
+class ClassReport:
+    """The class report of a graded folder, as numbers: the same data as ``report.json``
+    (``calcgrade report``). Scores are points; shares are fractions in [0, 1]. ``parts``,
+    ``mistakes``, ``reviews``, ``flags``, ``copies`` and ``late`` are tuples of plain
+    mappings with the fields of the rows of ``report_parts.csv``, ``report_mistakes.csv``
+    and the page's tables."""
+
+    assignment: str
+    title: str
+    total_points: float
+    students: int
+    graded: int
+    statuses: Mapping[str, int]
+    totals: tuple[float, ...]
+    mean: float | None
+    median: float | None
+    stdev: float | None
+    minimum: float | None
+    maximum: float | None
+    problems: tuple[Mapping[str, Any], ...]
+    parts: tuple[Mapping[str, Any], ...]
+    mistakes: tuple[Mapping[str, Any], ...]
+    reviews: tuple[Mapping[str, Any], ...]
+    flags: tuple[Mapping[str, Any], ...]
+    copies: tuple[Mapping[str, Any], ...]
+    late: tuple[Mapping[str, Any], ...]
+
+
 # --- families -------------------------------------------------------------------------------------
 
 def family_names() -> tuple[str, ...]:
@@ -262,9 +291,11 @@ def grade(submissions: str | os.PathLike | Sequence[str | os.PathLike],
           assignment: str | os.PathLike, roster: str | os.PathLike, out: str | os.PathLike, *,
           secret: bytes | None = None, secret_file=None, key=None, student: str | None = None,
           timeout: float = 60.0, memory_mib: int = 2048, workers: int = 2, reveal: bool = False,
-          pick: Iterable[str] = ()) -> ClassGrades:
+          pick: Iterable[str] = (), submitted_at: str | os.PathLike | None = None) -> ClassGrades:
     """Grade notebooks, folders or zip archives into ``out`` (as ``calcgrade grade``) and
-    return every roster student's grade."""
+    return every roster student's grade. ``submitted_at``: ``"mtime"`` or a CSV of
+    submission times (``--submitted-at``), to mark late submissions against the
+    assignment's deadline."""
     from calcgrade.grader.grading.grade import grade as grade_batch
     from calcgrade.grader.grading.graded import read_graded
 
@@ -273,7 +304,8 @@ def grade(submissions: str | os.PathLike | Sequence[str | os.PathLike],
     summary = grade_batch(paths, str(assignment), str(roster), str(out),
                           _secret(secret, secret_file), student=student, timeout=timeout,
                           memory_mib=memory_mib, workers=workers, reveal=reveal,
-                          pick=tuple(pick), key=None if key is None else str(key))
+                          pick=tuple(pick), key=None if key is None else str(key),
+                          submitted_at=None if submitted_at is None else str(submitted_at))
     graded = read_graded(out)
     students = tuple(StudentGrade(row.student.id, row.student.name, row.status, row.reason,
                                   row.total, row.max, row.problems, row.flags)
@@ -320,3 +352,21 @@ def grade_notebook(notebook: str | os.PathLike, assignment: str | os.PathLike, *
                                     p.feedback, p.mistake) for p in book.parts(record.hash))
     return NotebookGrade(record.student, record.status, record.reason, record.total, record.max,
                          record.flags, parts)
+
+
+def report(out: str | os.PathLike) -> ClassReport:
+    """The class report of the graded folder ``out`` (``calcgrade grade``'s ``--out``): the
+    numbers ``report.json`` holds, read from its gradebook (nothing is written)."""
+    from types import MappingProxyType
+
+    from calcgrade.grader.grading.class_report import build_report
+
+    data = build_report(out).as_json()
+    data.pop("discrimination_index", None)
+    rows = lambda key: tuple(MappingProxyType(dict(item)) for item in data[key])  # noqa: E731
+    return ClassReport(
+        data["assignment"], data["title"], data["total_points"], data["students"],
+        data["graded"], MappingProxyType(dict(data["statuses"])), tuple(data["totals"]),
+        data["mean"], data["median"], data["stdev"], data["minimum"], data["maximum"],
+        rows("problems"), rows("parts"), rows("mistakes"), rows("reviews"), rows("flags"),
+        rows("copies"), rows("late"))

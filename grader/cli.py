@@ -410,6 +410,10 @@ def open_notebook_hint(notebook) -> list[str]:
               help="Grade even when most notebooks carry a token that does not verify under "
                    "this secret (by default that stops the batch: the secret or the assignment "
                    "differs from the one the notebooks were generated with).")
+@click.option("--submitted-at", "submitted_at", metavar="mtime|CSV",
+              help="When each submission came in, to mark late ones against the assignment's "
+                   "deadline: 'mtime' (the files' modification times) or a CSV with a column "
+                   "student (or file) and a column submitted_at (ISO 8601 with a zone).")
 @click.option("--fail-under", type=float, metavar="SCORE",
               help="Exit with code 1 when the score of the (single) student graded is below "
                    "SCORE (for CI such as GitHub Actions).")
@@ -417,15 +421,17 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
           student: str | None, pick: tuple[str, ...], secret_file: str | None, timeout: float,
           memory_mib: int, workers: int, reveal: bool, key_file: str | None,
           allow_unverified: bool, fail_under: float | None = None, scheduler: str | None = None,
-          cluster: str | None = None) -> None:
+          cluster: str | None = None, submitted_at: str | None = None) -> None:
     """Grade SUBMISSIONS (notebooks, folders, zip archives) into OUT.
 
     Prints a summary and the students who need attention; grades.csv in OUT has everyone."""
     from contextlib import nullcontext
 
     from calcgrade.grader.course.secret import load_secret
+    from calcgrade.grader.grading.late import submission_times
 
     secret = load_secret(secret_file)
+    submission_times(submitted_at)  # a bad CSV stops here, before any worker starts
     dask_cluster = _dask_cluster(scheduler, cluster)
     with dask_cluster or nullcontext():
         if dask_cluster is None:
@@ -437,14 +443,14 @@ def grade(submissions: tuple[str, ...], assignment_file: str, roster_file: str, 
                                                   memory_bytes=memory_mib * 1024 * 1024)).launch()
         summary = _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret,
                               student, timeout, memory_mib, workers, reveal, pick, key_file,
-                              allow_unverified, secret_file)
+                              allow_unverified, secret_file, submitted_at)
     _report_graded(summary)
     _report_github(summary.out, fail_under)
 
 
 def _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, secret, student,
                 timeout, memory_mib, workers, reveal, pick, key_file, allow_unverified,
-                secret_file):
+                secret_file, submitted_at=None):
     """Grade the batch with ``sandbox`` (None: a pool of this machine started by grading)."""
     from calcgrade.grader.course.secret import secret_source
 
@@ -458,7 +464,8 @@ def _grade_with(sandbox, submissions, assignment_file, roster_file, out_dir, sec
                                       secret, student=student, timeout=timeout,
                                       memory_mib=memory_mib, workers=workers, reveal=reveal,
                                       pick=pick, progress=bar.update, key=key_file,
-                                      allow_unverified=allow_unverified, sandbox=sandbox)
+                                      allow_unverified=allow_unverified, sandbox=sandbox,
+                                      submitted_at=submitted_at)
         except UnverifiedTokensError as error:
             raise UsageError(f"{error} (this run's secret: {secret_source(secret_file)})") from None
     except BaseException:

@@ -14,10 +14,10 @@ from importlib import metadata
 import calcgrade
 
 EXPECTED = [
-    "Assignment", "CalcgradeError", "ClassGrades", "FamilyInfo", "GenerateSummary",
+    "Assignment", "CalcgradeError", "ClassGrades", "ClassReport", "FamilyInfo", "GenerateSummary",
     "NotebookGrade", "PartScore", "Sample", "Student", "StudentGrade", "StudentVariant",
     "__version__", "family_names", "generate", "get_family", "grade", "grade_notebook",
-    "load_assignment", "load_roster", "sample", "solve", "student_variants",
+    "load_assignment", "load_roster", "report", "sample", "solve", "student_variants",
 ]
 
 
@@ -43,7 +43,7 @@ def test_exported_names_come_from_public_modules():
 
 
 def test_returned_types_are_frozen_dataclasses():
-    for name in ("ClassGrades", "FamilyInfo", "GenerateSummary", "NotebookGrade", "PartScore",
+    for name in ("ClassGrades", "ClassReport", "FamilyInfo", "GenerateSummary", "NotebookGrade", "PartScore",
                  "Sample", "StudentGrade", "StudentVariant", "Assignment", "Student"):
         kind = getattr(calcgrade, name)
         assert dataclasses.is_dataclass(kind), name

@@ -1,8 +1,10 @@
 """Assignment files (TOML): what a class gets, loaded and checked into dataclasses.
 
 Top-level keys: ``id`` (file-name-safe text; it salts every seed), ``title``, optional
-``instructions`` (Markdown), ``due`` (free text), ``[tolerance]`` (``rtol``/``atol``
-defaults for every numeric answer) and one ``[[problems]]`` table per problem with
+``instructions`` (Markdown), ``due`` (free text), ``deadline`` (a time with a zone, for
+late submissions), ``[late]`` (``penalty_per_day``, a fraction of the total per started
+day late, and/or ``cutoff``, a time after which a submission scores 0), ``[tolerance]``
+(``rtol``/``atol`` defaults for every numeric answer) and one ``[[problems]]`` table per problem with
 ``family``, ``points``, and optionally ``id`` (keeps a problem's variants when problems
 are reordered; defaults to its number), ``title``, ``options`` (sampling options of the
 family), ``params`` (a fixed variant, e.g. a textbook example; not with ``options``) and
@@ -38,6 +40,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Mapping
 
 from calcgrade.core.errors import UsageError
@@ -47,7 +50,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-TOP_KEYS = ("id", "title", "instructions", "due", "tolerance", "problems")
+TOP_KEYS = ("id", "title", "instructions", "due", "deadline", "late", "tolerance", "problems")
+LATE_KEYS = ("penalty_per_day", "cutoff")
 PROBLEM_KEYS = ("family", "points", "id", "title", "options", "params", "tolerance")
 TOLERANCE_KEYS = ("rtol", "atol")
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -89,6 +93,15 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """What a late submission loses: ``penalty_per_day`` (a fraction of the total per
+    started day after the deadline) and/or a ``cutoff`` time after which it scores 0."""
+
+    penalty_per_day: float = 0.0
+    cutoff: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Assignment:
     """A checked assignment file."""
 
@@ -100,10 +113,43 @@ class Assignment:
     tolerance: dict = field(default_factory=dict)
     source: str = ""
     sha256: str = ""
+    deadline: datetime | None = None
+    late: LatePolicy | None = None
 
     @property
     def total_points(self) -> float:
         return sum(p.points for p in self.problems)
+
+
+def parse_time(text: str, where: str) -> datetime:
+    """An ISO 8601 time with a zone (or ``YYYY-MM-DD HH:MM:SS ±HHMM``); a clear error
+    naming ``where`` otherwise.
+
+    >>> parse_time("2025-03-14T23:59:00Z", "x").isoformat()
+    '2025-03-14T23:59:00+00:00'
+    >>> parse_time("2025-03-14 23:59", "deadline")
+    Traceback (most recent call last):
+    ...
+    calcgrade.core.errors.UsageError: deadline: '2025-03-14 23:59' has no time zone: write it as ISO 8601 with a zone, e.g. 2025-03-14T23:59:00+01:00 or ...Z
+    """
+    value = text.strip()
+    stamp = None
+    try:
+        stamp = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        for pattern in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z"):
+            try:
+                stamp = datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if stamp is None:
+        raise UsageError(f"{where}: {text!r} is not a time: write it as ISO 8601 with a zone, "
+                         "e.g. 2025-03-14T23:59:00+01:00")
+    if stamp.tzinfo is None:
+        raise UsageError(f"{where}: {text!r} has no time zone: write it as ISO 8601 with a zone, "
+                         "e.g. 2025-03-14T23:59:00+01:00 or ...Z")
+    return stamp
 
 
 def load_assignment(path: str | os.PathLike) -> Assignment:
@@ -140,6 +186,8 @@ def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
     default_tolerance = reader.tolerance(data.get("tolerance", {}), "[tolerance]",
                                          reader.table_line("tolerance"),
                                          line_of=reader.tolerance_key_line)
+    deadline = reader.time(data, "deadline", reader.top_line("deadline"))
+    late = reader.late(data.get("late"), deadline)
     problems_data = data.get("problems")
     if not isinstance(problems_data, list) or not problems_data:
         raise UsageError(f"{source}: no problems: add at least one [[problems]] table, e.g. "
@@ -155,7 +203,8 @@ def parse_assignment(text: str, source: str = "<assignment>") -> Assignment:
         seen[problem.slot] = problem.number
     return Assignment(id=assignment_id, title=title, problems=problems, instructions=instructions,
                       due=due, tolerance=default_tolerance, source=source,
-                      sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+                      sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                      deadline=deadline, late=late)
 
 
 class _Reader:
@@ -279,6 +328,46 @@ class _Reader:
         if required and not value.strip():
             raise UsageError(f"{prefix or self.where(line)}{key!r} is empty")
         return value
+
+    def time(self, data: Mapping, key: str, line: int | None, prefix: str = "") -> datetime | None:
+        """An optional time with a zone: a TOML date-time (``2025-03-14T23:59:00+01:00``)
+        or the same as text."""
+        if key not in data:
+            return None
+        value = data[key]
+        where = f"{prefix or self.where(line)}{key!r}".rstrip(": ")
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise UsageError(f"{where}: {value.isoformat()} has no time zone: write it as "
+                                 "ISO 8601 with a zone, e.g. 2025-03-14T23:59:00+01:00 or ...Z")
+            return value
+        if not isinstance(value, str):
+            raise UsageError(f"{where}: must be a time with a zone, e.g. {key} = "
+                             f"2025-03-14T23:59:00+01:00, not {value!r}")
+        return parse_time(value, where)
+
+    def late(self, table: Any, deadline: datetime | None) -> LatePolicy | None:
+        """The ``[late]`` table: ``penalty_per_day`` (a fraction in [0, 1]) and ``cutoff``."""
+        if table is None:
+            return None
+        line = self.table_line("late")
+        if not isinstance(table, dict):
+            raise UsageError(f"{self.where(line)}'late' must be a table, e.g. [late] "
+                             "penalty_per_day = 0.1")
+        self.unknown_keys(table, LATE_KEYS, "[late]", lambda key: line)
+        if deadline is None:
+            raise UsageError(f"{self.where(line)}[late] needs a deadline: add a line like "
+                             "deadline = 2025-03-14T23:59:00+01:00 at the top")
+        penalty = table.get("penalty_per_day", 0.0)
+        if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) \
+                or not 0 <= penalty <= 1:
+            raise UsageError(f"{self.where(line)}[late] penalty_per_day must be a fraction "
+                             f"between 0 and 1 (0.1 takes 10% off per day), not {penalty!r}")
+        cutoff = self.time(table, "cutoff", line, prefix=f"{self.where(line)}[late] ")
+        if cutoff is not None and cutoff < deadline:
+            raise UsageError(f"{self.where(line)}[late] cutoff {cutoff.isoformat()} is before the "
+                             f"deadline {deadline.isoformat()}")
+        return LatePolicy(float(penalty), cutoff)
 
     def safe_id(self, data: Mapping, key: str, line: int | None, prefix: str = "") -> str:
         if key not in data:

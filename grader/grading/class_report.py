@@ -12,7 +12,10 @@ gradebook and computes, over the students whose counted submission was graded:
   correlation of the part's share with the total of the *other* parts; point-biserial for
   an all-or-nothing part); either is empty when the class is too small or uniform;
 - the diagnosed mistakes, ranked by how many students made each, with the family's message;
-- the parts marked for review and the flagged submissions, each with its feedback page.
+- the parts marked for review and the flagged submissions, each with its feedback page;
+- the submissions whose wrong answers fit a classmate's variant (``copies``: who, which
+  classmate, how many parts; :mod:`calcgrade.grader.grading.copies`) and the late ones
+  (``late``: when, how many days, the penalty; :mod:`calcgrade.grader.grading.late`).
 
 :func:`write_class_report` writes ``report.html`` (self-contained: plots embedded as SVG
 data URIs, math as MathML, no script, no network) with the same numbers beside it as
@@ -45,6 +48,7 @@ from urllib.parse import quote
 
 from calcgrade.grader.grading.gradebook import Gradebook
 from calcgrade.grader.grading.graded import GRADEBOOK, read_graded
+from calcgrade.grader.grading.notes import read_notes
 
 GRADED = "graded"
 CORRECT, FORMAT_ERROR, MISSING, REVIEW = "correct", "format_error", "missing", "review"
@@ -115,6 +119,30 @@ class FlagItem:
     feedback: str
 
 
+@dataclass(frozen=True)
+class CopyItem:
+    """A counted submission whose wrong answers fit a classmate's variant."""
+
+    student: str
+    name: str
+    classmate: str
+    parts: int
+    feedback: str
+
+
+@dataclass(frozen=True)
+class LateItem:
+    """A counted submission handed in after the deadline (``penalty``: the share of the
+    total taken off)."""
+
+    student: str
+    name: str
+    submitted_at: str
+    days: float
+    penalty: float
+    feedback: str
+
+
 @dataclass
 class ClassReport:
     """Everything the report page shows, as numbers (see the module docstring)."""
@@ -136,6 +164,8 @@ class ClassReport:
     mistakes: list[MistakeStats] = field(default_factory=list)
     reviews: list[ReviewItem] = field(default_factory=list)
     flags: list[FlagItem] = field(default_factory=list)
+    copies: list[CopyItem] = field(default_factory=list)
+    late: list[LateItem] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """The report's numbers as plain data (what ``report.json`` holds)."""
@@ -222,6 +252,7 @@ def build_report(folder: str | Path) -> ClassReport:
         titles = json.loads(book.get_meta("problem_titles") or "{}")
         run_flags = json.loads(book.get_meta("counted_flags") or "{}")
         decisions = {(d.student, d.problem, d.answer): d for d in book.decisions()}
+        notes = read_notes(book)
     by_part: dict[tuple[int, str], list] = {}
     part_of: dict[str, list[PartRecord]] = defaultdict(list)
     for values in parts_rows:
@@ -286,6 +317,13 @@ def build_report(folder: str | Path) -> ClassReport:
                                   any(w in shown for w in _WORRYING),
                                   feedback_link(row.student.id)))
     flags.sort(key=lambda f: (not f.worrying, f.student))
+    names = {row.student.id: row.student.name for row in rows}
+    copies = [CopyItem(student, names.get(student, ""), note.copy_of, note.copy_parts,
+                       feedback_link(student))
+              for student, note in sorted(notes.items()) if note.copy_of]
+    late = [LateItem(student, names.get(student, ""), note.submitted_at, note.late_days,
+                     note.late_penalty, feedback_link(student))
+            for student, note in sorted(notes.items()) if note.late_days]
 
     problems = [{"number": number, "title": titles.get(str(number), ""),
                  "mean_points": round(sum(row.problems[i] for row in counted) / n, 6) if n else 0.0}
@@ -297,7 +335,7 @@ def build_report(folder: str | Path) -> ClassReport:
         round(statistics.median(totals), 6) if totals else None,
         round(statistics.pstdev(totals), 6) if totals else None,
         min(totals) if totals else None, max(totals) if totals else None,
-        problems, part_stats, mistakes, reviews, flags)
+        problems, part_stats, mistakes, reviews, flags, copies, late)
 
 
 def parts_table(report: ClassReport) -> list[list[str]]:

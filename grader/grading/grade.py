@@ -160,7 +160,8 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
           limits: InputLimits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None,
           key: str | None = None, allow_unverified: bool = False,
-          sandbox=None, class_report: bool = True) -> GradeSummary:
+          sandbox=None, class_report: bool = True,
+          submitted_at: str | None = None) -> GradeSummary:
     """Grade ``paths`` into ``out``; see the module docstring. ``pick`` holds the values of
     ``--pick``: ``last-path``, ``newest`` or files that count for their students. ``key``:
     the class's ``key.json``, whose draw numbers make each student's variants without
@@ -171,11 +172,15 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
     (:func:`~calcgrade.grader.sandbox.executor.pool_for`), used and closed here; by
     default a pool sized for the submissions that need running is started here.
     ``class_report``: write the class report (:mod:`calcgrade.grader.grading.class_report`) too,
-    when more than one file was handed in (``calcgrade report OUT`` writes it any time)."""
+    when more than one file was handed in (``calcgrade report OUT`` writes it any time).
+    ``submitted_at``: ``--submitted-at`` (``mtime`` or a CSV of submission times, see
+    :mod:`calcgrade.grader.grading.late`); with the assignment's ``deadline`` it marks late
+    submissions. Copied answers are flagged whatever is given
+    (:mod:`calcgrade.grader.grading.copies`)."""
     try:
         summary = _grade(paths, assignment_path, roster_path, out, secret, student, timeout,
                          memory_mib, workers, reveal, pick, limits, progress, key,
-                         allow_unverified, sandbox)
+                         allow_unverified, sandbox, submitted_at)
     finally:
         if sandbox is not None:
             sandbox.close()  # at once (nothing is waited for) and a no-op once closed
@@ -188,8 +193,14 @@ def grade(paths: list[str], assignment_path: str, roster_path: str, out: str, se
 
 def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, memory_mib,
            workers, reveal, pick, limits, progress, key, allow_unverified,
-           sandbox) -> GradeSummary:
+           sandbox, submitted_at=None) -> GradeSummary:
+    from calcgrade.grader.grading.late import submission_times
+
     assignment = load_assignment(assignment_path)
+    times = submission_times(submitted_at)
+    if times is not None and assignment.deadline is None:
+        raise UsageError(f"--submitted-at needs a deadline in {assignment_path}: add a line like "
+                         "deadline = 2025-03-14T23:59:00+01:00 at its top")
     draws = key_draws(key, assignment) if key is not None else None
     roster = load_roster(roster_path)
     roster_ids = [s.id for s in roster]
@@ -211,7 +222,7 @@ def _grade(paths, assignment_path, roster_path, out, secret, student, timeout, m
             check_tokens(claims, assignment)
         choose_counted(claims, rule, files)
         return _grade_claims(claims, assignment, roster, roster_ids, Path(out), secret, timeout,
-                             memory_mib, workers, reveal, progress, draws, sandbox)
+                             memory_mib, workers, reveal, progress, draws, sandbox, times)
 
 
 def require_notebooks(inputs: list[Input], paths: list[str]) -> None:
@@ -262,7 +273,7 @@ def check_tokens(claims: list[Claim], assignment: Assignment) -> None:
 def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_ids: list[str],
                   out_dir: Path, secret: bytes, timeout: float, memory_mib: int, workers: int,
                   reveal: bool, progress, draws: KeyDraws | None = None,
-                  sandbox=None) -> GradeSummary:
+                  sandbox=None, times=None) -> GradeSummary:
     from calcgrade.grader.sandbox.executor import pool_for
     from calcgrade.grader.sandbox.limits import Limits
 
@@ -310,7 +321,7 @@ def _grade_claims(claims: list[Claim], assignment: Assignment, roster, roster_id
             # every result is in: the workers stop while the reports are written
             closing = _in_background(sandbox.close)
         try:
-            _write_reports(book, assignment, roster, out_dir, reveal)
+            _write_reports(book, assignment, roster, out_dir, reveal, times)
         finally:
             if closing is not None:
                 closing()
@@ -451,30 +462,53 @@ def _report_row(book: Gradebook, claim: Claim, assignment: Assignment) -> Report
         claim.hash, claim.student or "", claim.input.label, GRADER_ERROR,
         "calcgrade lost track of this submission; please report it", 0.0,
         assignment.total_points)
-    flags = list(dict.fromkeys([f for f in record.flags.split("; ") if f] + claim.flags + claim.extra))
+    # a flag may hold "; " itself: one already in the record's text is not added again
+    flags = list(dict.fromkeys([record.flags] * bool(record.flags)
+                               + [f for f in claim.flags + claim.extra if f not in record.flags]))
     return ReportRow(replace(record, path=claim.input.label, flags="; ".join(flags)),
                      claim.input.sha256, claim.counted)
 
 
 def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Path,
-                   reveal: bool) -> None:
+                   reveal: bool, times=None) -> None:
     """Write the reports from the gradebook, one input or student at a time: this run's
-    claims and their records are read back from it as each row is written."""
+    claims and their records are read back from it as each row is written. First the
+    run's notes (copied answers, lateness: :mod:`calcgrade.grader.grading.notes`) join the
+    flags of each counted submission."""
+    from calcgrade.grader.grading.notes import class_notes
+
+    def counted_input(student: str) -> tuple[str, float] | None:
+        state = book.counted_state(student)
+        if state is None:
+            return None
+        claim = _claim_from(state)
+        return claim.input.label, claim.input.mtime
+
+    notes = class_notes(book, assignment, times, counted_input)
+
+    def noted(row: ReportRow) -> ReportRow:
+        note = notes.get(row.record.student) if row.counted else None
+        if note is None:
+            return row
+        flags = "; ".join([f for f in row.record.flags.split("; ") if f] + note.flags())
+        return replace(row, record=replace(row.record, flags=flags))
+
     def counted(student: str) -> SubmissionRecord | None:
         state = book.counted_state(student)
-        return None if state is None else _report_row(book, _claim_from(state), assignment).record
+        return None if state is None else noted(_report_row(book, _claim_from(state),
+                                                             assignment)).record
 
     flags: dict[str, list[str]] = {}
 
     def rows():
         for state in book.run_in_path_order():
-            row = _report_row(book, _claim_from(state), assignment)
+            row = noted(_report_row(book, _claim_from(state), assignment))
             if row.counted and row.record.student:
                 flags[row.record.student] = row.record.flags
             yield row
 
     write_reports(out_dir, assignment, roster, rows, counted, book.counted_students,
-                  book.parts, reveal)
+                  book.parts, reveal, notes)
     record_outputs(book, flags, reveal)
 
 

@@ -3,7 +3,7 @@
 ``calcgrade grade`` records in ``OUT/gradebook.sqlite`` the roster of its last run and,
 per student, the submission that counts (:func:`calcgrade.grader.grading.grade.record_class`).
 :func:`read_graded` reads that back — the same students, statuses and totals as
-``grades.csv`` of that run, with the raw (not spreadsheet-escaped) text — for the grade
+``grades.csv`` of that run (a late penalty taken off the total), with the raw (not spreadsheet-escaped) text — for the grade
 exports (:mod:`calcgrade.grader.integrations.lms`), the GitHub summary and the Python API.
 
 >>> import tempfile, os
@@ -31,6 +31,7 @@ from pathlib import Path
 from calcgrade.core.errors import UsageError
 from calcgrade.grader.grading.gradebook import Gradebook, PartRecord
 from calcgrade.grader.course.roster import Student
+from calcgrade.grader.grading.notes import read_notes
 
 GRADEBOOK = "gradebook.sqlite"
 MISSING = "missing"
@@ -112,6 +113,7 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
         wanted = {row.hash for row in recorded if row.hash}
         records = {record.hash: record for record in book.submissions() if record.hash in wanted}
         scores = book.class_problem_scores()
+        notes = read_notes(book)
         rows = []
         for row in recorded:
             student = by_id[row.student] if by_id is not None else _student(row.student, row.fields)
@@ -121,8 +123,12 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
                                           tuple(0.0 for _ in numbers), "", False))
                 continue
             per_problem = scores.get(row.hash, {})
-            rows.append(GradedStudent(student, record.status, record.reason, record.total,
+            note = notes.get(row.student)
+            total = note.total(record.total) if note is not None else record.total
+            rows.append(GradedStudent(student, record.status, record.reason, total,
                                       record.max, tuple(round(per_problem.get(n, 0.0), 6) for n in numbers),
-                                      record.flags, True, row.hash))
+                                      "; ".join([f for f in record.flags.split("; ") if f]
+                                                + (note.flags() if note else [])),
+                                      True, row.hash))
     return GradedClass(folder, meta["assignment"] or "", meta["title"] or "", total_points,
                        numbers, tuple(rows))

@@ -8,7 +8,10 @@ uninterrupted one. Files are written atomically (a temporary file, then a rename
 ``status`` (``graded``, ``missing``, the error: ``timeout``, ``crashed``, ``memory``,
 ``output_limit``, ``invalid``, or what was handed in instead of a notebook:
 ``not_notebook``, ``skipped``), ``reason``, ``total``, ``max``, ``q1`` … ``qN`` (points per
-problem), ``flags``.
+problem), ``flags``, then what the run noticed (:mod:`calcgrade.grader.grading.notes`):
+``submitted_at`` (with ``--submitted-at``), ``late_days`` and ``late_penalty`` (a fraction
+of the total, already taken off ``total``) for a late submission, ``copy_of`` and
+``copy_parts`` (the classmate whose variant the answers fit, and how many parts).
 
 ``submissions.csv``: one row per input file, counted or not: ``path``, ``student``,
 ``status``, ``reason``, ``total``, ``max``, ``counted``, ``flags``, ``sha256`` (of the
@@ -32,7 +35,7 @@ import os
 import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, TextIO
 
@@ -40,6 +43,7 @@ from calcgrade.core.names import answer_variable
 from calcgrade.grader import markdown_safe as md
 from calcgrade.grader.csvsafe import csv_text, safe_cell
 from calcgrade.grader.grading.gradebook import PartRecord, SubmissionRecord
+from calcgrade.grader.grading.notes import COLUMNS as NOTE_COLUMNS, NO_NOTE
 from calcgrade.grader.course.jsonio import dumps
 
 GRADED, MISSING = "graded", "missing"
@@ -97,34 +101,41 @@ def counted_records(rows: Iterable[ReportRow]) -> dict[str, SubmissionRecord]:
 
 
 def grades_csv(assignment, roster, counted: Mapping[str, SubmissionRecord],
-               parts_of: Callable[[str], list[PartRecord]]) -> str:
+               parts_of: Callable[[str], list[PartRecord]], notes: Mapping | None = None) -> str:
     """The class's grades, one row per roster student."""
-    return csv_text(grades_rows(assignment, roster, counted.get, parts_of))
+    return csv_text(grades_rows(assignment, roster, counted.get, parts_of, notes))
 
 
 def grades_header(assignment) -> list[str]:
     """The header of ``grades.csv``."""
     return ["student", "name", "status", "reason", "total", "max",
-            *[f"q{p.number}" for p in assignment.problems], "flags"]
+            *[f"q{p.number}" for p in assignment.problems], "flags", *NOTE_COLUMNS]
 
 
 def grades_rows(assignment, roster, counted: Callable[[str], SubmissionRecord | None],
-                parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
+                parts_of: Callable[[str], list[PartRecord]],
+                notes: Mapping | None = None) -> Iterator[list[str]]:
     """The rows of ``grades.csv`` (header first), as text, one at a time; ``counted(id)``
-    is the record that counts for a student, or None."""
+    is the record that counts for a student, or None; ``notes`` the run's
+    :class:`~calcgrade.grader.grading.notes.StudentNote` by student (a late penalty is
+    taken off the total)."""
     numbers = [p.number for p in assignment.problems]
+    notes = notes or {}
     yield grades_header(assignment)
     for student in roster:
         record = counted(student.id)
         if record is None:
             yield [student.id, student.name, MISSING, "no submission", "0",
-                   number(assignment.total_points), *["0"] * len(numbers), ""]
+                   number(assignment.total_points), *["0"] * len(numbers), "",
+                   *[""] * len(NOTE_COLUMNS)]
             continue
         per_problem = defaultdict(float)
         for part in parts_of(record.hash):
             per_problem[part.problem] += part.score
-        yield [student.id, student.name, record.status, record.reason, number(record.total),
-               number(record.max), *[number(per_problem[n]) for n in numbers], record.flags]
+        note = notes.get(student.id, NO_NOTE)
+        yield [student.id, student.name, record.status, record.reason,
+               number(note.total(record.total)), number(record.max),
+               *[number(per_problem[n]) for n in numbers], record.flags, *note.columns()]
 
 
 def parts_rows(students: Iterable[str], counted: Callable[[str], SubmissionRecord | None],
@@ -247,13 +258,15 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
 def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[ReportRow]],
                   counted: Callable[[str], SubmissionRecord | None],
                   students: Callable[[], Iterable[str]],
-                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
+                  parts_of: Callable[[str], list[PartRecord]], reveal: bool = False,
+                  notes: Mapping | None = None) -> None:
     """Write every report under ``out``, one student or input at a time, so the memory it
     takes does not grow with the class: ``rows()`` gives this run's inputs, one each, in
     path order, with their gradebook records; ``counted(id)`` the record that counts for a
     roster student (or None); ``students()`` the ids that have one, in order (for
-    ``parts.csv``); ``parts_of(hash)`` a submission's parts."""
-    write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of))
+    ``parts.csv``); ``parts_of(hash)`` a submission's parts; ``notes`` the run's notes by
+    student (:mod:`calcgrade.grader.grading.notes`)."""
+    write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of, notes))
     write_csv(out / "submissions.csv", submissions_rows(rows()))
     write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
     for student in roster:
@@ -261,12 +274,21 @@ def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[Rep
         if record is None:
             continue
         parts = parts_of(record.hash)
+        record = with_notes(record, (notes or {}).get(student.id))
         text = feedback_markdown(assignment, student, record, parts, reveal)
         write_atomic(out / "feedback" / f"{student.id}.md", text)
         write_atomic(out / "feedback" / f"{student.id}.html",
                      feedback_html(assignment, student, record, parts, reveal))
         results = gradescope_results(assignment, record, parts, reveal)
         write_atomic(out / "results" / f"{student.id}.json", dumps(results, indent=2) + "\n")
+
+
+def with_notes(record: SubmissionRecord, note) -> SubmissionRecord:
+    """``record`` as the student reads it: the total after a late penalty (the flags that
+    say why are already among the record's)."""
+    if note is None or not note.late_penalty:
+        return record
+    return replace(record, total=note.total(record.total))
 
 
 def read_grades(path: Path) -> Iterator[list[str]]:

@@ -72,11 +72,14 @@ def record_decision(folder: str | Path, student: str, part: str, decision: str,
 
 def rewrite_outputs(folder: str | Path) -> None:
     """Write grades.csv, parts.csv, feedback, Gradescope results and the class report again
-    from the gradebook (after a decision); submissions.csv keeps the marking of the run."""
+    from the gradebook (after a decision); in submissions.csv the total of each counted
+    file becomes its student's total as decided (the other files keep the run's marking)."""
     from calcgrade.grader.csvsafe import csv_text
     from calcgrade.grader.course.jsonio import dumps
+    from calcgrade.grader.grading.notes import read_notes
     from calcgrade.grader.grading.reports import (feedback_html, feedback_markdown, grades_rows,
-                                                  gradescope_results, parts_csv, write_atomic)
+                                                  gradescope_results, parts_csv, with_notes,
+                                                  write_atomic)
 
     folder = Path(folder)
     graded = read_graded(folder)
@@ -84,6 +87,7 @@ def rewrite_outputs(folder: str | Path) -> None:
         reveal = bool(book.get_meta("reveal"))
         titles = json.loads(book.get_meta("problem_titles") or "{}")
         flags = json.loads(book.get_meta("counted_flags") or "{}")
+        notes = read_notes(book)
         counted: dict[str, SubmissionRecord] = {}
         for row in graded.rows:
             record = book.submission(row.hash) if row.hash else None
@@ -97,11 +101,13 @@ def rewrite_outputs(folder: str | Path) -> None:
                                      total_points=graded.total_points, problems=problems)
         roster = [row.student for row in graded.rows]
         write_atomic(folder / "grades.csv",
-                     csv_text(grades_rows(assignment, roster, counted.get, book.parts)))
+                     csv_text(grades_rows(assignment, roster, counted.get, book.parts, notes)))
         write_atomic(folder / "parts.csv", parts_csv(counted, book.parts))
+        _rewrite_submissions(folder / "submissions.csv", counted)
         students = {s.id: s for s in roster}
         for student_id, record in counted.items():
             parts = book.parts(record.hash)
+            record = with_notes(record, notes.get(student_id))
             student = students.get(student_id)
             write_atomic(folder / "feedback" / f"{student_id}.md",
                          feedback_markdown(assignment, student, record, parts, reveal))
@@ -110,3 +116,32 @@ def rewrite_outputs(folder: str | Path) -> None:
             write_atomic(folder / "results" / f"{student_id}.json",
                          dumps(gradescope_results(assignment, record, parts, reveal), indent=2) + "\n")
     write_class_report(folder)
+
+
+def _rewrite_submissions(path: Path, counted: dict[str, SubmissionRecord]) -> None:
+    """submissions.csv with the decided total on each counted file's row."""
+    import csv
+
+    from calcgrade.grader.grading.reports import number, write_csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        return
+    if not rows or "counted" not in rows[0]:
+        return
+    header = rows[0]
+    at = {name: header.index(name) for name in ("student", "total", "counted", "status")}
+    for row in rows[1:]:
+        record = counted.get(_plain(row[at["student"]]))
+        if record is not None and row[at["counted"]] == "yes" and row[at["status"]] == record.status:
+            row[at["total"]] = number(record.total)
+    write_csv(path, [[_plain(cell) for cell in row] for row in rows])
+
+
+def _plain(cell: str) -> str:
+    """A cell as calcgrade wrote it before neutralising it for spreadsheets."""
+    from calcgrade.grader.csvsafe import safe_cell
+
+    return cell[1:] if cell.startswith("'") and safe_cell(cell[1:]) == cell else cell

@@ -8,7 +8,8 @@ what the files say and its size does not grow with the class: counts, and at mos
 A student needs attention when their submission could not be graded (an error, a file
 that is not a notebook), when a part is marked for review, or when identification noticed
 something an instructor should look at (a token that does not verify, a notebook
-generated for someone else, a notebook without calcgrade metadata, memory running out).
+generated for someone else, a notebook without calcgrade metadata, memory running out,
+answers that fit a classmate's variant, a late submission).
 Missing students are listed on their own line; files that name no student are counted,
 and notebooks among them are listed.
 
@@ -33,7 +34,7 @@ LIMIT = 20
 # flags that ask an instructor to look (the others only inform: which file counted, how
 # the student was identified, that a cell raised an error)
 _WORRYING = ("does not verify", "was generated for", "has no calcgrade metadata",
-             "ran out of memory")
+             "ran out of memory", "copied answers?", "late: submitted")
 
 
 @dataclass
