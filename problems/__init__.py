@@ -46,6 +46,7 @@ _REGISTRY = {
     "lr_schedules": "lr_schedules:LRSchedulesFamily",
     "gd_stability": "gd_stability:GDStabilityFamily",
     "mle": "mle:MLEFamily",
+    "critical_points_2d": "critical_points_2d:CriticalPoints2DFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
