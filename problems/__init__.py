@@ -47,6 +47,7 @@ _REGISTRY = {
     "gd_stability": "gd_stability:GDStabilityFamily",
     "mle": "mle:MLEFamily",
     "critical_points_2d": "critical_points_2d:CriticalPoints2DFamily",
+    "taylor_2d": "taylor_2d:Taylor2DFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
