@@ -48,6 +48,7 @@ _REGISTRY = {
     "mle": "mle:MLEFamily",
     "critical_points_2d": "critical_points_2d:CriticalPoints2DFamily",
     "taylor_2d": "taylor_2d:Taylor2DFamily",
+    "jacobian_directional": "jacobian_directional:JacobianDirectionalFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 
