@@ -45,7 +45,7 @@ def _poly(f: str) -> dict:
 
 
 @lru_cache(maxsize=1024)
-def _analysis(f: str) -> tuple[tuple, tuple]:
+def _analysis(f: str) -> tuple[tuple, tuple, tuple]:
     """((x, y) exact, ...), their labels and their exact Hessians."""
     poly = _poly(f)
     points = cp2.critical_points(poly)
@@ -53,7 +53,7 @@ def _analysis(f: str) -> tuple[tuple, tuple]:
     return tuple(points), tuple(cp2.classify_matrix(h) for h in hessians), hessians
 
 
-def _answers(points, labels, hessians=()) -> dict:
+def _answers(points, labels, *_) -> dict:
     return {"points": [[float(x) + 0.0, float(y) + 0.0] for x, y in points], "labels": list(labels)}
 
 
@@ -185,7 +185,9 @@ def _one_variable(rng, var: int) -> dict:
             for k in range(len(first) - 1):
                 first[k] -= r * first[k + 1]  # ... minus r times
     p = [Fraction(0)] + [c / (k + 1) for k, c in enumerate(first)]
-    scale = math.lcm(*(c.denominator for c in p)) * pick(rng, (1, -1)) * (pick(rng, (1, 2)) if len(p) <= 3 else 1)
+    scale = math.lcm(*(c.denominator for c in p)) * pick(rng, (1, -1))
+    if len(p) <= 3:  # a quadratic part may be doubled
+        scale *= pick(rng, (1, 2))
     return {(k, 0) if var == 0 else (0, k): int(c * scale) for k, c in enumerate(p) if c != 0}
 
 
