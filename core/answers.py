@@ -23,7 +23,8 @@ class AnswerSpec:
 
     Scalars (and each entry of vectors, matrices and iterates) match when
     ``|s - r| <= atol + rtol * |r|``. ``unordered`` says the order of a vector's or a
-    labels list's entries carries no meaning (eigenvalues, a set of critical points);
+    labels list's entries carries no meaning (eigenvalues, a set of critical points; the
+    rows of an unordered matrix are points, each matched whole);
     ``pairs_with`` names another answer whose entries pair with this one's (points and
     their labels), so that the two are matched as pairs whatever their order.
     """
@@ -345,6 +346,8 @@ def score(spec: AnswerSpec, answer: Reading, reference: Any, *, carried=None,
     if kind == "scalar":
         ok = close(value, reference, spec)
         verdict = Verdict(1.0 if ok else 0.0, CORRECT if ok else WRONG)
+    elif kind == "matrix" and spec.unordered:  # a set of points: each row is one entry
+        verdict = _score_entries(spec, value, reference, lambda a, b: points_close(a, b, spec), pairing)
     elif kind in ("vector", "matrix"):
         verdict = _score_entries(spec, _flatten(value) if kind == "matrix" else value,
                                  _flatten(reference) if kind == "matrix" else reference,
@@ -373,12 +376,15 @@ def score(spec: AnswerSpec, answer: Reading, reference: Any, *, carried=None,
 
 def matches(spec: AnswerSpec, answer: Reading, value: Any, calls: Any = None,
             reference: Any = None) -> bool:
-    """Whether a read answer is (entirely) ``value`` — a reference or a buggy solver's.
+    """Whether a read answer is (entirely) ``value`` — a reference or a buggy solver's
+    (a list of another length, such as a mistake that leaves a point out, never is).
     A function answer is a buggy solver's (``value``) when every test it returned a
     value for agrees with it, on one at least where it differs from ``reference``."""
     if spec.kind == "function" and reference is not None:
         outputs = calls.outputs if isinstance(calls, Calls) else calls
         return functions.looks_like(outputs, value, reference, spec.rtol, spec.atol)
+    if isinstance(answer.value, list) and isinstance(value, list) and len(answer.value) != len(value):
+        return False
     verdict = score(spec, answer, value, calls=calls)
     return verdict.status == CORRECT
 
@@ -403,6 +409,8 @@ def score_value(spec: AnswerSpec, value: Any, reference: Any, carried=None,
     0.5
     >>> score_value(AnswerSpec("vector", "g", unordered=True), [2.0, 1.0], [1.0, 2.0]).note
     'the order of the entries does not matter here'
+    >>> score_value(AnswerSpec("matrix", "points", unordered=True), [[2, 1], [1, 2]], [[1, 1], [2, 1]]).fraction
+    0.5
     """
     answer, verdict = read(spec, answer_info(spec, reference, start=start), value)
     if verdict is not None:

@@ -52,6 +52,9 @@ _REGISTRY = {
     "gradient_checking": "gradient_checking:GradientCheckingFamily",
     "hinge_huber": "hinge_huber:HingeHuberFamily",
     "map_estimation": "map_estimation:MAPEstimationFamily",
+    "critical_points_2d": "critical_points_2d:CriticalPoints2DFamily",
+    "taylor_2d": "taylor_2d:Taylor2DFamily",
+    "jacobian_directional": "jacobian_directional:JacobianDirectionalFamily",
 }
 _INSTANCES: dict[str, Family] = {}
 

@@ -42,6 +42,14 @@ SYNONYMS = {
     "none": "inconclusive", "undetermined": "inconclusive", "degenerate": "inconclusive",
     "indeterminate": "inconclusive", "test inconclusive": "inconclusive",
 }
+# accepted beside SYNONYMS where the point given is not a critical point (explicit params)
+NOT_CRITICAL_SYNONYMS = {
+    "not critical": hs.NOT_CRITICAL, "not a critical point": hs.NOT_CRITICAL,
+    "non-critical": hs.NOT_CRITICAL, "noncritical": hs.NOT_CRITICAL,
+    "no critical point": hs.NOT_CRITICAL, "not stationary": hs.NOT_CRITICAL,
+    "not a stationary point": hs.NOT_CRITICAL, "non-stationary": hs.NOT_CRITICAL,
+    "gradient not zero": hs.NOT_CRITICAL, "gradient nonzero": hs.NOT_CRITICAL,
+}
 
 # polynomials in w = v − p: {exponent tuple: integer coefficient} -------------------------
 Poly = dict
@@ -201,8 +209,20 @@ def _analysis(f: str, variables: tuple[str, ...], point: tuple) -> dict:
 
 def _solved(params) -> dict:
     a = _analysis(params["f"], tuple(params["vars"]), tuple(params["point"]))
+    label = a["classification"] if hs.is_critical(a["gradient"]) else hs.NOT_CRITICAL
     return {"gradient": list(a["gradient"]), "hessian": [list(r) for r in a["hessian"]],
-            "eigenvalues": list(a["eigenvalues"]), "classification": a["classification"]}
+            "eigenvalues": list(a["eigenvalues"]), "classification": label}
+
+
+def _critical(params) -> bool:
+    return _solved(params)["classification"] != hs.NOT_CRITICAL
+
+
+def _at_critical_point(mistake):
+    """A classification mistake, which only arises where the test applies."""
+    def at_critical_point(params):
+        return mistake(params) if _critical(params) else None
+    return at_critical_point
 
 
 def _by_trace(params):
@@ -242,7 +262,8 @@ def _missing_mixed(params):
         return None
     diagonal = [[h[i][j] if i == j else 0.0 for j in range(n)] for i in range(n)]
     values = hs.eigenvalues(diagonal)
-    return {"hessian": diagonal, "eigenvalues": values, "classification": hs.classify(values)}
+    label = hs.classify(values) if a["classification"] != hs.NOT_CRITICAL else hs.NOT_CRITICAL
+    return {"hessian": diagonal, "eigenvalues": values, "classification": label}
 
 
 class HessianFamily(Family):
@@ -266,25 +287,37 @@ class HessianFamily(Family):
         "gradient": AnswerSpec("vector", "∇f at the point"),
         "hessian": AnswerSpec("matrix", "the Hessian of f at the point, as a list of rows"),
         "eigenvalues": AnswerSpec("vector", "the eigenvalues of the Hessian, ascending", unordered=True),
-        "classification": AnswerSpec("label", "the result of the eigenvalue test", labels=hs.LABELS,
-                                     synonyms=SYNONYMS),
+        "classification": AnswerSpec("label", "the result of the eigenvalue test, or 'not a critical "
+                                     "point' where ∇f ≠ 0 (only with explicit params)",
+                                     labels=hs.LABELS + (hs.NOT_CRITICAL,),
+                                     synonyms={**SYNONYMS, **NOT_CRITICAL_SYNONYMS}),
     }
+    # At a critical point (every sampled variant) the label is one of the four verdicts of
+    # the test, read and shown exactly as before "not a critical point" existed.
+    AT_CRITICAL_POINT = AnswerSpec("label", "the result of the eigenvalue test", labels=hs.LABELS,
+                                   synonyms=SYNONYMS)
+
+    def answer_specs(self, params):
+        specs = super().answer_specs(params)
+        if _critical(params):
+            specs["classification"] = self.AT_CRITICAL_POINT
+        return specs
 
     catalog = (
         Mistake("classified_by_trace",
                 "you seem to have classified by the sign of the trace (the sum of the eigenvalues): "
                 "a minimum needs every eigenvalue positive and a maximum every eigenvalue negative; "
                 "a positive and a negative eigenvalue make a saddle",
-                _by_trace),
+                _at_critical_point(_by_trace)),
         Mistake("saddle_with_zero_called_inconclusive",
                 "a zero eigenvalue makes the test inconclusive only when the other eigenvalues share "
                 "a sign: with a positive and a negative eigenvalue the point is a saddle",
-                _saddle_with_zero),
+                _at_critical_point(_saddle_with_zero)),
         Mistake("classified_by_determinant",
                 "det H > 0 alone does not make a minimum: it only says both eigenvalues have the same "
                 "sign; the sign of the diagonal entries (e.g. ∂²f/∂x²) then decides between minimum "
                 "and maximum",
-                _by_determinant),
+                _at_critical_point(_by_determinant)),
         Mistake("missing_mixed_partials",
                 "your Hessian has zeros off the diagonal: the mixed partial derivatives belong there, "
                 "and the eigenvalues are those of the full matrix, not its diagonal entries",
@@ -347,4 +380,5 @@ class HessianFamily(Family):
             "point_text": ", ".join(str(p) for p in params["point"]),
             "n": len(variables),
             "partials": ", ".join(rf"\dfrac{{\partial f}}{{\partial {v}}}" for v in variables),
+            "not_critical": not _critical(params),
         }

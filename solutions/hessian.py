@@ -34,6 +34,7 @@ from calcgrade.core.expr import Expr
 from calcgrade.core.printing import format_number
 
 LABELS = ("minimum", "maximum", "saddle", "inconclusive")
+NOT_CRITICAL = "not a critical point"
 ZERO_RTOL = 1e-9
 
 # the second-derivative test ----------------------------------------------------------------
@@ -57,6 +58,15 @@ def classify(eigenvalues) -> str:
     if 0 in signs:
         return "inconclusive"
     return "minimum" if 1 in signs else "maximum"
+
+
+def is_critical(gradient) -> bool:
+    """Whether every entry of the gradient counts as zero (``|g| <= 1e-9``).
+
+    >>> is_critical([0.0, 6e-17]), is_critical([0.0, 1e-6])
+    (True, False)
+    """
+    return all(is_zero(g, 1.0) for g in gradient)
 
 
 def eigenvalues(matrix) -> list[float]:

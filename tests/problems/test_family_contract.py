@@ -102,6 +102,7 @@ def test_every_family_is_registered():
 ORDER_FREE = {
     "concavity": {"inflection_points": ""},
     "critical_points_1d": {"points": "labels", "labels": "points"},
+    "critical_points_2d": {"points": "labels", "labels": "points"},
     "gd_stability": {"eigenvalues": ""},
     "hessian": {"eigenvalues": ""},
     "non_differentiable": {"points": "kinds", "kinds": "points", "subgradient": ""},
@@ -120,7 +121,8 @@ def test_paired_answers_name_each_other_and_have_the_same_length(family, variant
     for name, spec in family.answers.items():
         if spec.pairs_with:
             partner = family.answers[spec.pairs_with]
-            assert partner.pairs_with == name and {spec.kind, partner.kind} == {"vector", "labels"}
+            assert partner.pairs_with == name and {spec.kind, partner.kind} in (
+                {"vector", "labels"}, {"matrix", "labels"})
     for params in variants[:50]:
         answers = family.solve(params)
         for name, spec in family.answer_specs(params).items():
@@ -145,7 +147,7 @@ def _in_any_order(specs: dict, name: str, given: dict, reference: dict) -> bool:
     if not spec.pairs_with:
         return len(given[name]) == len(reference[name]) and answer_matches(
             spec, sorted(given[name]), sorted(reference[name]))
-    points, labels = (name, spec.pairs_with) if spec.kind == "vector" else (spec.pairs_with, name)
+    points, labels = (spec.pairs_with, name) if spec.kind == "labels" else (name, spec.pairs_with)
     mine = sorted(zip(given[points], given[labels]))
     truth = sorted(zip(reference[points], reference[labels]))
     return len(mine) == len(truth) and answer_matches(

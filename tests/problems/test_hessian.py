@@ -141,12 +141,51 @@ def test_explicit_params_are_normalised_once():
     assert family.validate(other) == other
 
 
-def test_a_point_that_is_not_critical_is_still_classified_by_the_rule():
+def test_a_point_that_is_not_critical_is_not_classified():
+    # f = x³ + y²: ∇f = (3x², 2y) = (3, 0) at (1, 0), so the test does not apply there
+    # even though H = [[6, 0], [0, 2]] is positive definite.
     params = family.validate({"f": "x^3 + y^2", "vars": ["x", "y"], "point": [1, 0]})
     answers = family.solve(params)
     assert answers["gradient"] == [3.0, 0.0]
     assert answers["hessian"] == [[6.0, 0.0], [0.0, 2.0]]
-    assert answers["classification"] == "minimum"
+    assert answers["eigenvalues"] == [2.0, 6.0]
+    assert answers["classification"] == "not a critical point"
+    critical = family.validate({"f": "x^3 + y^2", "vars": ["x", "y"], "point": [0, 0]})
+    assert family.solve(critical)["classification"] == "inconclusive"
+
+
+def test_a_transcendental_f_is_critical_up_to_rounding():
+    # sin(x) + y²: ∇f = (cos x, 2y) vanishes at (π/2, 0); the float π/2 leaves cos x ≈ 6e-17.
+    params = family.validate({"f": "sin(x) + y^2", "vars": ["x", "y"], "point": [1.5707963267948966, 0]})
+    assert family.solve(params)["classification"] == "saddle"
+    moved = family.validate({"f": "sin(x) + y^2", "vars": ["x", "y"], "point": [1.5, 0]})
+    assert family.solve(moved)["classification"] == "not a critical point"
+
+
+def test_the_non_critical_label_and_its_rule_appear_only_where_the_point_is_not_critical():
+    params = family.validate({"f": "x^3 + y^2", "vars": ["x", "y"], "point": [1, 0]})
+    text = family.statement(params)
+    assert '`"not a critical point"`' in text and r"\nabla f \ne 0" in text
+    spec = family.answer_specs(params)["classification"]
+    for written in ("not a critical point", "Not critical", "non-critical", "not stationary"):
+        assert answer_matches(spec, written, "not a critical point"), written
+    assert not answer_matches(spec, "minimum", "not a critical point")
+    for seed in range(60):
+        sampled = family.sample(generator(seed))
+        assert "not a critical point" not in family.statement(sampled)
+        assert family.answer_specs(sampled)["classification"].labels == LABELS
+        assert family.solve(sampled)["classification"] in LABELS
+
+
+def test_classification_mistakes_do_not_arise_where_the_point_is_not_critical():
+    # ∇f = (1, 0) at the origin; H = [[6, 1], [1, −2]] would make a saddle.
+    params = family.validate({"f": "3x^2 - y^2 + x*y + x", "vars": ["x", "y"], "point": [0, 0]})
+    diagnosis = family.diagnose(params)
+    for name in ("classified_by_trace", "saddle_with_zero_called_inconclusive", "classified_by_determinant"):
+        assert f"hessian.{name}" not in diagnosis
+    assert diagnosis["hessian.missing_mixed_partials"] == {
+        "hessian": [[6.0, 0.0], [0.0, -2.0]], "eigenvalues": [-2.0, 6.0],
+        "classification": "not a critical point"}
 
 
 def test_worked_examples_through_the_command_line(capsys):
@@ -173,7 +212,7 @@ def test_bad_params_on_the_command_line_exit_2(capsys):
     ("undetermined", "inconclusive"), ("degenerate", "inconclusive"), ("inconclusive", "inconclusive"),
 ])
 def test_label_synonyms_are_accepted(text, label):
-    spec = family.answers["classification"]
+    spec = family.answer_specs(family.sample(generator(0)))["classification"]
     assert answer_matches(spec, text, label)
     assert not answer_matches(spec, text, "saddle" if label != "saddle" else "minimum")
 
