@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import platform
+import sys
 import uuid
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -69,12 +70,13 @@ def render_batch(assignment, requests: list[dict]) -> dict:
     ``requests`` in order (run on a Dask worker; plain data back)."""
     from calcgrade.grader.generation.generate import render_student
 
-    try:
-        from distributed import get_worker
-
-        worker = get_worker().address
-    except (ImportError, ValueError):  # called outside a worker (a doctest, a local check)
-        worker = "this process"
+    worker = "this process"  # unless called on a Dask worker (which has imported distributed)
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        try:
+            worker = distributed.get_worker().address
+        except ValueError:  # not in a worker's task
+            pass
     return {"versions": render_versions(), "worker": worker,
             "files": [list(render_student(assignment, request)) for request in requests]}
 
@@ -104,6 +106,7 @@ class DaskRenderer:
         self.window = window or WINDOW_PER_THREAD * threads
         self.resubmitted = 0
         self.most_in_flight = 0
+        self.rendered_by: dict[str, int] = {}  # worker address -> students rendered there
 
     def render(self, assignment, requests: Iterable[dict]
                ) -> Iterator[tuple[dict, str, str]]:
@@ -159,6 +162,8 @@ class DaskRenderer:
                 if len(reply["files"]) != len(batch):
                     raise UsageError(f"the Dask worker {reply['worker']} returned "
                                      f"{len(reply['files'])} students' files for {len(batch)}")
+                worker = reply["worker"]
+                self.rendered_by[worker] = self.rendered_by.get(worker, 0) + len(batch)
                 for request, (notebook, handout) in zip(batch, reply["files"]):
                     yield request, notebook, handout
                 refill()
