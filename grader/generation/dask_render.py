@@ -155,6 +155,11 @@ class DaskRenderer:
                     self.resubmitted += 1
                     submit(batch, attempt + 1)
                     continue
+                except Exception as error:  # raised by the task on a worker, or the scheduler
+                    reason = " ".join(str(error).split())[:200]
+                    raise UsageError(f"a Dask worker could not render the notebooks of "
+                                     f"{batch[0]['student']['id']} ({type(error).__name__}: "
+                                     f"{reason}); nothing was written") from None
                 finally:
                     future.release()
                 if reply["versions"] != render_versions():

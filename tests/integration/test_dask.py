@@ -298,3 +298,49 @@ def test_generate_checks_cluster_values_as_grade_does(generated_locally, tmp_pat
                  str(tmp_path / "out"), "--cluster", value])
     assert done.returncode == 2 and "--cluster takes local:N" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+# A scheduler on a machine without calcgrade: Dask's scheduler unpickles every task graph
+BLOCKED_SCHEDULER = """
+import sys
+
+class WithoutCalcgrade:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "calcgrade":
+            raise ImportError("calcgrade is not installed on this machine")
+
+sys.meta_path.insert(0, WithoutCalcgrade())
+from distributed.cli.dask_scheduler import main
+sys.argv = ["dask-scheduler", "--host", "127.0.0.1", "--port", sys.argv[1],
+            "--dashboard-address", ":0"]
+main()
+"""
+
+
+def test_a_scheduler_without_calcgrade_is_a_usage_error(course, generated_locally, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-c", BLOCKED_SCHEDULER, str(port)], **quiet)
+    worker = None
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                   "--nthreads", "1", "--no-dashboard"], **quiet)
+        with distributed.Client(address, timeout=120) as client:
+            client.wait_for_workers(1, timeout=120)
+        roster, _ = generated_locally
+        for args in (["generate", str(EXAMPLE_ASSIGNMENT), "--roster", str(roster), "--out",
+                      str(tmp_path / "generated"), "--scheduler", address],
+                     _grade_args(course, tmp_path / "graded", "--scheduler", address)):
+            done = _cli(args)
+            assert done.returncode == 2, done.stderr
+            assert f"the Dask scheduler {address} cannot run calcgrade's tasks" in done.stderr
+            assert "install calcgrade[dask]" in done.stderr and "Traceback" not in done.stderr
+        assert not (tmp_path / "generated").exists() and not (tmp_path / "graded").exists()
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
