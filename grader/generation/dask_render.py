@@ -142,7 +142,7 @@ class DaskRenderer:
                 try:
                     reply = future.result()
                 except distributed.KilledWorker:
-                    raise UsageError(f"Dask workers died {self.tries} times rendering the "
+                    raise UsageError(f"the Dask workers died each time they rendered the "
                                      f"notebooks of {batch[0]['student']['id']} and "
                                      f"{len(batch) - 1} more; nothing was written") from None
                 except (CancelledError, OSError, TimeoutError) as error:
