@@ -1,9 +1,12 @@
 """Grading on Dask: N simulated submissions locally and through a LocalCluster.
 
 Run:  python benchmarks/grade_dask.py [--students 1000 10000] [--runs 3] [--workers 2]
+                                      [--modes local dask] [--cache DIR]
 
 For each N it generates a class once and fills every notebook as a student would (the
-submissions of ``grade_class.py``), then, ``--runs`` times, in a fresh process each:
+submissions of ``grade_class.py``; with ``--cache DIR`` they are kept in ``DIR/class-N``
+and reused by later runs of the script, as long as the example assignment is the same),
+then, ``--runs`` times, in a fresh process each (``--modes`` chooses which):
 
 - ``local``: ``grade`` with this machine's pool of ``--workers`` sandbox processes;
 - ``dask``: ``grade`` through a ``LocalCluster`` of ``--workers`` worker processes (one
@@ -139,12 +142,37 @@ def _child(*args: str) -> dict:
     return run_child(__file__, *args)
 
 
+def prepared(students: int, cache: Path | None, scratch: Path) -> list[str]:
+    """The paths (assignment, roster, submissions) of a simulated class of ``students``:
+    made in ``scratch``, or taken from ``cache`` when made there before."""
+    import hashlib
+    import shutil
+    from importlib.resources import files
+
+    if cache is None:
+        return [str(p) for p in prepare(scratch, students)]
+    assignment = Path(str(files("calcgrade.examples") / "assignment.toml"))
+    stamp = {"students": students, "assignment": hashlib.sha256(assignment.read_bytes()).hexdigest()}
+    root = cache / f"class-{students}"
+    ready = root / "ready.json"
+    if ready.exists() and json.loads(ready.read_text()) == stamp:
+        return [str(assignment), str(root / "roster.csv"), str(root / "submissions")]
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    paths = [str(p) for p in prepare(root, students)]
+    ready.write_text(json.dumps(stamp))
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--noop", type=int, default=2000, help="empty tasks for the overhead")
+    parser.add_argument("--modes", nargs="+", choices=("local", "dask"), default=["local", "dask"])
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep the generated classes and submissions here and reuse them")
     parser.add_argument("--one", nargs=4, metavar=("MODE", "ASSIGNMENT", "ROSTER", "SUBS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -157,11 +185,11 @@ def main() -> None:
           f"{args.workers} Dask worker processes of 1 thread; median of {args.runs} runs")
     print(f"{'N':>6} {'mode':>6} {'sub/s':>7} {'grader MiB':>11} {'grader CPU ms/sub':>18} "
           f"{'others CPU ms/sub':>18} {'sched ms/sub (window)':>22} {'(single)':>9} "
-          f"{'cluster start s':>16}")
+          f"{'cluster start s':>16} {'load':>5}")
     for students in args.students:
         with tempfile.TemporaryDirectory() as tmp:
-            paths = [str(p) for p in prepare(Path(tmp), students)]
-            for mode in ("local", "dask"):
+            paths = prepared(students, args.cache, Path(tmp))
+            for mode in args.modes:
                 runs = [_child("--workers", str(args.workers), "--noop", str(args.noop), "--one",
                                mode, *paths) for _ in range(args.runs)]
                 assert all(r["graded"] == students for r in runs), runs
@@ -175,7 +203,8 @@ def main() -> None:
                       f"{median('grading_cpu_per_submission', 1000):>18.1f} "
                       f"{median('other_cpu_per_submission', 1000):>18.1f} "
                       f"{median('overhead_window_ms'):>22.2f} {median('overhead_single_ms'):>9.2f} "
-                      f"{median('cluster_start_seconds'):>16.1f}", flush=True)
+                      f"{median('cluster_start_seconds'):>16.1f} {os.getloadavg()[0]:>5.1f}",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Every user error becomes one line on stderr and exit code 2; internal errors exi
     calcgrade sample FAMILY --seeds A:B [--option key=value ...]
     calcgrade solve FAMILY --params JSON
     calcgrade init [--secret-file FILE] [--force]
-    calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE] [--jobs N]
+    calcgrade generate ASSIGNMENT --roster ROSTER --out DIR [--secret-file FILE]
+                       [--jobs N | --scheduler ADDRESS | --cluster local:N]
     calcgrade preview ASSIGNMENT --student ID [--key KEY | --roster ROSTER] [--secret-file FILE]
     calcgrade grade SUBMISSIONS... --assignment A --roster R --out OUT [--student ID]
                     [--pick newest|last-path|FILE ...] [--key KEY] [...]
@@ -194,6 +195,20 @@ class _ProgressBar:
         return False
 
 
+def _dask_options(what: str, stays: str):
+    """``--scheduler ADDRESS`` and ``--cluster local:N``, the same for ``generate`` and
+    ``grade`` (``what`` runs there, ``stays`` says what does not leave this process)."""
+    scheduler = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help=f"{what} on the workers of this Dask scheduler (tcp://host:8786); {stays}. "
+             "Needs calcgrade[dask].")
+    cluster = click.option(
+        "--cluster", metavar="local:N",
+        help=f"{what} on a Dask cluster of N worker processes on this machine. "
+             "Needs calcgrade[dask].")
+    return lambda command: scheduler(cluster(command))
+
+
 @cli.command()
 @click.option("--secret-file", type=click.Path(dir_okay=False), help="Where to write the secret "
               "(default: $XDG_CONFIG_HOME/calcgrade/secret or ~/.config/calcgrade/secret).")
@@ -217,15 +232,30 @@ def init(secret_file: str | None, force: bool) -> None:
 @click.option("--secret-file", type=click.Path(dir_okay=False), help=_SECRET_FILE_HELP)
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes to use (default: one per CPU for 100 students or more).")
+@_dask_options("Render the notebooks and handouts",
+               "drawing, solving, signing and the key stay here")
 def generate(assignment_file: str, roster_file: str, out_dir: str, secret_file: str | None,
-             jobs: int | None) -> None:
+             jobs: int | None, scheduler: str | None = None, cluster: str | None = None) -> None:
     """Write one notebook and handout per student, the key and a manifest into DIR."""
+    from contextlib import nullcontext
+
     from calcgrade.grader.generation.generate import generate as generate_class
     from calcgrade.grader.course.secret import load_secret
 
     secret = load_secret(secret_file)
-    with _ProgressBar("Generating") as bar:
-        result = generate_class(assignment_file, roster_file, out_dir, secret, bar.update, jobs)
+    dask_cluster = _dask_cluster(scheduler, cluster)
+    if dask_cluster is not None and jobs is not None:
+        raise UsageError("--jobs sets this machine's processes; with --scheduler or --cluster "
+                         "the Dask workers render: give one or the other")
+    with dask_cluster or nullcontext():
+        renderer = None
+        if dask_cluster is not None:
+            from calcgrade.grader.generation.dask_render import DaskRenderer
+
+            renderer = DaskRenderer(dask_cluster.client, dask_cluster.tries)
+        with _ProgressBar("Generating") as bar:
+            result = generate_class(assignment_file, roster_file, out_dir, secret, bar.update,
+                                    jobs, renderer)
     _report_generated(result)
 
 
@@ -400,12 +430,7 @@ def open_notebook_hint(notebook) -> list[str]:
 @click.option("--key", "key_file", metavar="KEY",
               help="The class's key.json from 'calcgrade generate': each student's variants "
                    "are made from its draw numbers, without drawing the rest of the class.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Run the notebooks on the workers of this Dask scheduler (tcp://host:8786); "
-                   "marking stays here. Needs calcgrade[dask].")
-@click.option("--cluster", metavar="local:N",
-              help="Run the notebooks on a Dask cluster of N worker processes on this machine. "
-                   "Needs calcgrade[dask].")
+@_dask_options("Run the notebooks", "marking stays here")
 @click.option("--allow-unverified", is_flag=True,
               help="Grade even when most notebooks carry a token that does not verify under "
                    "this secret (by default that stops the batch: the secret or the assignment "

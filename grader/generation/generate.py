@@ -84,19 +84,40 @@ def problem_parts(variant: Variant) -> tuple[dict, dict]:
     return item, record
 
 
-def student_files(assignment: Assignment, student: Student, variants: list[Variant],
-                  secret: bytes) -> tuple[str, str, dict]:
-    """``(notebook text, handout html, key record)`` of one student."""
+def render_request(assignment: Assignment, student: Student, variants: list[Variant],
+                   secret: bytes) -> tuple[dict, dict]:
+    """``(request, key record)`` of one student. The request is plain data holding only
+    what the student's notebook carries (statements, answer entries, token, signed draw
+    numbers; never a reference answer nor the secret): all :func:`render_student` needs."""
     items, records = [], []
     for variant in variants:
         item, record = problem_parts(variant)
-        items.append(item)
+        items.append({"statement": item["statement"], "entries": item["entries"]})
         records.append(record)
-    token = token_for(secret, assignment.id, student.id)
-    draws = signed_draws(secret, assignment, student.id, variants)
-    notebook = notebook_text(build_notebook(assignment, student, items, token, draws))
-    handout = build_handout(assignment, student, items)
+    request = {"student": {"id": student.id, "name": student.name},
+               "token": token_for(secret, assignment.id, student.id),
+               "draws": signed_draws(secret, assignment, student.id, variants),
+               "problems": items}
     key = {"id": student.id, "name": student.name, "email": student.email, "problems": records}
+    return request, key
+
+
+def render_student(assignment: Assignment, request: dict) -> tuple[str, str]:
+    """``(notebook text, handout html)`` of one student from their :func:`render_request`
+    (no secret needed: this may run on another machine)."""
+    student = Student(request["student"]["id"], request["student"]["name"])
+    items = [{"problem": problem, "statement": item["statement"], "entries": item["entries"]}
+             for problem, item in zip(assignment.problems, request["problems"], strict=True)]
+    notebook = notebook_text(build_notebook(assignment, student, items, request["token"],
+                                            request["draws"]))
+    return notebook, build_handout(assignment, student, items)
+
+
+def student_files(assignment: Assignment, student: Student, variants: list[Variant],
+                  secret: bytes) -> tuple[str, str, dict]:
+    """``(notebook text, handout html, key record)`` of one student."""
+    request, key = render_request(assignment, student, variants, secret)
+    notebook, handout = render_student(assignment, request)
     return notebook, handout, key
 
 
@@ -161,13 +182,39 @@ def _mapper(workers: int):
         yield lambda function, items: pool.imap(function, items, chunksize=8)
 
 
+def _render_remotely(root: Path, assignment: Assignment, students: list[Student],
+                     secret: bytes, renderer, shared: dict, records: list, hashes: dict,
+                     progress: Progress | None) -> None:
+    """Draw, solve and sign here, in roster order; render with ``renderer`` (a
+    :class:`~calcgrade.grader.generation.dask_render.DaskRenderer`); write what comes back."""
+    walk = iter_class_variants(assignment, secret, [s.id for s in students], shared)
+
+    def requests():
+        for student, (_, variants) in zip(students, walk):
+            request, record = render_request(assignment, student, variants, secret)
+            records.append(record)
+            yield request
+
+    for done, (request, notebook, handout) in enumerate(
+            renderer.render(assignment, requests()), start=1):
+        student_id = request["student"]["id"]
+        _write(root, f"notebooks/{student_id}.ipynb", notebook, hashes)
+        _write(root, f"handouts/{student_id}.html", handout, hashes)
+        if progress:
+            progress(done, len(students))
+    if len(records) != len(students) or len(hashes) != 2 * len(students):
+        raise RuntimeError(f"rendered {len(hashes)} files for {len(students)} students")
+
+
 def write_class(root: Path, assignment: Assignment, students: list[Student], secret: bytes,
                 progress: Progress | None = None, inputs: dict[str, bytes] | None = None,
-                jobs: int | None = None) -> dict[int, list[str]]:
+                jobs: int | None = None, renderer=None) -> dict[int, list[str]]:
     """Write every file of the class into the (empty) folder ``root``; return shared variants.
 
     Draws and files are pure functions of each student, so they may be made by several
     processes (``jobs``); the results are collected in roster order and are the same bytes.
+    With ``renderer`` (a :class:`~calcgrade.grader.generation.dask_render.DaskRenderer`),
+    this process draws, solves and signs, and the renderer's workers make the files.
     """
     (root / "notebooks").mkdir()
     (root / "handouts").mkdir()
@@ -177,16 +224,20 @@ def write_class(root: Path, assignment: Assignment, students: list[Student], sec
     records = []
     if progress:
         progress(0, len(students))
-    with _mapper(worker_count(jobs, len(students))) as mapper:
-        first = dict(zip(ids, mapper(partial(first_draws, assignment, secret), ids)))
-        walk = iter_class_variants(assignment, secret, ids, shared, first)
-        tasks = ((student, variants) for student, (_, variants) in zip(students, walk))
-        job = partial(_student_job, assignment, secret, str(root))
-        for done, (record, written) in enumerate(mapper(job, tasks), start=1):
-            records.append(record)
-            hashes.update(written)
-            if progress:
-                progress(done, len(students))
+    if renderer is not None:
+        _render_remotely(root, assignment, students, secret, renderer, shared, records, hashes,
+                         progress)
+    else:
+        with _mapper(worker_count(jobs, len(students))) as mapper:
+            first = dict(zip(ids, mapper(partial(first_draws, assignment, secret), ids)))
+            walk = iter_class_variants(assignment, secret, ids, shared, first)
+            tasks = ((student, variants) for student, (_, variants) in zip(students, walk))
+            job = partial(_student_job, assignment, secret, str(root))
+            for done, (record, written) in enumerate(mapper(job, tasks), start=1):
+                records.append(record)
+                hashes.update(written)
+                if progress:
+                    progress(done, len(students))
     key = {"assignment": {"id": assignment.id, "title": assignment.title,
                           "total_points": assignment.total_points},
            "students": records}
@@ -246,7 +297,7 @@ def move_into_place(staging: Path, out: Path) -> None:
 
 def generate_class(assignment: Assignment, students: list[Student], secret: bytes, out,
                    progress: Progress | None = None, inputs: dict[str, bytes] | None = None,
-                   jobs: int | None = None) -> GenerateResult:
+                   jobs: int | None = None, renderer=None) -> GenerateResult:
     """Build the class into a temporary sibling of ``out`` and move it into place."""
     out = Path(out)
     check_destination(out, assignment)
@@ -257,7 +308,8 @@ def generate_class(assignment: Assignment, students: list[Student], secret: byte
     except OSError as error:
         raise UsageError(f"cannot create the output folder next to {out}: {error.strerror}") from None
     try:
-        shared = write_class(staging, assignment, students, secret, progress, inputs, jobs)
+        shared = write_class(staging, assignment, students, secret, progress, inputs, jobs,
+                             renderer)
         move_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -271,10 +323,12 @@ def generate_class(assignment: Assignment, students: list[Student], secret: byte
 
 
 def generate(assignment_path, roster_path, out, secret: bytes,
-             progress: Progress | None = None, jobs: int | None = None) -> GenerateResult:
-    """Load the inputs, then :func:`generate_class` (with copies of the inputs)."""
+             progress: Progress | None = None, jobs: int | None = None,
+             renderer=None) -> GenerateResult:
+    """Load the inputs, then :func:`generate_class` (with copies of the inputs); with
+    ``renderer``, the files are rendered on its Dask workers."""
     assignment = load_assignment(assignment_path)
     students = load_roster(roster_path)
     inputs = {"assignment.toml": Path(assignment_path).read_bytes(),
               "roster.csv": Path(roster_path).read_bytes()}
-    return generate_class(assignment, students, secret, out, progress, inputs, jobs)
+    return generate_class(assignment, students, secret, out, progress, inputs, jobs, renderer)

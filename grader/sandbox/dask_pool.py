@@ -14,6 +14,11 @@ workers of a ``dask.distributed`` cluster instead of this machine's sandbox pool
   per worker thread, so that each worker has one submission queued behind the running
   one, and ``grade`` keeps at most ``2 × size`` in flight (the bounded window).
 
+:class:`DaskCluster` (also what ``calcgrade generate --scheduler/--cluster`` renders
+with, see :mod:`calcgrade.grader.generation.dask_render`) first checks the cluster
+(:func:`check_cluster`): Dask's scheduler unpickles every task, so it needs calcgrade as
+the workers do, in the same version as this machine's.
+
 The course secret, the reference answers and the marking never leave the grading
 process: a worker sees what a local sandbox worker sees. A worker that dies mid-run
 loses nothing: the scheduler runs its submissions elsewhere. A submission that was
@@ -57,6 +62,7 @@ PLUGIN = "calcgrade-sandbox"
 TRIES = 3
 WINDOW_PER_THREAD = 2
 CONNECT_SECONDS = 10.0
+PROBE_SECONDS = 120.0  # a worker's first task imports calcgrade
 
 
 def parse_cluster(text: str) -> int | None:
@@ -112,6 +118,38 @@ def run_on_worker(payload: dict, limits: dict) -> str:
     return result.to_json()
 
 
+def environment() -> dict[str, str]:
+    """What a machine of the cluster must share with this one: calcgrade's version and
+    Python's (a task, run on the scheduler's workers)."""
+    import platform
+    from importlib.metadata import version
+
+    return {"calcgrade": version("calcgrade"),
+            "python": ".".join(platform.python_version_tuple()[:2])}
+
+
+def check_cluster(client, address: str) -> None:
+    """Refuse a cluster whose scheduler cannot read calcgrade's tasks (Dask's scheduler
+    unpickles every task, so it needs calcgrade too) or whose workers run another version
+    of calcgrade or Python."""
+    fix = ("install calcgrade[dask] in the same version as here on the scheduler's machine "
+           "and on every worker")
+    try:
+        client.submit(environment, pure=False).result(timeout=PROBE_SECONDS)
+        found = client.run(environment)
+    except Exception as error:  # the scheduler's or a worker's own error, re-raised here
+        reason = " ".join(str(error).split())
+        reason = reason if len(reason) <= 200 else reason[:199] + "…"
+        raise UsageError(f"the Dask scheduler {address} cannot run calcgrade's tasks "
+                         f"({type(error).__name__}: {reason}); {fix}") from None
+    ours = environment()
+    for worker, theirs in sorted(found.items()):
+        if theirs != ours:
+            differing = ", ".join(f"{name} {theirs.get(name)} there, {value} here"
+                                  for name, value in ours.items() if theirs.get(name) != value)
+            raise UsageError(f"the Dask worker {worker} has other versions ({differing}): {fix}")
+
+
 class DaskCluster:
     """A connection to a Dask scheduler (``address``) or a local cluster of ``local``
     worker processes, one thread each; a context manager. :meth:`sandbox` makes the
@@ -147,6 +185,11 @@ class DaskCluster:
             self.__exit__()
             raise UsageError(f"the Dask scheduler {self.address} has no worker: start one with "
                              f"'dask worker {self.address}'") from None
+        try:
+            check_cluster(self.client, self.address or "of the local cluster")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,11 +1,14 @@
-"""Grading through Dask: a real LocalCluster of two worker processes, the real sandbox.
+"""Grading and generating through Dask: a real LocalCluster of two worker processes, the
+real sandbox.
 
 The oracle for every grade is a local run of the same batch (the sandbox pool of this
-machine), which the rest of the suite checks against the reference solvers."""
+machine), which the rest of the suite checks against the reference solvers; the oracle
+for generation is a local run of the same class, compared file by file (SHA-256)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import signal
 import socket
@@ -19,12 +22,15 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from calcgrade.grader.generation.dask_render import DaskRenderer  # noqa: E402
+from calcgrade.grader.generation.generate import generate  # noqa: E402
 from calcgrade.grader.grading.grade import grade  # noqa: E402
 from calcgrade.grader.sandbox.limits import Limits  # noqa: E402
 from calcgrade.grader.sandbox.dask_pool import DaskCluster  # noqa: E402
 from calcgrade.grader.simulate import fill_answers, simulated_answers  # noqa: E402
 
-from ..grader.classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class  # noqa: E402
+from ..grader.classes import (EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class,  # noqa: E402
+                              roster_text, write)
 
 pytestmark = pytest.mark.slow
 STUDENTS = 12
@@ -214,3 +220,127 @@ def test_a_scheduler_without_workers_is_a_usage_error(course, tmp_path):
         done = _cli(_grade_args(course, tmp_path, "--scheduler", empty.scheduler_address))
     assert done.returncode == 2, done.stderr
     assert "has no worker" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- generation through Dask -------------------------------------------------------------------
+
+GENERATED = 24
+
+
+def tree_hashes(folder) -> dict[str, str]:
+    """Every file under ``folder``: its path relative to it -> the SHA-256 of its bytes."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def generated_locally(tmp_path_factory):
+    """The example assignment generated for a class in this process: the oracle."""
+    root = tmp_path_factory.mktemp("generated")
+    roster = write(root / "roster.csv", roster_text(GENERATED))
+    generate(EXAMPLE_ASSIGNMENT, roster, root / "local", SECRET, jobs=1)
+    hashes = tree_hashes(root / "local")
+    assert len([name for name in hashes if name.startswith("notebooks/")]) == GENERATED
+    return roster, hashes
+
+
+def test_generation_through_dask_writes_the_bytes_of_a_local_run(cluster, generated_locally,
+                                                                  tmp_path):
+    roster, local = generated_locally
+    renderer = DaskRenderer(cluster.client, batch=2)
+    generate(EXAMPLE_ASSIGNMENT, roster, tmp_path / "out", SECRET, renderer=renderer)
+    assert tree_hashes(tmp_path / "out") == local
+    assert len(renderer.rendered_by) == 2, renderer.rendered_by  # both workers rendered
+    assert sum(renderer.rendered_by.values()) == GENERATED
+    assert renderer.most_in_flight <= renderer.window
+
+
+def test_killing_a_worker_mid_generation_loses_nothing(cluster, generated_locally, tmp_path):
+    roster, local = generated_locally
+    client = cluster.client
+    killed: list[tuple[int, int]] = []  # (pid, students done when it was killed)
+
+    def progress(done, total):
+        if done >= 4 and not killed:
+            victim = next(iter(client.run(os.getpid).values()))
+            os.kill(victim, signal.SIGKILL)
+            killed.append((victim, done))
+
+    renderer = DaskRenderer(cluster.client, batch=1)
+    generate(EXAMPLE_ASSIGNMENT, roster, tmp_path / "out", SECRET, progress=progress,
+             renderer=renderer)
+    assert killed and killed[0][1] < GENERATED  # killed while the class was being rendered
+    assert tree_hashes(tmp_path / "out") == local
+    client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed worker
+    assert killed[0][0] not in client.run(os.getpid).values()
+
+
+def test_the_generate_command_on_a_local_cluster(generated_locally, tmp_path):
+    roster, local = generated_locally
+    done = _cli(["generate", str(EXAMPLE_ASSIGNMENT), "--roster", str(roster), "--out",
+                 str(tmp_path / "out"), "--cluster", "local:2"])
+    assert done.returncode == 0, done.stderr
+    assert tree_hashes(tmp_path / "out") == local
+
+
+def test_generate_takes_jobs_or_a_cluster_not_both(generated_locally, tmp_path):
+    roster, _ = generated_locally
+    done = _cli(["generate", str(EXAMPLE_ASSIGNMENT), "--roster", str(roster), "--out",
+                 str(tmp_path / "out"), "--cluster", "local:2", "--jobs", "2"])
+    assert done.returncode == 2 and "give one or the other" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["local:0", "remote:2"])
+def test_generate_checks_cluster_values_as_grade_does(generated_locally, tmp_path, value):
+    roster, _ = generated_locally
+    done = _cli(["generate", str(EXAMPLE_ASSIGNMENT), "--roster", str(roster), "--out",
+                 str(tmp_path / "out"), "--cluster", value])
+    assert done.returncode == 2 and "--cluster takes local:N" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+# A scheduler on a machine without calcgrade: Dask's scheduler unpickles every task graph
+BLOCKED_SCHEDULER = """
+import sys
+
+class WithoutCalcgrade:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "calcgrade":
+            raise ImportError("calcgrade is not installed on this machine")
+
+sys.meta_path.insert(0, WithoutCalcgrade())
+from distributed.cli.dask_scheduler import main
+sys.argv = ["dask-scheduler", "--host", "127.0.0.1", "--port", sys.argv[1],
+            "--dashboard-address", ":0"]
+main()
+"""
+
+
+def test_a_scheduler_without_calcgrade_is_a_usage_error(course, generated_locally, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-c", BLOCKED_SCHEDULER, str(port)], **quiet)
+    worker = None
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                   "--nthreads", "1", "--no-dashboard"], **quiet)
+        with distributed.Client(address, timeout=120) as client:
+            client.wait_for_workers(1, timeout=120)
+        roster, _ = generated_locally
+        for args in (["generate", str(EXAMPLE_ASSIGNMENT), "--roster", str(roster), "--out",
+                      str(tmp_path / "generated"), "--scheduler", address],
+                     _grade_args(course, tmp_path / "graded", "--scheduler", address)):
+            done = _cli(args)
+            assert done.returncode == 2, done.stderr
+            assert f"the Dask scheduler {address} cannot run calcgrade's tasks" in done.stderr
+            assert "install calcgrade[dask]" in done.stderr and "Traceback" not in done.stderr
+        assert not (tmp_path / "generated").exists() and not (tmp_path / "graded").exists()
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
