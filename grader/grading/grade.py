@@ -20,6 +20,7 @@ Whose each file is and which file counts for each student: :mod:`calcgrade.grade
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -52,7 +53,9 @@ COMMIT_EVERY, COMMIT_SECONDS = 20, 1.0
 WINDOW_PER_WORKER = 2
 
 
+@functools.lru_cache(maxsize=1)
 def _calcgrade_version() -> str:
+    """The installed calcgrade's version (read from its metadata once per process)."""
     try:
         return version("calcgrade")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import astuple, dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -104,6 +105,13 @@ class PartRecord:
     reference: str = ""
 
 
+# a record's fields as a row, in column order (flat: no deep copy as ``astuple`` makes)
+_submission_row = attrgetter(*(f.name for f in fields(SubmissionRecord)))
+_part_row = attrgetter(*(f.name for f in fields(PartRecord)))
+_INSERT_SUBMISSION = f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})"
+_INSERT_PART = f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})"
+
+
 class Gradebook:
     """A SQLite gradebook at ``path`` (created if needed); use as a context manager."""
 
@@ -152,12 +160,8 @@ class Gradebook:
             for submission, parts in group:
                 self.connection.execute("DELETE FROM submissions WHERE hash = ?",
                                         (submission.hash,))
-                self.connection.execute(
-                    f"INSERT INTO submissions VALUES "
-                    f"({', '.join('?' * len(fields(SubmissionRecord)))})", astuple(submission))
-                self.connection.executemany(
-                    f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
-                    [astuple(p) for p in parts])
+                self.connection.execute(_INSERT_SUBMISSION, _submission_row(submission))
+                self.connection.executemany(_INSERT_PART, map(_part_row, parts))
                 if parts:
                     self._apply_decisions(submission.hash, submission.student)
 
@@ -166,9 +170,7 @@ class Gradebook:
         with self.connection:
             self.connection.executemany("DELETE FROM submissions WHERE hash = ?",
                                         [(s.hash,) for s in submissions])
-            self.connection.executemany(
-                f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})",
-                [astuple(s) for s in submissions])
+            self.connection.executemany(_INSERT_SUBMISSION, map(_submission_row, submissions))
 
     def submission(self, submission_hash: str) -> SubmissionRecord | None:
         """The stored record of one submission."""
