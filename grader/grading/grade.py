@@ -468,6 +468,19 @@ def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Pat
 
     flags: dict[str, list[str]] = {}
 
+    def in_roster_order():
+        """Every roster student with the record that counts (or None): the roster merged
+        with the counted inputs read in roster order, so a student without one costs no
+        lookup."""
+        found = book.counted_in_roster_order()
+        upcoming = next(found, None)
+        for position, student in enumerate(roster):
+            record = None
+            if upcoming is not None and upcoming[0] == position:
+                record = _report_row(book, _claim_from(upcoming[1]), assignment).record
+                upcoming = next(found, None)
+            yield student, record
+
     def rows():
         for state in book.run_in_path_order():
             row = _report_row(book, _claim_from(state), assignment)
@@ -475,7 +488,7 @@ def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Pat
                 flags[row.record.student] = row.record.flags
             yield row
 
-    write_reports(out_dir, assignment, roster, rows, counted, book.counted_students,
+    write_reports(out_dir, assignment, in_roster_order, rows, counted, book.counted_students,
                   book.parts, reveal)
     record_outputs(book, flags, reveal)
 
@@ -642,18 +655,16 @@ def record_outputs(book: Gradebook, flags: dict[str, list[str]], reveal: bool) -
 
 def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
     """Record in the gradebook the roster and the submission that counts for each student,
-    as of this run (what ``calcgrade export grades`` and the Python API read back)."""
-    import dataclasses
+    as of this run (what ``calcgrade export grades`` and the Python API read back): one
+    row per roster student, written in one statement as the roster is read."""
     import json
 
-    from calcgrade.grader.grading.gradebook import ClassRow
-
-    names = [f.name for f in dataclasses.fields(Student) if f.name != "id"]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
-    rows = [ClassRow(position, student.id,
-                     json.dumps({name: value for name in names if (value := getattr(student, name))},
-                                ensure_ascii=False), counted.get(student.id))
-            for position, student in enumerate(roster)]
+    rows = ((position, student.id,
+             encode({name: value for name, value in vars(student).items() if value and name != "id"}),
+             counted.get(student.id))
+            for position, student in enumerate(roster))
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
             "problems": json.dumps([problem.number for problem in assignment.problems]),
             "problem_titles": json.dumps({str(problem.number): problem.title or ""

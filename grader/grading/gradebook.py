@@ -226,6 +226,22 @@ class Gradebook:
             (student,)).fetchone()
         return row[0] if row else None
 
+    def counted_in_roster_order(self) -> Iterator[tuple[int, str]]:
+        """``(position, state)`` of the input that counts in this run for each roster student
+        who has one, in roster order (the recorded class's), a page at a time."""
+        after = -1
+        while True:
+            rows = self.connection.execute(
+                "SELECT class.position, run.state FROM class JOIN run ON run.counted = 1 "
+                "AND run.student = class.student WHERE class.position > ? "
+                "ORDER BY class.position, run.seq DESC LIMIT ?", (after, PAGE)).fetchall()
+            if not rows:
+                return
+            for position, state in rows:
+                if position != after:  # the last in path order counts, as in counted_state
+                    after = position
+                    yield position, state
+
     def counted_students(self) -> Iterator[str]:
         """The students with an input that counts in this run, by id, a page at a time."""
         after = ""
@@ -244,21 +260,25 @@ class Gradebook:
         return [SubmissionRecord(*row) for row in rows]
 
     # the class as of the last grading run: for exports (calcgrade.grader.grading.graded) ---------------
-    def set_class(self, meta: dict[str, str], rows: list[ClassRow]) -> None:
+    def set_class(self, meta: dict[str, str], rows: Iterable[ClassRow | tuple]) -> None:
         """Replace the recorded class: ``meta`` (assignment title, points, problem numbers)
-        and one row per roster student with the hash of the submission that counts."""
+        and one row per roster student with the hash of the submission that counts
+        (:class:`ClassRow`, or the same four values as a tuple)."""
         with self.connection:
             self.connection.execute(CLASS_SCHEMA)
             self.connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                         sorted(meta.items()))
             self.connection.execute("DELETE FROM class")
-            self.connection.executemany("INSERT INTO class VALUES (?, ?, ?, ?)",
-                                        [astuple(row) for row in rows])
+            self.connection.executemany(
+                "INSERT INTO class VALUES (?, ?, ?, ?)",
+                (_class_row(row) if isinstance(row, ClassRow) else row for row in rows))
 
-    def class_rows(self) -> list[ClassRow] | None:
-        """The recorded class in roster order, or None when no grading run recorded one."""
+    def class_rows(self, submitted_only: bool = False) -> list[ClassRow] | None:
+        """The recorded class in roster order (only the students with a submission that
+        counts when ``submitted_only``), or None when no grading run recorded one."""
+        where = " WHERE hash IS NOT NULL" if submitted_only else ""
         try:
-            rows = self.connection.execute("SELECT * FROM class ORDER BY position").fetchall()
+            rows = self.connection.execute(f"SELECT * FROM class{where} ORDER BY position").fetchall()
         except sqlite3.OperationalError:  # a gradebook written before the class was recorded
             return None
         return [ClassRow(*row) for row in rows]
@@ -271,6 +291,12 @@ class Gradebook:
                 "JOIN class ON class.hash = parts.hash GROUP BY parts.hash, parts.problem"):
             scores.setdefault(hash_, {})[problem] = points
         return scores
+
+    def class_submissions(self) -> Iterator[SubmissionRecord]:
+        """The record of every counted submission of the recorded class."""
+        for row in self.connection.execute(
+                "SELECT submissions.* FROM class JOIN submissions ON submissions.hash = class.hash"):
+            yield SubmissionRecord(*row)
 
 
     # an instructor's review decisions (calcgrade.grader.grading.review) -------------------------------
@@ -399,3 +425,6 @@ class ClassRow:
     student: str
     fields: str
     hash: str | None = None
+
+
+_class_row = attrgetter(*(f.name for f in fields(ClassRow)))

@@ -81,9 +81,13 @@ def student_of(student_id: str, fields_json: str) -> Student:
     >>> student_of("ann", '{"name": "Ann", "unknown": 1}')
     Student(id='ann', name='Ann', email='', canvas_id='', sis_user_id='', sis_login_id='', section='', username='', idnumber='')
     """
+    if fields_json == "{}":
+        return Student(student_id)
     try:
         data = json.loads(fields_json)
     except ValueError:
+        data = {}
+    if not isinstance(data, dict):
         data = {}
     return Student(student_id, **{k: str(v) for k, v in data.items() if k in _FIELDS})
 
@@ -119,15 +123,18 @@ def class_meta(book: Gradebook, path: Path) -> ClassMeta:
                      float(meta["total_points"] or 0), tuple(json.loads(meta["problems"] or "[]")))
 
 
-def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) -> GradedClass:
+def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None,
+                submitted_only: bool = False) -> GradedClass:
     """Read the graded folder ``folder`` (``calcgrade grade``'s ``--out``). ``roster``, when
     given, replaces the recorded students' fields (names, e-mails, LMS ids) by id; its
-    students must be those graded."""
+    students must be those graded. ``submitted_only``: the rows of the students with a
+    submission that counts, without the others (one student's run costs the same whatever
+    the roster's size)."""
     folder = Path(folder)
     path = gradebook_path(folder)
     with Gradebook(path) as book:
         meta = class_meta(book, path)
-        recorded = book.class_rows()
+        recorded = book.class_rows(submitted_only)
         numbers, total_points = meta.problem_numbers, meta.total_points
         by_id = {s.id: s for s in roster} if roster is not None else None
         if by_id is not None:
@@ -136,16 +143,16 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
                 raise UsageError(f"--roster has no row for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + " of the graded class; give the roster the class was graded with")
-        wanted = {row.hash for row in recorded if row.hash}
-        records = {record.hash: record for record in book.submissions() if record.hash in wanted}
+        records = {record.hash: record for record in book.class_submissions()}
         scores = book.class_problem_scores()
         rows = []
+        zeros = tuple(0.0 for _ in numbers)
         for row in recorded:
             student = by_id[row.student] if by_id is not None else student_of(row.student, row.fields)
             record = records.get(row.hash) if row.hash else None
             if record is None:
                 rows.append(GradedStudent(student, MISSING, "no submission", 0.0, total_points,
-                                          tuple(0.0 for _ in numbers), "", False))
+                                          zeros, "", False))
                 continue
             per_problem = scores.get(row.hash, {})
             rows.append(GradedStudent(student, record.status, record.reason, record.total,

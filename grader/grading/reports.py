@@ -112,13 +112,21 @@ def grades_rows(assignment, roster, counted: Callable[[str], SubmissionRecord | 
                 parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
     """The rows of ``grades.csv`` (header first), as text, one at a time; ``counted(id)``
     is the record that counts for a student, or None."""
+    return grades_rows_of(assignment, ((student, counted(student.id)) for student in roster),
+                          parts_of)
+
+
+def grades_rows_of(assignment, students: Iterable[tuple[object, SubmissionRecord | None]],
+                   parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
+    """:func:`grades_rows` from ``(student, record that counts or None)`` in roster order:
+    a student without a submission costs one short row and no lookup."""
     numbers = [p.number for p in assignment.problems]
     yield grades_header(assignment)
-    for student in roster:
-        record = counted(student.id)
+    missing_tail = [MISSING, "no submission", "0", number(assignment.total_points),
+                    *["0"] * len(numbers), ""]
+    for student, record in students:
         if record is None:
-            yield [student.id, student.name, MISSING, "no submission", "0",
-                   number(assignment.total_points), *["0"] * len(numbers), ""]
+            yield [student.id, student.name, *missing_tail]
             continue
         per_problem = defaultdict(float)
         for part in parts_of(record.hash):
@@ -244,20 +252,22 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[ReportRow]],
+def write_reports(out: Path, assignment, roster: Callable[[], Iterable[tuple]],
+                  rows: Callable[[], Iterable[ReportRow]],
                   counted: Callable[[str], SubmissionRecord | None],
                   students: Callable[[], Iterable[str]],
                   parts_of: Callable[[str], list[PartRecord]], reveal: bool = False) -> None:
     """Write every report under ``out``, one student or input at a time, so the memory it
-    takes does not grow with the class: ``rows()`` gives this run's inputs, one each, in
-    path order, with their gradebook records; ``counted(id)`` the record that counts for a
-    roster student (or None); ``students()`` the ids that have one, in order (for
-    ``parts.csv``); ``parts_of(hash)`` a submission's parts."""
-    write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of))
+    takes does not grow with the class: ``roster()`` gives every roster student in roster
+    order with the record that counts for them (or None); ``rows()`` this run's inputs, one
+    each, in path order, with their gradebook records; ``counted(id)`` the record that
+    counts for a student who has one; ``students()`` those ids, in order (for
+    ``parts.csv``); ``parts_of(hash)`` a submission's parts. A roster student without a
+    submission costs one row of ``grades.csv`` and nothing else."""
+    write_csv(out / "grades.csv", grades_rows_of(assignment, roster(), parts_of))
     write_csv(out / "submissions.csv", submissions_rows(rows()))
     write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
-    for student in roster:
-        record = counted(student.id)
+    for student, record in roster():
         if record is None:
             continue
         parts = parts_of(record.hash)
