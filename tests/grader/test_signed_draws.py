@@ -101,6 +101,7 @@ def test_grading_one_notebook_of_a_thousand_draws_no_other_student(big, drawn, t
     assert float(row["total"]) == pytest.approx(float(big["total"]))
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_a_tampered_draw_number_falls_back_to_the_walk_and_is_flagged(big, drawn, tmp_path):
     notebook = json.loads(big["notebook"])
     notebook["metadata"]["calcgrade"]["draws"]["numbers"][0] = 0  # the first draw, not the re-draw
@@ -115,6 +116,7 @@ def test_a_tampered_draw_number_falls_back_to_the_walk_and_is_flagged(big, drawn
     assert DRAWS_BAD in submission["flags"]
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_a_notebook_graded_as_another_student_uses_the_walk(big, drawn, tmp_path):
     path = write(tmp_path / "mine.ipynb", big["notebook"])
     other = ROSTER[-2]
@@ -141,6 +143,7 @@ SUBMITTED = {"p31": "correct", "p101": "mistake", "p108": "correct", "p5": "mist
              "p60": "correct", "p109": "correct"}
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_grades_with_signed_draws_equal_the_walks_grades(tmp_path, drawn):
     """A simulated class graded twice: the notebooks as generated, and the same notebooks
     without their draws (as older notebooks, graded by walking the roster)."""
