@@ -38,7 +38,7 @@ from calcgrade.core.errors import UsageError
 from calcgrade.grader.grading.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.grading.marking import answer_variable, mark_problem
 from calcgrade.grader.grading.reports import GRADED, ReportRow, read_grades, write_reports
-from calcgrade.grader.course.roster import Student, load_roster
+from calcgrade.grader.course.roster import load_roster
 from calcgrade.grader.course.secret import secret_check
 from calcgrade.grader.grading.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
                                        choose_rule, identify)
