@@ -38,7 +38,7 @@ from calcgrade.core.errors import UsageError
 from calcgrade.grader.grading.gradebook import Gradebook, PartRecord, SubmissionRecord
 from calcgrade.grader.grading.marking import answer_variable, mark_problem
 from calcgrade.grader.grading.reports import GRADED, ReportRow, read_grades, write_reports
-from calcgrade.grader.course.roster import load_roster
+from calcgrade.grader.course.roster import Student, load_roster
 from calcgrade.grader.course.secret import secret_check
 from calcgrade.grader.grading.identity import (TOKEN_BAD, TOKEN_ELSEWHERE, Claim, choose_counted,
                                        choose_rule, identify)
@@ -659,14 +659,24 @@ def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[C
     row per roster student, written in one statement as the roster is read."""
     import json
 
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
-    rows = ((position, student.id,
-             encode({name: value for name, value in vars(student).items() if value and name != "id"}),
-             counted.get(student.id))
+    rows = ((position, student.id, _fields_json(student), counted.get(student.id))
             for position, student in enumerate(roster))
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
             "problems": json.dumps([problem.number for problem in assignment.problems]),
             "problem_titles": json.dumps({str(problem.number): problem.title or ""
                                           for problem in assignment.problems}, sort_keys=True)}
     book.set_class(meta, rows)
+
+
+def _fields_json(student: Student) -> str:
+    """A roster student's non-empty fields but the id, as ``json.dumps(..., ensure_ascii=False)``
+    writes them (the field names need no escaping), without an encoder per student.
+
+    >>> print(_fields_json(Student("ann", name="Ann Lee", email="ann@example.org")))
+    {"name": "Ann Lee", "email": "ann@example.org"}
+    """
+    from json.encoder import encode_basestring
+
+    return "{" + ", ".join([f'"{name}": {encode_basestring(value)}'
+                            for name, value in vars(student).items() if value and name != "id"]) + "}"

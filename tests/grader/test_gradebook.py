@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from hypothesis import given, settings, strategies as st
+
 from calcgrade.grader.grading.gradebook import Gradebook, PartRecord, SubmissionRecord
 
 
@@ -69,3 +71,18 @@ def test_the_counted_inputs_come_back_in_roster_order_across_pages(tmp_path):
     expected = [(position, f"{'second' if position == 0 else 'first'} {student}")
                 for position, student in enumerate(roster) if student in counted]
     assert found == expected
+
+
+@settings(deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=8, max_size=8))
+def test_the_class_table_keeps_a_students_fields_as_json_dumps_writes_them(values):
+    import json
+
+    from calcgrade.grader.course.roster import Student
+    from calcgrade.grader.grading.grade import _fields_json
+
+    student = Student("s1", *values)
+    expected = json.dumps({name: value for name, value in vars(student).items()
+                           if value and name != "id"}, ensure_ascii=False)
+    assert _fields_json(student) == expected
+    assert json.loads(_fields_json(student)) == json.loads(expected)
