@@ -120,19 +120,59 @@ def grades_rows_of(assignment, students: Iterable[tuple[object, SubmissionRecord
                    parts_of: Callable[[str], list[PartRecord]]) -> Iterator[list[str]]:
     """:func:`grades_rows` from ``(student, record that counts or None)`` in roster order:
     a student without a submission costs one short row and no lookup."""
-    numbers = [p.number for p in assignment.problems]
     yield grades_header(assignment)
-    missing_tail = [MISSING, "no submission", "0", number(assignment.total_points),
-                    *["0"] * len(numbers), ""]
+    tail = _missing_tail(assignment)
     for student, record in students:
         if record is None:
-            yield [student.id, student.name, *missing_tail]
-            continue
-        per_problem = defaultdict(float)
-        for part in parts_of(record.hash):
-            per_problem[part.problem] += part.score
-        yield [student.id, student.name, record.status, record.reason, number(record.total),
-               number(record.max), *[number(per_problem[n]) for n in numbers], record.flags]
+            yield [student.id, student.name, *tail]
+        else:
+            yield _graded_row(assignment, student, record, parts_of)
+
+
+def _missing_tail(assignment) -> list[str]:
+    """The cells after the id and name of a student without a submission."""
+    return [MISSING, "no submission", "0", number(assignment.total_points),
+            *["0"] * len(assignment.problems), ""]
+
+
+def _graded_row(assignment, student, record: SubmissionRecord,
+                parts_of: Callable[[str], list[PartRecord]]) -> list[str]:
+    per_problem = defaultdict(float)
+    for part in parts_of(record.hash):
+        per_problem[part.problem] += part.score
+    return [student.id, student.name, record.status, record.reason, number(record.total),
+            number(record.max), *[number(per_problem[p.number]) for p in assignment.problems],
+            record.flags]
+
+
+def csv_cell(value: str) -> str:
+    """One text cell as :func:`write_csv` writes it: neutralised, and quoted when it holds
+    a comma, a quote or a line break (the ``csv`` module's minimal quoting).
+
+    >>> csv_cell("Ann"), csv_cell("Lee, Ann"), csv_cell("=1+1")
+    ('Ann', '"Lee, Ann"', "'=1+1")
+    """
+    value = safe_cell(value)
+    if "," in value or '"' in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def write_grades_csv(path: Path, assignment,
+                     students: Iterable[tuple[object, SubmissionRecord | None]],
+                     parts_of: Callable[[str], list[PartRecord]]) -> None:
+    """Write what :func:`write_csv` writes for :func:`grades_rows_of`, atomically: the row of
+    a student without a submission is the same text after the id and name, made once."""
+    tail = "," + ",".join(csv_cell(cell) for cell in _missing_tail(assignment)) + "\r\n"
+    with atomic_text(path) as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([safe_cell(cell) for cell in grades_header(assignment)])
+        for student, record in students:
+            if record is None:
+                out.write(csv_cell(student.id) + "," + csv_cell(student.name) + tail)
+            else:
+                writer.writerow([safe_cell(cell)
+                                 for cell in _graded_row(assignment, student, record, parts_of)])
 
 
 def parts_rows(students: Iterable[str], counted: Callable[[str], SubmissionRecord | None],
@@ -264,7 +304,7 @@ def write_reports(out: Path, assignment, roster: Callable[[], Iterable[tuple]],
     counts for a student who has one; ``students()`` those ids, in order (for
     ``parts.csv``); ``parts_of(hash)`` a submission's parts. A roster student without a
     submission costs one row of ``grades.csv`` and nothing else."""
-    write_csv(out / "grades.csv", grades_rows_of(assignment, roster(), parts_of))
+    write_grades_csv(out / "grades.csv", assignment, roster(), parts_of)
     write_csv(out / "submissions.csv", submissions_rows(rows()))
     write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
     for student, record in roster():
