@@ -75,6 +75,7 @@ def big(tmp_path_factory):
             "total": sum(p["points"] for p in record["problems"])}
 
 
+@pytest.mark.slow  # walks a roster of a thousand (and grades in the sandbox)
 def test_the_notebook_carries_its_draws_signed_for_its_student(big):
     meta = json.loads(big["notebook"])["metadata"]["calcgrade"]
     signed = meta["draws"]
@@ -90,6 +91,7 @@ def test_the_notebook_carries_its_draws_signed_for_its_student(big):
     assert vr.verified_draws(SECRET, assignment, LAST, None) is None, "an older notebook"
 
 
+@pytest.mark.slow  # walks a roster of a thousand (and grades in the sandbox)
 def test_grading_one_notebook_of_a_thousand_draws_no_other_student(big, drawn, tmp_path):
     path = write(tmp_path / f"{LAST}.ipynb", big["notebook"])
     summary = grade([str(path)], big["assignment"], big["roster"], str(tmp_path / "out"), SECRET,
