@@ -89,23 +89,26 @@ def read_roster(handle: TextIO, source: str) -> list[Student]:
         shown = ", ".join(repr(c) for c in columns if c) or "none"
         raise UsageError(f"{source}: line 1: no 'id' column (columns: {shown}); "
                          "the first line must name the columns, e.g. id,name,email")
-    where = {name: columns.index(name) for name in ("id", "name", "email", *LMS_COLUMNS)
-             if name in columns}
+    # the column of each Student field, in field order (None: absent, empty text)
+    where = [columns.index(name) if name in columns else None
+             for name in ("id", "name", "email", *LMS_COLUMNS)]
     students: list[Student] = []
     first_line: dict[str, tuple[str, int]] = {}
     try:
         for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
-            cells = {name: (row[i].strip() if i < len(row) else "") for name, i in where.items()}
-            student_id = cells["id"]
-            problem = id_problem(student_id)
-            if problem:
-                raise UsageError(f"{source}: line {line}: {problem}; an id must be a non-empty "
-                                 "file-name-safe text (letters, digits, '.', '_', '-')")
+            width = len(row)
+            cells = [row[i].strip() if i is not None and i < width else "" for i in where]
+            student_id = cells[0]
+            if not SAFE_ID.fullmatch(student_id) or \
+                    student_id.split(".", 1)[0].lower() in RESERVED:
+                raise UsageError(f"{source}: line {reader.line_num}: {id_problem(student_id)}; an "
+                                 "id must be a non-empty file-name-safe text (letters, digits, "
+                                 "'.', '_', '-')")
             folded = student_id.lower()
             if folded in first_line:
+                line = reader.line_num
                 earlier, earlier_line = first_line[folded]
                 if earlier == student_id:
                     raise UsageError(f"{source}: line {line}: duplicate id {student_id!r} "
@@ -113,9 +116,8 @@ def read_roster(handle: TextIO, source: str) -> list[Student]:
                 raise UsageError(f"{source}: line {line}: id {student_id!r} differs only in case "
                                  f"from {earlier!r} (line {earlier_line}); ids must be unique "
                                  "ignoring case, as they name files")
-            first_line[folded] = (student_id, line)
-            students.append(Student(student_id, cells.get("name", ""), cells.get("email", ""),
-                                    **{name: cells.get(name, "") for name in LMS_COLUMNS}))
+            first_line[folded] = (student_id, reader.line_num)
+            students.append(Student(*cells))
     except csv.Error as error:
         raise UsageError(f"{source}: line {reader.line_num}: not valid CSV: {error}") from None
     if not students:

@@ -41,13 +41,14 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from array import array
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from calcgrade.grader.grading.gradebook import Gradebook
-from calcgrade.grader.grading.graded import GRADEBOOK, read_graded
+from calcgrade.grader.grading.graded import GRADEBOOK
 from calcgrade.grader.grading.notes import read_notes
 
 GRADED = "graded"
@@ -231,93 +232,129 @@ def _share(count: int, total: int) -> float:
     return round(count / total, 6) if total else 0.0
 
 
+class _PartTally:
+    """One answer part over the graded students, tallied as the gradebook is read: the
+    counts, and each student's share and rest as compact arrays (8 bytes a student)."""
+
+    def __init__(self, family: str, part_max: float):
+        self.family, self.max = family, part_max
+        self.positions, self.shares, self.rests = array("q"), array("d"), array("d")
+        self.points = 0.0
+        self.full = 0
+        self.statuses: dict[str, int] = defaultdict(int)
+
+    def add(self, position: int, score: float, part_max: float, status: str, rest: float) -> None:
+        self.positions.append(position)
+        self.shares.append(score / part_max if part_max else 0.0)
+        self.rests.append(rest)
+        self.points += score
+        self.full += score >= part_max
+        self.statuses[status] += 1
+
+    def stats(self, problem: int, answer: str, totals, n: int) -> PartStats:
+        shares, rests = [0.0] * n, [0.0] * n
+        for position, share, rest in zip(self.positions, self.shares, self.rests):
+            shares[position], rests[position] = share, rest
+        return PartStats(
+            problem, answer, self.family, self.max, n,
+            round(self.points / n, 6) if n else 0.0, round(sum(shares) / n, 6) if n else 0.0,
+            _share(self.full, n), _share(self.statuses[FORMAT_ERROR], n),
+            _share(self.statuses[MISSING], n), _share(self.statuses[REVIEW], n),
+            upper_lower_index(shares, list(totals)), item_rest_correlation(shares, rests))
+
+
+# every roster student in roster order with the submission that counts (NULLs when none)
+# and, one row each, its parts; read through a cursor, never whole
+_CLASS_PARTS = """
+SELECT class.position, class.student, class.fields, class.hash, s.status, s.total, s.flags,
+       p.problem, p.answer, p.family, p.score, p.max, p.status, p.mistake, p.found,
+       CASE WHEN p.status = 'review' OR d.student IS NOT NULL THEN p.reference END
+FROM class
+LEFT JOIN submissions AS s ON s.hash = class.hash
+LEFT JOIN parts AS p ON p.hash = s.hash
+LEFT JOIN decisions AS d ON d.student = class.student AND d.problem = p.problem
+                        AND d.answer = p.answer
+ORDER BY class.position, p.problem, p.rowid
+"""
+# the points per problem of each graded counted submission (as the grade exports read them)
+_PROBLEM_POINTS = """
+SELECT parts.problem, SUM(parts.score) FROM class
+JOIN submissions AS s ON s.hash = class.hash AND s.status = 'graded'
+JOIN parts ON parts.hash = class.hash
+GROUP BY class.position, parts.problem ORDER BY class.position, parts.problem
+"""
+
+
 def build_report(folder: str | Path) -> ClassReport:
-    """The class report of the graded folder ``folder`` (see the module docstring)."""
+    """The class report of the graded folder ``folder`` (see the module docstring). The
+    gradebook is read in one pass, a row at a time: what is kept grows with the class by a
+    few numbers a student (totals, shares), plus the review and flag items listed."""
+    from calcgrade.grader.grading.graded import class_meta, gradebook_path, student_of
     from calcgrade.grader.grading.reports import reference_text
-    from calcgrade.grader.grading.gradebook import PartRecord
 
-    graded_class = read_graded(folder)
-    rows = graded_class.rows
     statuses: dict[str, int] = defaultdict(int)
-    for row in rows:
-        statuses[row.status] += 1
-    counted = [row for row in rows if row.submitted and row.status == GRADED]
-    position = {row.hash: index for index, row in enumerate(counted)}
-    totals = [row.total for row in counted]
-
-    with Gradebook(Path(folder) / GRADEBOOK) as book:
-        parts_rows = book.connection.execute(
-            "SELECT parts.* FROM parts JOIN class ON class.hash = parts.hash "
-            "ORDER BY class.position, parts.problem, parts.rowid").fetchall()
+    totals = array("d")
+    tallies: dict[tuple[int, str], _PartTally] = {}
+    made: dict[tuple[int, str, str], list] = {}     # mistake -> [students, answers, last]
+    reviews, flags = [], []
+    path = gradebook_path(folder)
+    with Gradebook(path) as book:
+        meta = class_meta(book, path)
         titles = json.loads(book.get_meta("problem_titles") or "{}")
         run_flags = json.loads(book.get_meta("counted_flags") or "{}")
         decisions = {(d.student, d.problem, d.answer): d for d in book.decisions()}
         notes = read_notes(book)
-    by_part: dict[tuple[int, str], list] = {}
-    part_of: dict[str, list[PartRecord]] = defaultdict(list)
-    for values in parts_rows:
-        part = PartRecord(*values)
-        if part.hash not in position:
-            continue
-        by_part.setdefault((part.problem, part.answer), []).append(part)
-        part_of[part.hash].append(part)
-
-    n = len(counted)
-    part_stats = []
-    for (problem, answer), parts in sorted(by_part.items(), key=lambda item: item[0][0]):
-        part_max = parts[0].max
-        shares = [0.0] * n
-        for part in parts:
-            shares[position[part.hash]] = part.score / part.max if part.max else 0.0
-        rests = [totals[position[p.hash]] - p.score for p in parts]
-        ordered_rests = [0.0] * n
-        for part, rest in zip(parts, rests):
-            ordered_rests[position[part.hash]] = rest
-        count = lambda status: sum(part.status == status for part in parts)  # noqa: E731
-        part_stats.append(PartStats(
-            problem, answer, parts[0].family, part_max, n,
-            round(sum(p.score for p in parts) / n, 6) if n else 0.0,
-            round(sum(shares) / n, 6) if n else 0.0,
-            _share(sum(p.score >= p.max for p in parts), n), _share(count(FORMAT_ERROR), n),
-            _share(count(MISSING), n), _share(count(REVIEW), n),
-            upper_lower_index(shares, totals), item_rest_correlation(shares, ordered_rests)))
-
-    messages = _mistake_messages()
-    made: dict[tuple[int, str, str], dict[str, list[str]]] = {}
-    for (problem, answer), parts in by_part.items():
-        for part in parts:
-            if part.mistake:
-                who = made.setdefault((problem, part.family, part.mistake), {})
-                who.setdefault(part.hash, []).append(answer)
-    mistakes = [MistakeStats(problem, family, mistake, messages.get(mistake, ""), len(who),
-                             _share(len(who), n),
-                             tuple(sorted({a for answers in who.values() for a in answers})))
-                for (problem, family, mistake), who in made.items()]
-    mistakes.sort(key=lambda m: (m.problem, -m.students, m.mistake))
-
-    reviews, flags = [], []
-    for row in rows:
-        if not row.submitted:
-            continue
-        name = row.student.name
-        for part in part_of.get(row.hash, []):
-            decision = decisions.get((row.student.id, part.problem, part.answer))
-            if decision is not None and decision.found != part.found:
-                decision = None
-            if part.status != REVIEW and decision is None:
+        names: dict[str, str] = {}
+        current, graded_position, student = None, -1, None
+        for (position, student_id, fields, hash_, status, total, row_flags, problem, answer,
+             family, score, part_max, part_status, mistake, found, reference) in \
+                book.connection.execute(_CLASS_PARTS):
+            if position != current:
+                current, student = position, None
+                if status is None:
+                    statuses[MISSING] += 1
+                    continue
+                statuses[status] += 1
+                student = student_of(student_id, fields)
+                note = notes.get(student_id)
+                if note is not None:
+                    names[student_id] = student.name
+                    total = note.total(total)
+                graded_position = -1
+                if status == GRADED:
+                    graded_position = len(totals)
+                    totals.append(total)
+                shown = run_flags.get(student_id) or "; ".join(
+                    [f for f in (row_flags or "").split("; ") if f] + (note.flags() if note else []))
+                if shown:
+                    flags.append(FlagItem(student_id, student.name, status, shown,
+                                          any(w in shown for w in _WORRYING),
+                                          feedback_link(student_id)))
+            if problem is None or graded_position < 0:
                 continue
-            reviews.append(ReviewItem(row.student.id, name, part.problem, part.answer, part.found,
-                                      reference_text(part), part.score, part.max,
+            tally = tallies.get((problem, answer))
+            if tally is None:
+                tally = tallies[(problem, answer)] = _PartTally(family, part_max)
+            tally.add(graded_position, score, part_max, part_status, total - score)
+            if mistake:
+                seen = made.setdefault((problem, family, mistake), [0, set(), None])
+                if seen[2] != hash_:
+                    seen[0], seen[2] = seen[0] + 1, hash_
+                seen[1].add(answer)
+            decision = decisions.get((student_id, problem, answer))
+            if decision is not None and decision.found != found:
+                decision = None
+            if part_status != REVIEW and decision is None:
+                continue
+            reviews.append(ReviewItem(student_id, student.name, problem, answer, found,
+                                      reference_text(_reference_part(reference)), score, part_max,
                                       decision.decision if decision else "",
                                       decision.comment if decision else "",
-                                      feedback_link(row.student.id)))
-        shown = run_flags.get(row.student.id, row.flags)
-        if shown:
-            flags.append(FlagItem(row.student.id, name, row.status, shown,
-                                  any(w in shown for w in _WORRYING),
-                                  feedback_link(row.student.id)))
+                                      feedback_link(student_id)))
+        problem_points: dict[int, float] = defaultdict(float)
+        for problem, points in book.connection.execute(_PROBLEM_POINTS):
+            problem_points[problem] += round(points, 6)
     flags.sort(key=lambda f: (not f.worrying, f.student))
-    names = {row.student.id: row.student.name for row in rows}
     copies = [CopyItem(student, names.get(student, ""), note.copy_of, note.copy_parts,
                        feedback_link(student))
               for student, note in sorted(notes.items()) if note.copy_of]
@@ -325,17 +362,33 @@ def build_report(folder: str | Path) -> ClassReport:
                      note.late_penalty, feedback_link(student))
             for student, note in sorted(notes.items()) if note.late_days]
 
+    n = len(totals)
+    part_stats = [tally.stats(problem, answer, totals, n) for (problem, answer), tally in
+                  sorted(tallies.items(), key=lambda item: item[0][0])]
+    messages = _mistake_messages()
+    mistakes = [MistakeStats(problem, family, mistake, messages.get(mistake, ""), students,
+                             _share(students, n), tuple(sorted(answers)))
+                for (problem, family, mistake), (students, answers, _) in made.items()]
+    mistakes.sort(key=lambda m: (m.problem, -m.students, m.mistake))
     problems = [{"number": number, "title": titles.get(str(number), ""),
-                 "mean_points": round(sum(row.problems[i] for row in counted) / n, 6) if n else 0.0}
-                for i, number in enumerate(graded_class.problem_numbers)]
+                 "mean_points": round(problem_points[number] / n, 6) if n else 0.0}
+                for number in meta.problem_numbers]
+    scores = list(totals)
     return ClassReport(
-        graded_class.assignment, graded_class.title, graded_class.total_points, len(rows), n,
-        dict(sorted(statuses.items())), totals,
-        round(statistics.fmean(totals), 6) if totals else None,
-        round(statistics.median(totals), 6) if totals else None,
-        round(statistics.pstdev(totals), 6) if totals else None,
-        min(totals) if totals else None, max(totals) if totals else None,
+        meta.assignment, meta.title, meta.total_points, sum(statuses.values()), n,
+        dict(sorted(statuses.items())), scores,
+        round(statistics.fmean(scores), 6) if scores else None,
+        round(statistics.median(scores), 6) if scores else None,
+        round(statistics.pstdev(scores), 6) if scores else None,
+        min(scores) if scores else None, max(scores) if scores else None,
         problems, part_stats, mistakes, reviews, flags, copies, late)
+
+
+def _reference_part(reference: str | None):
+    """A part with just the reference, for :func:`~calcgrade.grader.grading.reports.reference_text`."""
+    from calcgrade.grader.grading.gradebook import PartRecord
+
+    return PartRecord("", 0, "", "", 0.0, 0.0, "", "", None, "", "", reference or "")
 
 
 def parts_table(report: ClassReport) -> list[list[str]]:

@@ -20,6 +20,7 @@ Whose each file is and which file counts for each student: :mod:`calcgrade.grade
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -52,7 +53,9 @@ COMMIT_EVERY, COMMIT_SECONDS = 20, 1.0
 WINDOW_PER_WORKER = 2
 
 
+@functools.lru_cache(maxsize=1)
 def _calcgrade_version() -> str:
+    """The installed calcgrade's version (read from its metadata once per process)."""
     try:
         return version("calcgrade")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -500,6 +503,19 @@ def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Pat
 
     flags: dict[str, list[str]] = {}
 
+    def in_roster_order():
+        """Every roster student with the record that counts (or None): the roster merged
+        with the counted inputs read in roster order, so a student without one costs no
+        lookup."""
+        found = book.counted_in_roster_order()
+        upcoming = next(found, None)
+        for position, student in enumerate(roster):
+            record = None
+            if upcoming is not None and upcoming[0] == position:
+                record = noted(_report_row(book, _claim_from(upcoming[1]), assignment)).record
+                upcoming = next(found, None)
+            yield student, record
+
     def rows():
         for state in book.run_in_path_order():
             row = noted(_report_row(book, _claim_from(state), assignment))
@@ -507,7 +523,7 @@ def _write_reports(book: Gradebook, assignment: Assignment, roster, out_dir: Pat
                 flags[row.record.student] = row.record.flags
             yield row
 
-    write_reports(out_dir, assignment, roster, rows, counted, book.counted_students,
+    write_reports(out_dir, assignment, in_roster_order, rows, counted, book.counted_students,
                   book.parts, reveal, notes)
     record_outputs(book, flags, reveal)
 
@@ -674,20 +690,28 @@ def record_outputs(book: Gradebook, flags: dict[str, list[str]], reveal: bool) -
 
 def record_class(book: Gradebook, assignment: Assignment, roster, claims: list[Claim]) -> None:
     """Record in the gradebook the roster and the submission that counts for each student,
-    as of this run (what ``calcgrade export grades`` and the Python API read back)."""
-    import dataclasses
+    as of this run (what ``calcgrade export grades`` and the Python API read back): one
+    row per roster student, written in one statement as the roster is read."""
     import json
 
-    from calcgrade.grader.grading.gradebook import ClassRow
-
-    names = [f.name for f in dataclasses.fields(Student) if f.name != "id"]
     counted = {claim.student: claim.hash for claim in claims if claim.counted and claim.student}
-    rows = [ClassRow(position, student.id,
-                     json.dumps({name: value for name in names if (value := getattr(student, name))},
-                                ensure_ascii=False), counted.get(student.id))
-            for position, student in enumerate(roster)]
+    rows = ((position, student.id, _fields_json(student), counted.get(student.id))
+            for position, student in enumerate(roster))
     meta = {"title": assignment.title, "total_points": repr(float(assignment.total_points)),
             "problems": json.dumps([problem.number for problem in assignment.problems]),
             "problem_titles": json.dumps({str(problem.number): problem.title or ""
                                           for problem in assignment.problems}, sort_keys=True)}
     book.set_class(meta, rows)
+
+
+def _fields_json(student: Student) -> str:
+    """A roster student's non-empty fields but the id, as ``json.dumps(..., ensure_ascii=False)``
+    writes them (the field names need no escaping), without an encoder per student.
+
+    >>> print(_fields_json(Student("ann", name="Ann Lee", email="ann@example.org")))
+    {"name": "Ann Lee", "email": "ann@example.org"}
+    """
+    from json.encoder import encode_basestring
+
+    return "{" + ", ".join([f'"{name}": {encode_basestring(value)}'
+                            for name, value in vars(student).items() if value and name != "id"]) + "}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import astuple, dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -104,6 +105,13 @@ class PartRecord:
     reference: str = ""
 
 
+# a record's fields as a row, in column order (flat: no deep copy as ``astuple`` makes)
+_submission_row = attrgetter(*(f.name for f in fields(SubmissionRecord)))
+_part_row = attrgetter(*(f.name for f in fields(PartRecord)))
+_INSERT_SUBMISSION = f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})"
+_INSERT_PART = f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})"
+
+
 class Gradebook:
     """A SQLite gradebook at ``path`` (created if needed); use as a context manager."""
 
@@ -152,12 +160,8 @@ class Gradebook:
             for submission, parts in group:
                 self.connection.execute("DELETE FROM submissions WHERE hash = ?",
                                         (submission.hash,))
-                self.connection.execute(
-                    f"INSERT INTO submissions VALUES "
-                    f"({', '.join('?' * len(fields(SubmissionRecord)))})", astuple(submission))
-                self.connection.executemany(
-                    f"INSERT INTO parts VALUES ({', '.join('?' * len(fields(PartRecord)))})",
-                    [astuple(p) for p in parts])
+                self.connection.execute(_INSERT_SUBMISSION, _submission_row(submission))
+                self.connection.executemany(_INSERT_PART, map(_part_row, parts))
                 if parts:
                     self._apply_decisions(submission.hash, submission.student)
 
@@ -166,9 +170,7 @@ class Gradebook:
         with self.connection:
             self.connection.executemany("DELETE FROM submissions WHERE hash = ?",
                                         [(s.hash,) for s in submissions])
-            self.connection.executemany(
-                f"INSERT INTO submissions VALUES ({', '.join('?' * len(fields(SubmissionRecord)))})",
-                [astuple(s) for s in submissions])
+            self.connection.executemany(_INSERT_SUBMISSION, map(_submission_row, submissions))
 
     def submission(self, submission_hash: str) -> SubmissionRecord | None:
         """The stored record of one submission."""
@@ -224,6 +226,22 @@ class Gradebook:
             (student,)).fetchone()
         return row[0] if row else None
 
+    def counted_in_roster_order(self) -> Iterator[tuple[int, str]]:
+        """``(position, state)`` of the input that counts in this run for each roster student
+        who has one, in roster order (the recorded class's), a page at a time."""
+        after = -1
+        while True:
+            rows = self.connection.execute(
+                "SELECT class.position, run.state FROM class JOIN run ON run.counted = 1 "
+                "AND run.student = class.student WHERE class.position > ? "
+                "ORDER BY class.position, run.seq DESC LIMIT ?", (after, PAGE)).fetchall()
+            if not rows:
+                return
+            for position, state in rows:
+                if position != after:  # the last in path order counts, as in counted_state
+                    after = position
+                    yield position, state
+
     def counted_students(self) -> Iterator[str]:
         """The students with an input that counts in this run, by id, a page at a time."""
         after = ""
@@ -242,21 +260,25 @@ class Gradebook:
         return [SubmissionRecord(*row) for row in rows]
 
     # the class as of the last grading run: for exports (calcgrade.grader.grading.graded) ---------------
-    def set_class(self, meta: dict[str, str], rows: list[ClassRow]) -> None:
+    def set_class(self, meta: dict[str, str], rows: Iterable[ClassRow | tuple]) -> None:
         """Replace the recorded class: ``meta`` (assignment title, points, problem numbers)
-        and one row per roster student with the hash of the submission that counts."""
+        and one row per roster student with the hash of the submission that counts
+        (:class:`ClassRow`, or the same four values as a tuple)."""
         with self.connection:
             self.connection.execute(CLASS_SCHEMA)
             self.connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                         sorted(meta.items()))
             self.connection.execute("DELETE FROM class")
-            self.connection.executemany("INSERT INTO class VALUES (?, ?, ?, ?)",
-                                        [astuple(row) for row in rows])
+            self.connection.executemany(
+                "INSERT INTO class VALUES (?, ?, ?, ?)",
+                (_class_row(row) if isinstance(row, ClassRow) else row for row in rows))
 
-    def class_rows(self) -> list[ClassRow] | None:
-        """The recorded class in roster order, or None when no grading run recorded one."""
+    def class_rows(self, submitted_only: bool = False) -> list[ClassRow] | None:
+        """The recorded class in roster order (only the students with a submission that
+        counts when ``submitted_only``), or None when no grading run recorded one."""
+        where = " WHERE hash IS NOT NULL" if submitted_only else ""
         try:
-            rows = self.connection.execute("SELECT * FROM class ORDER BY position").fetchall()
+            rows = self.connection.execute(f"SELECT * FROM class{where} ORDER BY position").fetchall()
         except sqlite3.OperationalError:  # a gradebook written before the class was recorded
             return None
         return [ClassRow(*row) for row in rows]
@@ -269,6 +291,12 @@ class Gradebook:
                 "JOIN class ON class.hash = parts.hash GROUP BY parts.hash, parts.problem"):
             scores.setdefault(hash_, {})[problem] = points
         return scores
+
+    def class_submissions(self) -> Iterator[SubmissionRecord]:
+        """The record of every counted submission of the recorded class."""
+        for row in self.connection.execute(
+                "SELECT submissions.* FROM class JOIN submissions ON submissions.hash = class.hash"):
+            yield SubmissionRecord(*row)
 
 
     # an instructor's review decisions (calcgrade.grader.grading.review) -------------------------------
@@ -397,3 +425,6 @@ class ClassRow:
     student: str
     fields: str
     hash: str | None = None
+
+
+_class_row = attrgetter(*(f.name for f in fields(ClassRow)))

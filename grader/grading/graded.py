@@ -76,33 +76,67 @@ class GradedClass:
 _FIELDS = frozenset(f.name for f in fields(Student)) - {"id"}
 
 
-def _student(student_id: str, fields_json: str) -> Student:
-    known = _FIELDS
+def student_of(student_id: str, fields_json: str) -> Student:
+    """A roster student as the gradebook's ``class`` table recorded it (fields as JSON).
+
+    >>> student_of("ann", '{"name": "Ann", "unknown": 1}')
+    Student(id='ann', name='Ann', email='', canvas_id='', sis_user_id='', sis_login_id='', section='', username='', idnumber='')
+    """
+    if fields_json == "{}":
+        return Student(student_id)
     try:
         data = json.loads(fields_json)
     except ValueError:
         data = {}
-    return Student(student_id, **{k: str(v) for k, v in data.items() if k in known})
+    if not isinstance(data, dict):
+        data = {}
+    return Student(student_id, **{k: str(v) for k, v in data.items() if k in _FIELDS})
 
 
-def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) -> GradedClass:
-    """Read the graded folder ``folder`` (``calcgrade grade``'s ``--out``). ``roster``, when
-    given, replaces the recorded students' fields (names, e-mails, LMS ids) by id; its
-    students must be those graded."""
-    folder = Path(folder)
-    path = folder / GRADEBOOK
+def gradebook_path(folder: str | os.PathLike) -> Path:
+    """The gradebook of the graded folder ``folder``; a usage error when there is none."""
+    path = Path(folder) / GRADEBOOK
     if not path.is_file():
         raise UsageError(f"{folder}: no {GRADEBOOK} here; give the --out folder of 'calcgrade grade'")
+    return path
+
+
+@dataclass(frozen=True)
+class ClassMeta:
+    """What a grading run recorded about the assignment of its class."""
+
+    assignment: str
+    title: str
+    total_points: float
+    problem_numbers: tuple[int, ...]
+
+
+def class_meta(book: Gradebook, path: Path) -> ClassMeta:
+    """The recorded assignment of ``book`` (at ``path``); a usage error when no grading run
+    recorded its class (a gradebook written by an older calcgrade)."""
+    if book.connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                               "name = 'class'").fetchone() is None:
+        raise UsageError(f"{path} was written by an older calcgrade that did not record the "
+                         "class; run the same 'calcgrade grade' command again (nothing is "
+                         "regraded) and export then")
+    meta = {key: book.get_meta(key) for key in ("assignment", "title", "total_points", "problems")}
+    return ClassMeta(meta["assignment"] or "", meta["title"] or "",
+                     float(meta["total_points"] or 0), tuple(json.loads(meta["problems"] or "[]")))
+
+
+def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None,
+                submitted_only: bool = False) -> GradedClass:
+    """Read the graded folder ``folder`` (``calcgrade grade``'s ``--out``). ``roster``, when
+    given, replaces the recorded students' fields (names, e-mails, LMS ids) by id; its
+    students must be those graded. ``submitted_only``: the rows of the students with a
+    submission that counts, without the others (one student's run costs the same whatever
+    the roster's size)."""
+    folder = Path(folder)
+    path = gradebook_path(folder)
     with Gradebook(path) as book:
-        recorded = book.class_rows()
-        if recorded is None:
-            raise UsageError(f"{path} was written by an older calcgrade that did not record the "
-                             "class; run the same 'calcgrade grade' command again (nothing is "
-                             "regraded) and export then")
-        meta = {key: book.get_meta(key) for key in ("assignment", "title", "total_points",
-                                                       "problems")}
-        numbers = tuple(json.loads(meta["problems"] or "[]"))
-        total_points = float(meta["total_points"] or 0)
+        meta = class_meta(book, path)
+        recorded = book.class_rows(submitted_only)
+        numbers, total_points = meta.problem_numbers, meta.total_points
         by_id = {s.id: s for s in roster} if roster is not None else None
         if by_id is not None:
             absent = [row.student for row in recorded if row.student not in by_id]
@@ -110,17 +144,17 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
                 raise UsageError(f"--roster has no row for {absent[0]!r}"
                                  + (f" and {len(absent) - 1} more" if len(absent) > 1 else "")
                                  + " of the graded class; give the roster the class was graded with")
-        wanted = {row.hash for row in recorded if row.hash}
-        records = {record.hash: record for record in book.submissions() if record.hash in wanted}
+        records = {record.hash: record for record in book.class_submissions()}
         scores = book.class_problem_scores()
         notes = read_notes(book)
         rows = []
+        zeros = tuple(0.0 for _ in numbers)
         for row in recorded:
-            student = by_id[row.student] if by_id is not None else _student(row.student, row.fields)
+            student = by_id[row.student] if by_id is not None else student_of(row.student, row.fields)
             record = records.get(row.hash) if row.hash else None
             if record is None:
                 rows.append(GradedStudent(student, MISSING, "no submission", 0.0, total_points,
-                                          tuple(0.0 for _ in numbers), "", False))
+                                          zeros, "", False))
                 continue
             per_problem = scores.get(row.hash, {})
             note = notes.get(row.student)
@@ -130,5 +164,4 @@ def read_graded(folder: str | os.PathLike, roster: list[Student] | None = None) 
                                       "; ".join([f for f in record.flags.split("; ") if f]
                                                 + (note.flags() if note else [])),
                                       True, row.hash))
-    return GradedClass(folder, meta["assignment"] or "", meta["title"] or "", total_points,
-                       numbers, tuple(rows))
+    return GradedClass(folder, meta.assignment, meta.title, total_points, numbers, tuple(rows))

@@ -119,23 +119,72 @@ def grades_rows(assignment, roster, counted: Callable[[str], SubmissionRecord | 
     is the record that counts for a student, or None; ``notes`` the run's
     :class:`~calcgrade.grader.grading.notes.StudentNote` by student (a late penalty is
     taken off the total)."""
-    numbers = [p.number for p in assignment.problems]
-    notes = notes or {}
+    return grades_rows_of(assignment, ((student, counted(student.id)) for student in roster),
+                          parts_of, notes)
+
+
+def grades_rows_of(assignment, students: Iterable[tuple[object, SubmissionRecord | None]],
+                   parts_of: Callable[[str], list[PartRecord]],
+                   notes: Mapping | None = None) -> Iterator[list[str]]:
+    """:func:`grades_rows` from ``(student, record that counts or None)`` in roster order:
+    a student without a submission costs one short row and no lookup."""
     yield grades_header(assignment)
-    for student in roster:
-        record = counted(student.id)
+    tail = _missing_tail(assignment)
+    for student, record in students:
         if record is None:
-            yield [student.id, student.name, MISSING, "no submission", "0",
-                   number(assignment.total_points), *["0"] * len(numbers), "",
-                   *[""] * len(NOTE_COLUMNS)]
-            continue
-        per_problem = defaultdict(float)
-        for part in parts_of(record.hash):
-            per_problem[part.problem] += part.score
-        note = notes.get(student.id, NO_NOTE)
-        yield [student.id, student.name, record.status, record.reason,
-               number(note.total(record.total)), number(record.max),
-               *[number(per_problem[n]) for n in numbers], record.flags, *note.columns()]
+            yield [student.id, student.name, *tail]
+        else:
+            yield _graded_row(assignment, student, record, parts_of, notes)
+
+
+def _missing_tail(assignment) -> list[str]:
+    """The cells after the id and name of a student without a submission."""
+    return [MISSING, "no submission", "0", number(assignment.total_points),
+            *["0"] * len(assignment.problems), "", *[""] * len(NOTE_COLUMNS)]
+
+
+def _graded_row(assignment, student, record: SubmissionRecord,
+                parts_of: Callable[[str], list[PartRecord]],
+                notes: Mapping | None = None) -> list[str]:
+    per_problem = defaultdict(float)
+    for part in parts_of(record.hash):
+        per_problem[part.problem] += part.score
+    note = (notes or {}).get(student.id, NO_NOTE)
+    return [student.id, student.name, record.status, record.reason,
+            number(note.total(record.total)), number(record.max),
+            *[number(per_problem[p.number]) for p in assignment.problems],
+            record.flags, *note.columns()]
+
+
+def csv_cell(value: str) -> str:
+    """One text cell as :func:`write_csv` writes it: neutralised, and quoted when it holds
+    a comma, a quote or a line break (the ``csv`` module's minimal quoting).
+
+    >>> csv_cell("Ann"), csv_cell("Lee, Ann"), csv_cell("=1+1")
+    ('Ann', '"Lee, Ann"', "'=1+1")
+    """
+    value = safe_cell(value)
+    if "," in value or '"' in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def write_grades_csv(path: Path, assignment,
+                     students: Iterable[tuple[object, SubmissionRecord | None]],
+                     parts_of: Callable[[str], list[PartRecord]],
+                     notes: Mapping | None = None) -> None:
+    """Write what :func:`write_csv` writes for :func:`grades_rows_of`, atomically: the row of
+    a student without a submission is the same text after the id and name, made once."""
+    tail = "," + ",".join(csv_cell(cell) for cell in _missing_tail(assignment)) + "\r\n"
+    with atomic_text(path) as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([safe_cell(cell) for cell in grades_header(assignment)])
+        for student, record in students:
+            if record is None:
+                out.write(csv_cell(student.id) + "," + csv_cell(student.name) + tail)
+            else:
+                writer.writerow([safe_cell(cell) for cell
+                                 in _graded_row(assignment, student, record, parts_of, notes)])
 
 
 def parts_rows(students: Iterable[str], counted: Callable[[str], SubmissionRecord | None],
@@ -255,22 +304,24 @@ def gradescope_results(assignment, record: SubmissionRecord, parts: list[PartRec
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_reports(out: Path, assignment, roster, rows: Callable[[], Iterable[ReportRow]],
+def write_reports(out: Path, assignment, roster: Callable[[], Iterable[tuple]],
+                  rows: Callable[[], Iterable[ReportRow]],
                   counted: Callable[[str], SubmissionRecord | None],
                   students: Callable[[], Iterable[str]],
                   parts_of: Callable[[str], list[PartRecord]], reveal: bool = False,
                   notes: Mapping | None = None) -> None:
     """Write every report under ``out``, one student or input at a time, so the memory it
-    takes does not grow with the class: ``rows()`` gives this run's inputs, one each, in
-    path order, with their gradebook records; ``counted(id)`` the record that counts for a
-    roster student (or None); ``students()`` the ids that have one, in order (for
+    takes does not grow with the class: ``roster()`` gives every roster student in roster
+    order with the record that counts for them (or None); ``rows()`` this run's inputs, one
+    each, in path order, with their gradebook records; ``counted(id)`` the record that
+    counts for a student who has one; ``students()`` those ids, in order (for
     ``parts.csv``); ``parts_of(hash)`` a submission's parts; ``notes`` the run's notes by
-    student (:mod:`calcgrade.grader.grading.notes`)."""
-    write_csv(out / "grades.csv", grades_rows(assignment, roster, counted, parts_of, notes))
+    student (:mod:`calcgrade.grader.grading.notes`). A roster student without a
+    submission costs one row of ``grades.csv`` and nothing else."""
+    write_grades_csv(out / "grades.csv", assignment, roster(), parts_of, notes)
     write_csv(out / "submissions.csv", submissions_rows(rows()))
     write_csv(out / "parts.csv", parts_rows(students(), counted, parts_of))
-    for student in roster:
-        record = counted(student.id)
+    for student, record in roster():
         if record is None:
             continue
         parts = parts_of(record.hash)

@@ -126,10 +126,11 @@ def report_run(folder, fail_under: float | None = None,
     """Report the graded folder ``folder`` for GitHub (see the module docstring); the
     exit code: 1 when ``fail_under`` is given and the score is below it, else 0."""
     environ = os.environ if environ is None else environ
-    graded = read_graded(folder)
+    graded = read_graded(folder, submitted_only=True)  # the whole class only for a batch's table
     counted = [row for row in graded.rows if row.submitted]
     if environ.get("GITHUB_STEP_SUMMARY"):
-        _append(environ["GITHUB_STEP_SUMMARY"], summary_markdown(graded, counted),
+        whole = graded if len(counted) == 1 else read_graded(folder)
+        _append(environ["GITHUB_STEP_SUMMARY"], summary_markdown(whole, counted),
                 "$GITHUB_STEP_SUMMARY")
     if len(counted) > 1:
         if fail_under is not None:

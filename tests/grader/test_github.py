@@ -144,6 +144,7 @@ def test_the_workflow_passes_the_linters(tmp_path, options):
     lint(path)
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_the_linters_catch_a_broken_workflow(tmp_path):
     """The lint is real: a misspelt key and an injected expression are found."""
     broken = tmp_path / "broken.yml"

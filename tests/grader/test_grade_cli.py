@@ -162,6 +162,7 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_the_explicit_secret_file_wins_over_the_environment(graded):
     code, out = graded
     assert code == 0
@@ -169,6 +170,7 @@ def test_the_explicit_secret_file_wins_over_the_environment(graded):
     assert grades["s0000"]["status"] == "graded" and grades["s0000"]["total"] == "15"
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_every_file_handed_in_has_a_row_and_says_what_it_is(graded):
     _, out = graded
     rows = {row["path"].rsplit("/", 1)[-1]: row for row in read_csv(out / "submissions.csv")}
@@ -184,6 +186,7 @@ def test_every_file_handed_in_has_a_row_and_says_what_it_is(graded):
     assert grades["s0005"]["status"] == "missing"
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_the_output_is_a_summary_and_the_rows_that_need_attention(capsys, course, graded):
     _, out = graded
     # a rerun grades nothing again and prints the same summary

@@ -87,6 +87,7 @@ def test_generation_solves_each_variant_once(counted, tmp_path):
     assert max(counted["diagnose"].values()) == 1
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 @pytest.mark.parametrize("with_key", [False, True], ids=["roster walk", "key"])
 def test_grading_solves_each_variant_once_and_marks_as_the_key_says(counted, course, tmp_path,
                                                                     with_key):

@@ -75,6 +75,7 @@ def big(tmp_path_factory):
             "total": sum(p["points"] for p in record["problems"])}
 
 
+@pytest.mark.slow  # walks a roster of a thousand (and grades in the sandbox)
 def test_the_notebook_carries_its_draws_signed_for_its_student(big):
     meta = json.loads(big["notebook"])["metadata"]["calcgrade"]
     signed = meta["draws"]
@@ -90,6 +91,7 @@ def test_the_notebook_carries_its_draws_signed_for_its_student(big):
     assert vr.verified_draws(SECRET, assignment, LAST, None) is None, "an older notebook"
 
 
+@pytest.mark.slow  # walks a roster of a thousand (and grades in the sandbox)
 def test_grading_one_notebook_of_a_thousand_draws_no_other_student(big, drawn, tmp_path):
     path = write(tmp_path / f"{LAST}.ipynb", big["notebook"])
     summary = grade([str(path)], big["assignment"], big["roster"], str(tmp_path / "out"), SECRET,
@@ -101,6 +103,7 @@ def test_grading_one_notebook_of_a_thousand_draws_no_other_student(big, drawn, t
     assert float(row["total"]) == pytest.approx(float(big["total"]))
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_a_tampered_draw_number_falls_back_to_the_walk_and_is_flagged(big, drawn, tmp_path):
     notebook = json.loads(big["notebook"])
     notebook["metadata"]["calcgrade"]["draws"]["numbers"][0] = 0  # the first draw, not the re-draw
@@ -115,6 +118,7 @@ def test_a_tampered_draw_number_falls_back_to_the_walk_and_is_flagged(big, drawn
     assert DRAWS_BAD in submission["flags"]
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_a_notebook_graded_as_another_student_uses_the_walk(big, drawn, tmp_path):
     path = write(tmp_path / "mine.ipynb", big["notebook"])
     other = ROSTER[-2]
@@ -141,6 +145,7 @@ SUBMITTED = {"p31": "correct", "p101": "mistake", "p108": "correct", "p5": "mist
              "p60": "correct", "p109": "correct"}
 
 
+@pytest.mark.slow  # starts the sandbox or other processes
 def test_grades_with_signed_draws_equal_the_walks_grades(tmp_path, drawn):
     """A simulated class graded twice: the notebooks as generated, and the same notebooks
     without their draws (as older notebooks, graded by walking the roster)."""
