@@ -246,9 +246,12 @@ class _Renderer:
                 index = "".join(t[3] or t[2] or "" for t in self.tokens[j + 1:k]).strip()
                 i = k + 1
             body, i = self.argument(i)
-            root = "√" if index in ("", "2") else {"3": "∛", "4": "∜"}.get(index, f"{_script(index, '^')}√")
             body = body.strip()
-            return root + (body if body[:1] == "(" and _matching(body) else f"({body})"), i
+            body = body if body[:1] == "(" and _matching(body) else f"({body})"
+            if index not in ("", "2", "3", "4"):  # no root sign reads back: a power
+                base = body[1:-1] if body[1:-1].isalnum() else body
+                return f"{base}^(1/{index})", i
+            return {"3": "∛", "4": "∜"}.get(index, "√") + body, i
         if name in _ACCENTS:
             body, i = self.argument(i)
             body = body.strip()

@@ -116,3 +116,12 @@ def test_rendered_sympy_latex_parses_back_to_the_same_function(expression):
         if not (math.isfinite(expected.real) and math.isfinite(expected.imag)) or abs(expected) > 1e12:
             continue
         assert ours[index] == pytest.approx(expected, rel=1e-8, abs=1e-10), (text, str(expression))
+
+
+@pytest.mark.parametrize("latex, root", [(r"\sqrt[5]{x + 1}", 5), (r"\sqrt[8]{x}", 8)])
+def test_a_root_without_its_own_sign_is_shown_as_a_power_that_reads_back(latex, root):
+    text = latex_to_text(latex)
+    tree = parse_expression(text, ["x", "y"])
+    value = evaluate_complex(tree, {"x": np.array([2.0]), "y": np.array([0.0])})[0]
+    base = 3.0 if "+ 1" in latex else 2.0
+    assert value == pytest.approx(base ** (1 / root)), text
