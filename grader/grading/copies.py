@@ -13,7 +13,11 @@ answer that is not right is looked up in a few buckets and checked against the
 candidates found there with the default tolerance (|a − r| ≤ 1e-6 + 1e-3·|r| per entry;
 an expression at three fixed points). The work grows with the class size times the
 bucket sizes (at most ``MAX_CANDIDATES`` classmates are checked per answer), not with
-its square, and nothing calls a solver.
+its square, and nothing calls a solver. Memory does not grow with the class: the class is
+read once into a temporary SQLite database on disk (references, their buckets, the
+answers that are not right), then each student's answers are looked up there in turn,
+with bounded caches only (``on_disk=False`` keeps it all in memory instead, for the same
+flags).
 
 A part counts toward a classmate when the student's answer is not right, is not
 explained by a catalogued mistake on the student's own variant (a buggy rule can give
@@ -332,7 +336,7 @@ def _encode(value: Value | None) -> str | None:
     return None if value is None else json.dumps([value.shape, value.numbers])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _decode(text: str | None) -> Value | None:
     if text is None:
         return None

@@ -169,7 +169,7 @@ def _classes(draw):
 
 
 _CLASS_DRAWS = dict(rows=_classes(), min_parts=st.integers(1, 3), shared=st.integers(1, 5),
-                    crowd=st.integers(1, 30))
+                    crowd=st.integers(1, 8))
 
 
 def _same_flags_on_disk_and_in_memory(rows, min_parts, shared, crowd):
