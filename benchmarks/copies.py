@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/copies.py [--real 1000] [--synthetic 1000 10000] [--copiers 20]
                                   [--runs 3] [--copies-module FILE] [--flags-out FILE]
+                                  [--compare FILE]
 
 Every measurement runs in a fresh process, so its peak resident size (``ru_maxrss``) is
 its own; memory is reported two ways: the peak allocated while detecting (tracemalloc) and
@@ -24,7 +25,7 @@ and whether exactly the copiers were flagged with the right classmate.
 ``--copies-module FILE`` measures another version of ``copies.py`` (for a before/after
 comparison), and ``--flags-out FILE`` writes every flag raised (JSON), so two versions
 can be checked to raise identical flags on the same gradebooks (the classes are
-deterministic).
+deterministic): ``--compare FILE`` does that check against another run's file.
 """
 
 from __future__ import annotations
@@ -217,6 +218,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--copies-module", help="measure this copies.py instead")
     parser.add_argument("--flags-out", help="write every flag raised here (JSON)")
+    parser.add_argument("--compare", help="a --flags-out file of another run: check that "
+                                          "the classes both ran raised identical flags")
     parser.add_argument("--build", help=argparse.SUPPRESS)   # kind:N, in a child process
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--at", help=argparse.SUPPRESS)
@@ -251,6 +254,11 @@ def main() -> None:
                   + (f"; also {', '.join(also)}" if also else ""), flush=True)
     if args.flags_out:
         Path(args.flags_out).write_text(json.dumps(everything, indent=1, sort_keys=True))
+    if args.compare:
+        other = json.loads(Path(args.compare).read_text())
+        for name in sorted(set(other) & set(everything)):
+            same = other[name] == everything[name]
+            print(f"{name}: flags {'identical to' if same else 'DIFFERENT from'} {args.compare}")
 
 
 if __name__ == "__main__":
