@@ -13,7 +13,11 @@ answer that is not right is looked up in a few buckets and checked against the
 candidates found there with the default tolerance (|a − r| ≤ 1e-6 + 1e-3·|r| per entry;
 an expression at three fixed points). The work grows with the class size times the
 bucket sizes (at most ``MAX_CANDIDATES`` classmates are checked per answer), not with
-its square, and nothing calls a solver.
+its square, and nothing calls a solver. Memory does not grow with the class: the class is
+read once into a temporary SQLite database on disk (references, their buckets, the
+answers that are not right), then each student's answers are looked up there in turn,
+with bounded caches only (``on_disk=False`` keeps it all in memory instead, for the same
+flags).
 
 A part counts toward a classmate when the student's answer is not right, is not
 explained by a catalogued mistake on the student's own variant (a buggy rule can give
@@ -36,11 +40,14 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 import re
+import sqlite3
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from calcgrade.core.names import answer_variable
 
@@ -213,61 +220,225 @@ def found_value(text: str, variables: Sequence[str]) -> Value | None:
 
 # (problem, answer, status, found, reference, mistake): the gradebook's columns of a part
 Part = tuple[str, str, str, str, str, str | None]
+Key = tuple[str, str]     # (problem, answer)
 
 
-def detect_copies(students: Iterable[tuple[str, list[Part]]],
-                  min_parts: int = MIN_PARTS) -> dict[str, CopyFlag]:
-    """Student -> the copy flag of their counted submission, for the students flagged.
-    ``students`` gives each student's parts in roster order; it is read once and only the
-    references and the parts that are not right are kept."""
-    index: dict[tuple[str, str], dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
-    references: list[dict[tuple[str, str], Value | None]] = []
-    names: list[str] = []
-    wrong_answers: list[tuple[list[tuple[tuple[str, str], Value]], int]] = []
-    for position, (student, parts) in enumerate(students):
-        names.append(student)
-        mine: dict[tuple[str, str], Value | None] = {}
-        pending = []
-        not_right = 0
-        for problem, answer, status, found, reference, *diagnosed in parts:
-            key = (str(problem), answer)
-            value, variables = reference_value(reference)
+def _read_parts(parts: Iterable[Part]) -> tuple[list[tuple[Key, Value | None]],
+                                                list[tuple[Key, Value]], int]:
+    """One submission's parts -> its references, the answers to look up (not right, not
+    explained by a catalogued mistake, comparable) and how many parts were not right."""
+    references, pending, not_right = [], [], 0
+    for problem, answer, status, found, reference, *diagnosed in parts:
+        key = (str(problem), answer)
+        value, variables = reference_value(reference)
+        references.append((key, value))
+        if status in NOT_RIGHT:
+            not_right += 1
+            if diagnosed and diagnosed[0]:
+                continue
+            given = found_value(found, variables)
+            if given is not None and given.key() is not None:
+                pending.append((key, given))
+    return references, pending, not_right
+
+
+def _fitting(given: Value, own: Value | None,
+             candidates: Iterable[tuple[int, Value | None]]) -> list[int]:
+    """The classmates (``candidates`` in roster order: place, reference) whose reference
+    ``given`` fits while it differs from one's ``own``; none when more than
+    ``MAX_SHARED`` fit (a common value)."""
+    matched = [other for other, reference in candidates
+               if reference is not None and given.fits(reference)
+               and not (own is not None and own.fits(reference) and reference.fits(own))]
+    return matched if len(matched) <= MAX_SHARED else []
+
+
+def _flag(index, position: int, student: str, pending: list[tuple[Key, Value]], wrong: int,
+          min_parts: int) -> CopyFlag | None:
+    """The copy flag of the student at ``position`` in ``index``, if any: the classmate
+    with the most parts that fit (ties: the first in roster order), when they are at least
+    ``min_parts``. A value whose buckets hold more than ``MAX_CANDIDATES`` classmates is
+    not checked (a crowded value: no evidence, and bounded work)."""
+    fits: dict[int, list[str]] = defaultdict(list)
+    for key, given in pending:
+        candidates = index.candidates(key, given.keys(), position)
+        if candidates is None:
+            continue
+        for other in _fitting(given, index.reference(position, key), candidates):
+            fits[other].append(answer_variable(int(key[0]), key[1]))
+    if not fits:
+        return None
+    best = max(sorted(fits), key=lambda other: len(fits[other]))
+    if len(fits[best]) < min_parts:
+        return None
+    return CopyFlag(student, index.name(best), tuple(fits[best]), wrong)
+
+
+class _MemoryIndex:
+    """The class held in memory: each student's references and wrong answers, and the
+    buckets of every reference (for small classes; memory grows with the class)."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[Key, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._references: list[dict[Key, Value | None]] = []
+        self._students: list[tuple[str, list[tuple[Key, Value]], int]] = []
+
+    def add(self, position: int, student: str, references, pending, wrong: int) -> None:
+        mine: dict[Key, Value | None] = {}
+        for key, value in references:
             mine[key] = value
             if value is not None and value.key() is not None:
-                index[key][value.key()].append(position)
-            if status in NOT_RIGHT:
-                not_right += 1
-                if diagnosed and diagnosed[0]:
-                    continue
-                given = found_value(found, variables)
-                if given is not None and given.key() is not None:
-                    pending.append((key, given))
-        references.append(mine)
-        wrong_answers.append((pending, not_right))
+                self._buckets[key][value.key()].append(position)
+        self._references.append(mine)
+        self._students.append((student, pending, wrong))
 
-    flags: dict[str, CopyFlag] = {}
-    for position, (pending, wrong) in enumerate(wrong_answers):
-        fits: dict[int, list[str]] = defaultdict(list)
-        for key, given in pending:
-            own = references[position].get(key)
-            buckets = index.get(key, {})
-            who = {other for bucket in given.keys() for other in buckets.get(bucket, ())
-                   if other != position}
-            if len(who) > MAX_CANDIDATES:   # a crowded value: no evidence, and bounded work
-                continue
-            matched = [other for other in sorted(who)
-                       if (ref := references[other].get(key)) is not None and given.fits(ref)
-                       and not (own is not None and own.fits(ref) and ref.fits(own))]
-            if 0 < len(matched) <= MAX_SHARED:
-                for other in matched:
-                    fits[other].append(answer_variable(int(key[0]), key[1]))
-        if not fits:
-            continue
-        best = max(sorted(fits), key=lambda other: len(fits[other]))
-        if len(fits[best]) >= min_parts:
-            student = names[position]
-            flags[student] = CopyFlag(student, names[best], tuple(fits[best]), wrong)
-    return flags
+    def students(self) -> Iterator[tuple[int, str, list[tuple[Key, Value]], int]]:
+        for position, (student, pending, wrong) in enumerate(self._students):
+            if pending:
+                yield position, student, pending, wrong
+
+    def reference(self, position: int, key: Key) -> Value | None:
+        return self._references[position].get(key)
+
+    def candidates(self, key: Key, buckets: list[tuple], position: int):
+        found = self._buckets.get(key, {})
+        who = {other for bucket in buckets for other in found.get(bucket, ()) if other != position}
+        if len(who) > MAX_CANDIDATES:
+            return None
+        return [(other, self._references[other].get(key)) for other in sorted(who)]
+
+    def name(self, position: int) -> str:
+        return self._students[position][0]
+
+    def close(self) -> None:
+        pass
+
+
+_DISK_SCHEMA = """
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+PRAGMA temp_store = FILE;
+PRAGMA cache_size = -2048;
+CREATE TABLE students (position INTEGER PRIMARY KEY, student TEXT NOT NULL,
+                       wrong INTEGER NOT NULL, pending INTEGER NOT NULL);
+CREATE TABLE refs (problem TEXT, answer TEXT, position INTEGER, value TEXT,
+                   PRIMARY KEY (problem, answer, position)) WITHOUT ROWID;
+CREATE TABLE buckets (problem TEXT, answer TEXT, bucket TEXT, position INTEGER,
+                      PRIMARY KEY (problem, answer, bucket, position)) WITHOUT ROWID;
+CREATE TABLE pending (position INTEGER, seq INTEGER, problem TEXT, answer TEXT, value TEXT,
+                      PRIMARY KEY (position, seq)) WITHOUT ROWID;
+"""
+_FLUSH = 4096   # rows written at a time
+_PAGE = 256     # students read back at a time
+
+
+def _encode(value: Value | None) -> str | None:
+    return None if value is None else json.dumps([value.shape, value.numbers])
+
+
+@lru_cache(maxsize=1024)
+def _decode(text: str | None) -> Value | None:
+    if text is None:
+        return None
+    shape, numbers = json.loads(text)
+    return Value(tuple(shape), tuple(numbers))
+
+
+class _DiskIndex:
+    """The class kept in a temporary SQLite database on disk (a page cache of 2 MiB):
+    references, their buckets and the wrong answers, read back one student at a time,
+    so memory stays bounded whatever the class size."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="calcgrade-copies-")
+        self._db = sqlite3.connect(os.path.join(self._folder.name, "copies.sqlite"),
+                                   isolation_level=None)
+        self._db.executescript(_DISK_SCHEMA)
+        self._db.execute("BEGIN")
+        self._rows: dict[str, list[tuple]] = {"students": [], "refs": [], "buckets": [],
+                                              "pending": []}
+
+    def _flush(self) -> None:
+        for table, rows in self._rows.items():
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                verb = "INSERT OR REPLACE" if table == "refs" else "INSERT OR IGNORE"
+                self._db.executemany(f"{verb} INTO {table} VALUES ({marks})", rows)
+                rows.clear()
+
+    def add(self, position: int, student: str, references, pending, wrong: int) -> None:
+        rows = self._rows
+        rows["students"].append((position, student, wrong, len(pending)))
+        for key, value in references:
+            rows["refs"].append(key + (position, _encode(value)))
+            if value is not None and value.key() is not None:
+                rows["buckets"].append(key + (repr(value.key()), position))
+        rows["pending"] += [(position, seq) + key + (_encode(given),)
+                            for seq, (key, given) in enumerate(pending)]
+        if sum(len(table) for table in rows.values()) >= _FLUSH:
+            self._flush()
+
+    def students(self) -> Iterator[tuple[int, str, list[tuple[Key, Value]], int]]:
+        self._flush()
+        self._db.execute("COMMIT")
+        last = -1
+        while True:
+            page = self._db.execute(
+                "SELECT position, student, wrong FROM students WHERE position > ? AND "
+                "pending > 0 ORDER BY position LIMIT ?", (last, _PAGE)).fetchall()
+            if not page:
+                return
+            for position, student, wrong in page:
+                pending = [((problem, answer), _decode(value)) for problem, answer, value in
+                           self._db.execute("SELECT problem, answer, value FROM pending "
+                                            "WHERE position = ? ORDER BY seq", (position,))]
+                yield position, student, pending, wrong
+            last = page[-1][0]
+
+    def reference(self, position: int, key: Key) -> Value | None:
+        row = self._db.execute("SELECT value FROM refs WHERE problem = ? AND answer = ? AND "
+                               "position = ?", key + (position,)).fetchone()
+        return None if row is None else _decode(row[0])
+
+    def candidates(self, key: Key, buckets: list[tuple], position: int):
+        marks = ", ".join(f"?{5 + i}" for i in range(len(buckets)))
+        rows = self._db.execute(
+            "SELECT position, value FROM refs WHERE problem = ?1 AND answer = ?2 AND position IN "
+            f"(SELECT DISTINCT position FROM buckets WHERE problem = ?1 AND answer = ?2 AND "
+            f"position != ?3 AND bucket IN ({marks}) LIMIT ?4) ORDER BY position",
+            key + (position, MAX_CANDIDATES + 1) + tuple(repr(b) for b in buckets)).fetchall()
+        if len(rows) > MAX_CANDIDATES:
+            return None
+        return [(other, _decode(value)) for other, value in rows]
+
+    def name(self, position: int) -> str:
+        return self._db.execute("SELECT student FROM students WHERE position = ?",
+                                (position,)).fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+        self._folder.cleanup()
+
+
+def detect_copies(students: Iterable[tuple[str, list[Part]]], min_parts: int = MIN_PARTS,
+                  on_disk: bool = True) -> dict[str, CopyFlag]:
+    """Student -> the copy flag of their counted submission, for the students flagged.
+    ``students`` gives each student's parts in roster order; it is read once. What is kept
+    of it (the references and the parts that are not right) goes to a temporary database
+    on disk, so memory stays bounded whatever the class size; ``on_disk=False`` keeps it
+    in memory instead (same rules, same flags)."""
+    index = _DiskIndex() if on_disk else _MemoryIndex()
+    try:
+        for position, (student, parts) in enumerate(students):
+            index.add(position, student, *_read_parts(parts))
+        flags: dict[str, CopyFlag] = {}
+        for position, student, pending, wrong in index.students():
+            flag = _flag(index, position, student, pending, wrong, min_parts)
+            if flag is not None:
+                flags[student] = flag
+        return flags
+    finally:
+        index.close()
 
 
 def class_copies(book) -> dict[str, CopyFlag]:

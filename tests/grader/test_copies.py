@@ -9,11 +9,14 @@ with the classmate they copied from and the parts that fit.
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calcgrade.grader.grading import copies
 from calcgrade.grader.grading.copies import (MAX_SHARED, CopyFlag, detect_copies, found_value,
                                              reference_value)
 from calcgrade.grader.grading.marking import show_value
@@ -138,3 +141,88 @@ def test_wrong_answers_explained_by_a_catalogued_mistake_do_not_count():
     assert detect_copies([("ann", ann), ("bob", bob)]) == {}
     undiagnosed = [part[:5] + (None,) for part in bob]
     assert detect_copies([("ann", ann), ("bob", undiagnosed)])["bob"].classmate == "ann"
+
+
+# the class kept on disk and the class kept in memory: one set of rules, the same flags ----------
+
+_REFERENCES = ("0.5", "2", "2.0004", "-3", "0", "[1,2]", "[1.0005,2]", "[[1,2],[3,4]]",
+               '"2*x"', '"x**2"', '"2*x + 0.0001"', '"minimum"', '"[oops"')
+_SHOWN = ("0.5", "2", "2.001", "-3", "0", "[1, 2]", "[1.0005, 2]", "[[1, 2], [3, 4]]", "2*x",
+          "x^2", "x**2 + 1e-9", "minimum", "(no answer)", "[1, 2")
+_PAIRS = (("1", "a"), ("1", "b"), ("2", "a"), ("3", "c"))
+_STATUSES = ("correct", "wrong", "partial", "format_error", "review", "wrong", "wrong")
+
+
+@st.composite
+def _classes(draw):
+    """Small classes drawn from few values, so that answers fit several classmates, fit
+    one's own reference, crowd the buckets, repeat a part, or carry a diagnosis."""
+    part = st.tuples(st.sampled_from(_PAIRS), st.sampled_from(_STATUSES),
+                     st.sampled_from(_SHOWN), st.sampled_from(_REFERENCES),
+                     st.sampled_from((None, None, None, "derivative.missing_chain_factor")))
+    rows = []
+    for i in range(draw(st.integers(0, 25))):
+        parts = draw(st.lists(part, max_size=6))
+        rows.append((f"s{i:02d}", [(p, a, status, found, ref, mistake)
+                                   for (p, a), status, found, ref, mistake in parts]))
+    return rows
+
+
+_CLASS_DRAWS = dict(rows=_classes(), min_parts=st.integers(1, 3), shared=st.integers(1, 5),
+                    crowd=st.integers(1, 8))
+
+
+def _same_flags_on_disk_and_in_memory(rows, min_parts, shared, crowd):
+    with pytest.MonkeyPatch.context() as limits:   # small limits, so small classes reach them
+        limits.setattr(copies, "MAX_SHARED", shared)
+        limits.setattr(copies, "MAX_CANDIDATES", crowd)
+        on_disk = detect_copies(iter(rows), min_parts)
+        in_memory = detect_copies(rows, min_parts, on_disk=False)
+    assert on_disk == in_memory
+
+
+@settings(max_examples=40, deadline=None)
+@given(**_CLASS_DRAWS)
+def test_the_class_on_disk_and_in_memory_raise_the_same_flags(rows, min_parts, shared, crowd):
+    _same_flags_on_disk_and_in_memory(rows, min_parts, shared, crowd)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None)
+@given(**_CLASS_DRAWS)
+def test_many_classes_on_disk_and_in_memory_raise_the_same_flags(rows, min_parts, shared, crowd):
+    _same_flags_on_disk_and_in_memory(rows, min_parts, shared, crowd)
+
+
+def test_the_class_on_disk_is_in_a_file_with_a_bounded_cache():
+    index = copies._DiskIndex()
+    try:
+        database = index._db.execute("PRAGMA database_list").fetchall()[0][2]
+        assert database and os.path.exists(database)
+        assert index._db.execute("PRAGMA temp_store").fetchone()[0] == 1     # FILE
+        assert index._db.execute("PRAGMA cache_size").fetchone()[0] == -2048  # KiB
+    finally:
+        index.close()
+    assert not os.path.exists(database)
+
+
+def test_a_gradebook_class_is_read_from_the_gradebook(tmp_path):
+    # class_copies over a gradebook: the counted, graded submissions in roster order
+    from calcgrade.grader.grading.gradebook import ClassRow, Gradebook
+
+    rows = _class(11, 40, {3: (8, (0, 1, 3)), 20: (2, (1, 2))})
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        with book.connection:
+            for student, parts in rows:
+                book.connection.execute(
+                    "INSERT INTO submissions VALUES (?, ?, ?, 'graded', '', 0, 0, '')",
+                    (f"h-{student}", student, f"{student}.ipynb"))
+                book.connection.executemany(
+                    "INSERT INTO parts VALUES (?, ?, ?, 'f', 0, 1, ?, '', NULL, '', ?, ?)",
+                    [(f"h-{student}", int(p), a, status, found, ref)
+                     for p, a, status, found, ref in parts])
+        book.set_class({"title": "t"}, [ClassRow(i, s, "{}", f"h-{s}")
+                                        for i, (s, _) in enumerate(rows)])
+        flags = copies.class_copies(book)
+    assert flags == detect_copies(rows, on_disk=False)
+    assert {s: f.classmate for s, f in flags.items()} == {"s0003": "s0008", "s0020": "s0002"}
