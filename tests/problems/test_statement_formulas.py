@@ -106,6 +106,7 @@ def failures(name: str, seeds, options: dict) -> list[str]:
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_displayed_formula_reads_back_as_the_params_function(name):
     count, options = FAMILIES[name]
+    count //= 3     # the first third here; the slow test reads the rest and 400 more
     found = failures(name, range(count), options)
     assert not found, f"{len(found)} of {count} statements misread:\n" + "\n".join(found[:20])
 
@@ -114,7 +115,7 @@ def test_displayed_formula_reads_back_as_the_params_function(name):
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_displayed_formula_reads_back_over_many_seeds(name):
     count, options = FAMILIES[name]
-    found = failures(name, range(count, count + 400), options)
+    found = failures(name, range(count // 3, count + 400), options)
     assert not found, f"{len(found)} of 400 statements misread:\n" + "\n".join(found[:20])
 
 
