@@ -76,6 +76,27 @@ class ParamSpec:
                 "description": self.description}
 
 
+def linear_model_params(max_examples: int, max_features: int, *, targets: str,
+                        starting: bool = True) -> tuple[ParamSpec, ...]:
+    """The data and starting point of a linear model: ``X`` (m × n, one row per example),
+    ``y`` (one target per example), ``w`` (one weight per feature) and ``b``.
+
+    >>> [p.name for p in linear_model_params(6, 3, targets="the targets, one per example")]
+    ['X', 'y', 'w', 'b']
+    """
+    from calcgrade.problems.checks import Matrix, Number, Vector
+
+    start = "starting " if starting else ""
+    return (
+        ParamSpec("X", Matrix(rows=(2, max_examples), columns=(1, max_features)),
+                  "the features, one row per example (m × n)"),
+        ParamSpec("y", Vector(length="X"), targets),
+        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])),
+                  f"the {start}weights, one per feature"),
+        ParamSpec("b", Number(), f"the {start}bias"),
+    )
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """A sampling option: a default and either a fixed set of choices or a type check."""

@@ -29,8 +29,8 @@ import numpy as np
 
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems import code
-from calcgrade.problems.checks import Choice, Integer, Matrix, Number, Vector
-from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject,
+from calcgrade.problems.checks import Choice, Integer, Number
+from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, linear_model_params, Reject,
                                        remembered, require_bounded)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.problems.statements import data_context
@@ -159,10 +159,7 @@ class LinearRegressionGDFamily(Family):
     summary = ("predictions, cost and gradient of squared-error linear regression, a few batch "
                "gradient-descent steps, and the least-squares solution")
     params = (
-        ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)), "the features, one row per example (m × n)"),
-        ParamSpec("y", Vector(length="X"), "the targets, one per example"),
-        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
-        ParamSpec("b", Number(), "the starting bias"),
+        *linear_model_params(MAX_EXAMPLES, MAX_FEATURES, targets="the targets, one per example"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("steps", Integer(1, MAX_STEPS, shown=f"whole number 1..{MAX_STEPS}"), "the number of gradient-descent steps"),
         ParamSpec("scaling", Choice(tuple(lr_solver.SCALINGS)), "J = 1/(2m)Σ(ŷ−y)² (default) or J = 1/m Σ(ŷ−y)²",

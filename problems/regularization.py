@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Boolean, Choice, Matrix, Number, Vector
-from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, remembered
+from calcgrade.problems.checks import Boolean, Choice, Number
+from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, linear_model_params, Reject, remembered
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.problems.statements import data_context, listed, number_text
 from calcgrade.solutions import regularization as rg
@@ -134,11 +134,8 @@ class RegularizationFamily(Family):
     summary = ("the cost and gradient of squared error or log-loss with an L2, L1 or elastic-net "
                "penalty, one gradient-descent step, and the ridge solution")
     params = (
-        ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)),
-                  "the features, one row per example (m × n)"),
-        ParamSpec("y", Vector(length="X"), "the targets (0 or 1 under log-loss), one per example"),
-        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the weights, one per feature"),
-        ParamSpec("b", Number(), "the bias"),
+        *linear_model_params(MAX_EXAMPLES, MAX_FEATURES, starting=False,
+                             targets="the targets (0 or 1 under log-loss), one per example"),
         ParamSpec("lam", Number(positive=True), "the regularization strength λ"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("penalty", Choice(rg.PENALTIES), "'l2' (default), 'l1' or 'elastic_net'", required=False),

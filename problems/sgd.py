@@ -23,8 +23,8 @@ import numpy as np
 
 from calcgrade.core.answers import CarriedSteps
 from calcgrade.core.errors import ParamsError
-from calcgrade.problems.checks import Choice, Integer, ListOf, Matrix, Number, Vector
-from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, Reject, as_point,
+from calcgrade.problems.checks import Choice, Integer, ListOf, Number
+from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, linear_model_params, Reject, as_point,
                                        close_to, remembered, require_bounded, stationary_test)
 from calcgrade.problems.sampling import nice, nice_vector, pick
 from calcgrade.problems.statements import data_context, listed, number_text
@@ -81,11 +81,8 @@ class SGDFamily(Family):
     summary = ("a sequence of stochastic (one example) or mini-batch gradient steps for linear or "
                "logistic regression over a given order of the examples")
     params = (
-        ParamSpec("X", Matrix(rows=(2, MAX_EXAMPLES), columns=(1, MAX_FEATURES)),
-                  "the features, one row per example (m × n)"),
-        ParamSpec("y", Vector(length="X"), "the targets (0 or 1 under log-loss), one per example"),
-        ParamSpec("w", Vector(length=lambda params: len(params["X"][0])), "the starting weights, one per feature"),
-        ParamSpec("b", Number(), "the starting bias"),
+        *linear_model_params(MAX_EXAMPLES, MAX_FEATURES,
+                             targets="the targets (0 or 1 under log-loss), one per example"),
         ParamSpec("lr", Number(positive=True), "the learning rate α"),
         ParamSpec("order", ListOf(Integer(1, lambda params: len(params["X"]), after=("X",),
                                           shown="whole number"),
