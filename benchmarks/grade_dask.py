@@ -4,8 +4,8 @@ Run:  python benchmarks/grade_dask.py [--students 1000 10000] [--runs 3] [--work
                                       [--modes local dask] [--cache DIR]
 
 For each N it generates a class once and fills every notebook as a student would (the
-submissions of ``grade_class.py``; with ``--cache DIR`` they are kept in ``DIR/class-N``
-and reused by later runs of the script, as long as the example assignment is the same),
+submissions of ``grade_class.py``; with ``--cache DIR`` they are kept in ``DIR/N`` and
+reused by later runs of this script and of ``grade_class.py --classes DIR``),
 then, ``--runs`` times, in a fresh process each (``--modes`` chooses which):
 
 - ``local``: ``grade`` with this machine's pool of ``--workers`` sandbox processes;
@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from grade_class import prepare, run_child  # noqa: E402  (the same simulated class)
+from grade_class import kept_class, prepare, run_child  # noqa: E402  (the same simulated class)
 
 
 def _tree_cpu_seconds(pid: int) -> float:
@@ -144,24 +144,10 @@ def _child(*args: str) -> dict:
 
 def prepared(students: int, cache: Path | None, scratch: Path) -> list[str]:
     """The paths (assignment, roster, submissions) of a simulated class of ``students``:
-    made in ``scratch``, or taken from ``cache`` when made there before."""
-    import hashlib
-    import shutil
-    from importlib.resources import files
-
-    if cache is None:
-        return [str(p) for p in prepare(scratch, students)]
-    assignment = Path(str(files("calcgrade.examples") / "assignment.toml"))
-    stamp = {"students": students, "assignment": hashlib.sha256(assignment.read_bytes()).hexdigest()}
-    root = cache / f"class-{students}"
-    ready = root / "ready.json"
-    if ready.exists() and json.loads(ready.read_text()) == stamp:
-        return [str(assignment), str(root / "roster.csv"), str(root / "submissions")]
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    paths = [str(p) for p in prepare(root, students)]
-    ready.write_text(json.dumps(stamp))
-    return paths
+    made in ``scratch``, or kept in ``cache`` as ``grade_class.py --classes`` keeps them
+    (so the two scripts share one generated class)."""
+    made = prepare(scratch, students) if cache is None else kept_class(cache, students)
+    return [str(p) for p in made]
 
 
 def main() -> None:
