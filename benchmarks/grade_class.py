@@ -10,8 +10,10 @@ process, a fresh output folder; with ``--key`` the class's key.json gives the dr
 numbers) and, for the ceiling, runs the same notebooks through the sandbox alone (a fresh
 process: the same workers, the same answers extracted, no marking, no gradebook). It
 reports the median submissions per second of both side by side, and the peak memory: of
-the grading process alone (ru_maxrss), and of it together with its sandbox workers and
-their children (resident set sizes sampled every 50 ms), and the CPU time per submission
+the grading process alone (its own high-water mark, ``VmHWM``: ``ru_maxrss`` would carry
+over the peak of the parent it was started from, on Linux even across exec, so a
+benchmark that generated a large class first would read that class's memory), and of it together with its sandbox workers and
+their children (resident set sizes sampled every 100 ms), and the CPU time per submission
 of the grading process and of the children it waited for (on a shared machine, CPU time
 is less noisy than wall-clock time). With ``--classes DIR`` each class is
 generated once into ``DIR/<N>`` and reused by later runs (a class of 10,000 takes many
@@ -74,26 +76,20 @@ def kept_class(folder: Path, students: int) -> tuple[Path, Path, Path]:
 
 
 def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
-        except (OSError, IndexError, ValueError):
-            continue
-    total, frontier = rss.get(pid, 0), [pid]
+    """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc), found
+    through each process's ``task/*/children`` so a sample reads only the tree's files."""
+    page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+    total, frontier = 0, [pid]
     while frontier:
         current = frontier.pop()
-        for child, parent in parents.items():
-            if parent == current:
-                total += rss.get(child, 0)
-                frontier.append(child)
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page_kib
+            for children in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{children}/children") as handle:
+                    frontier.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue
     return total
 
 
@@ -105,7 +101,7 @@ def _peak_sampler():
     def sample():
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss_kib(os.getpid()))
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -119,7 +115,6 @@ def _peak_sampler():
 
 def sandbox_run(subs: Path, key_path: Path, workers: int) -> dict:
     """The ceiling: the same notebooks through the sandbox alone (no variants, no marking)."""
-    import resource
     from concurrent.futures import ThreadPoolExecutor
 
     from calcgrade.grader.grading.grade import without_selfcheck
@@ -146,15 +141,13 @@ def sandbox_run(subs: Path, key_path: Path, workers: int) -> dict:
         sandbox.close()
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "graded": statuses.count("ok"),
-            "grader_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "grader_peak_mib": own_peak_mib(),
             "tree_peak_mib": stop() / 1024, **_cpu()}
 
 
 def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
             key: Path | None = None) -> dict:
     """Grade once in this process (called in a fresh child by :func:`main`)."""
-    import resource
-
     from calcgrade.grader.grading.grade import grade
 
     stop = _peak_sampler()
@@ -164,8 +157,20 @@ def one_run(assignment: Path, roster: Path, subs: Path, workers: int,
                         **({"key": str(key)} if key else {}))
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "graded": summary.graded,
-            "grader_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "grader_peak_mib": own_peak_mib(),
             "tree_peak_mib": stop() / 1024, **_cpu()}
+
+
+def own_peak_mib() -> float:
+    """This process's own peak resident size in MiB (``VmHWM``; not ``ru_maxrss``, which a
+    process started by ``subprocess`` inherits from its parent's peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu() -> dict:

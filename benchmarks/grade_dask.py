@@ -14,7 +14,7 @@ then, ``--runs`` times, in a fresh process each (``--modes`` chooses which):
   per cluster, not per batch), then the scheduler's overhead: ``--noop`` empty tasks
   through the same bounded window of blocking submissions (no sandbox), and one at a time.
 
-It reports medians: submissions per second, the grading process's peak memory (ru_maxrss;
+It reports medians: submissions per second, the grading process's peak memory (its own ``VmHWM``;
 with a LocalCluster the scheduler lives in that process too) and CPU seconds per
 submission of the grading process and of everything else (sandbox workers, Dask
 workers; from /proc), and the scheduler's overhead per submission (window and
@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from grade_class import kept_class, prepare, run_child  # noqa: E402  (the same simulated class)
+from grade_class import kept_class, own_peak_mib, prepare, run_child  # noqa: E402  (the same simulated class)
 
 
 def _tree_cpu_seconds(pid: int) -> float:
@@ -115,7 +115,7 @@ def one_run(mode: str, assignment: Path, roster: Path, subs: Path, workers: int,
         others = max(others, children.ru_utime + children.ru_stime)
         result["grading_cpu_per_submission"] = (_self_cpu() - cpu) / students
     result.update({"seconds": seconds, "graded": summary.graded, "students": students,
-                   "grader_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                   "grader_peak_mib": own_peak_mib(),
                    "other_cpu_per_submission": others / students})
     return result
 
