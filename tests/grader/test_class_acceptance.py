@@ -20,14 +20,13 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from calcgrade.core.names import answer_variable
 from calcgrade.grader.cli import main
-from calcgrade.problems import get_family
 
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, roster_text, write
+from .simulation import applied_mistake, deserves_full_marks
 
 STUDENTS = 12
 MISTAKES = ("s0003", "s0004", "s0005")
@@ -46,39 +45,6 @@ def _assignment_text() -> str:
     text = re.sub(r"^(due = .*)$", lambda m: m.group(1) + "\ndeadline = 2025-03-14T23:59:00+01:00",
                   text, count=1, flags=re.M)
     return text + f"\n[late]\npenalty_per_day = {PENALTY_PER_DAY}\n"
-
-
-def _applied_mistake(record: dict) -> tuple[int, str] | None:
-    for problem in record["problems"]:
-        family = get_family(problem["family"])
-        diagnosed = family.diagnose(problem["params"])
-        for mistake in family.mistakes():
-            if mistake.id in diagnosed:
-                return problem["number"], mistake.id
-    return None
-
-
-def _gradients_along(problem: dict, iterates: list) -> list:
-    import sympy
-
-    names = problem["params"]["vars"]
-    symbols = sympy.symbols(names)
-    f = sympy.sympify(problem["params"]["f"], locals=dict(zip(names, symbols)))
-    gradient = [sympy.lambdify(symbols, sympy.diff(f, s)) for s in symbols]
-    points = [problem["params"]["x0"]] + list(iterates[:-1])
-    return [[float(g(*point)) for g in gradient] for point in points]
-
-
-def _right(problem: dict, name: str, value, values: dict) -> bool:
-    """Full marks for a simulated answer: the reference, or for gradient descent's
-    gradients those at the student's own iterates (error carried forward, DESIGN §5)."""
-    reference = problem["answers"][name]
-    if value == reference:
-        return True
-    if problem["family"] == "gradient_descent" and name == "gradients":
-        own = values[answer_variable(problem["number"], "iterates")]
-        return bool(np.allclose(value, _gradients_along(problem, own), rtol=1e-3, atol=1e-6))
-    return False
 
 
 def _csv(path: Path) -> dict[str, dict]:
@@ -151,7 +117,8 @@ def test_the_report_matches_the_simulation(graded):
         for problem in key[student]["problems"]:
             for name in problem["answers"]:
                 variable = answer_variable(problem["number"], name)
-                right = _right(problem, name, values[variable], values)
+                right = deserves_full_marks(problem, name, values[variable],
+                                            problem["answers"][name], values)
                 expected[variable] = expected.get(variable, 0) + right
     parts = {f"q{p['problem']}_{p['answer']}": p for p in report["parts"]}
     assert set(parts) == set(expected)
@@ -161,7 +128,7 @@ def test_the_report_matches_the_simulation(graded):
     # the mistakes: how many students made each, as simulated
     counts: dict[tuple[int, str], int] = {}
     for student in MISTAKES:
-        applied = _applied_mistake(key[student])
+        applied = applied_mistake(key[student])[:2]   # (problem, mistake)
         counts[applied] = counts.get(applied, 0) + 1
     assert {(m["problem"], m["mistake"]): m["students"] for m in report["mistakes"]} == counts
 

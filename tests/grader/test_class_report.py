@@ -28,6 +28,7 @@ from calcgrade.grader.cli import main
 from calcgrade.problems import get_family
 
 from .classes import EXAMPLE_ASSIGNMENT, SECRET, SECRET_HEX, example_class
+from .simulation import applied_mistake, deserves_full_marks
 
 STUDENTS = 10
 MISTAKE_STUDENTS = range(3, 8)
@@ -77,45 +78,6 @@ def test_small_or_uniform_classes_have_no_discrimination():
 
 # a simulated class, graded -------------------------------------------------------------------
 
-def _applied_mistake(record: dict) -> tuple[int, str, set[str]] | None:
-    """Which catalogued mistake ``simulated_answers(record, "mistake")`` applies: the first
-    problem with a mistake that arises for its params, the first such mistake of the catalog,
-    and the answer variables it changes."""
-    for problem in record["problems"]:
-        family = get_family(problem["family"])
-        diagnosed = family.diagnose(problem["params"])
-        for mistake in family.mistakes():
-            if mistake.id in diagnosed:
-                changed = {answer_variable(problem["number"], name)
-                           for name in diagnosed[mistake.id] if name in problem["answers"]}
-                return problem["number"], mistake.id, changed
-    return None
-
-
-def _gradients_along(problem: dict, iterates: list) -> list:
-    """The gradient of the problem's f (by sympy) at x0 and every iterate but the last."""
-    import sympy
-
-    names = problem["params"]["vars"]
-    symbols = sympy.symbols(names)
-    f = sympy.sympify(problem["params"]["f"], locals=dict(zip(names, symbols)))
-    gradient = [sympy.lambdify(symbols, sympy.diff(f, s)) for s in symbols]
-    points = [problem["params"]["x0"]] + list(iterates[:-1])
-    return [[float(g(*point)) for g in gradient] for point in points]
-
-
-def _right(problem: dict, name: str, value, reference, values: dict) -> bool:
-    """Whether a simulated answer deserves full marks: the reference itself, or, for the
-    gradients of gradient descent, the gradients at the student's own iterates (the grader
-    carries errors forward, DESIGN §5)."""
-    if value == reference:
-        return True
-    if problem["family"] == "gradient_descent" and name == "gradients":
-        own = values[answer_variable(problem["number"], "iterates")]
-        return np.allclose(value, _gradients_along(problem, own), rtol=1e-3, atol=1e-6)
-    return False
-
-
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """Generate, simulate and grade a class; return the folders and what was simulated."""
@@ -131,7 +93,7 @@ def graded_class(tmp_path_factory):
         kind = "mistake" if index in MISTAKE_STUDENTS else "correct"
         values = simulated_answers(record, kind)
         if index in MISTAKE_STUDENTS:
-            applied[student] = _applied_mistake(record)
+            applied[student] = applied_mistake(record)
         if index == LEFT_OUT[0]:
             del values[LEFT_OUT[1]]
         if index == UNREADABLE[0]:
@@ -171,7 +133,7 @@ def test_grading_writes_the_report_and_its_numbers_match_the_simulation(graded_c
                     shares["missing"] += 1
                 elif given_ == "two and a half":
                     shares["format"] += 1
-                elif _right(problem, name, given_, reference, answers[student]):
+                elif deserves_full_marks(problem, name, given_, reference, answers[student]):
                     shares["right"] += 1
     parts = {f"q{p['problem']}_{p['answer']}": p for p in report["parts"]}
     assert set(parts) == set(expected)

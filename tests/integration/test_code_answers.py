@@ -17,35 +17,11 @@ from ..grader.classes import SECRET, roster_text, write
 
 pytestmark = pytest.mark.slow
 
-CODE_ASSIGNMENT = """\
-id = "code"
-title = "Implement it"
-
-[[problems]]
-family = "sigmoid_gradient"
-points = 2
-options = { answer = "code" }
-
-[[problems]]
-family = "softmax_cross_entropy"
-points = 3
-options = { answer = "code" }
-
-[[problems]]
-family = "linear_regression_gd"
-points = 2
-options = { answer = "code" }
-
-[[problems]]
-family = "gradient_descent"
-points = 2
-options = { answer = "code" }
-
-[[problems]]
-family = "backprop_221"
-points = 2
-options = { answer = "code" }
-"""
+CODE_FAMILIES = {"sigmoid_gradient": 2, "softmax_cross_entropy": 3, "linear_regression_gd": 2,
+                 "gradient_descent": 2, "backprop_221": 2}   # family -> points
+CODE_ASSIGNMENT = 'id = "code"\ntitle = "Implement it"\n' + "".join(
+    f'\n[[problems]]\nfamily = "{family}"\npoints = {points}\noptions = {{ answer = "code" }}\n'
+    for family, points in CODE_FAMILIES.items())
 
 SUBMISSIONS = {
     "s0001": ("def q1_sigmoid(z):\n    return 1 / (1 + math.exp(-z))\n",
