@@ -24,7 +24,7 @@ import numpy as np
 from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Boolean, Choice, Number
 from calcgrade.problems.family import AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, linear_model_params, Reject, remembered
-from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.sampling import example_data, nice, nice_vector, pick
 from calcgrade.problems.statements import data_context, listed, number_text
 from calcgrade.solutions import regularization as rg
 
@@ -213,16 +213,7 @@ class RegularizationFamily(Family):
         scaling = pick(rng, tuple(rg.SCALINGS)) if scaling == "any" else scaling
         n = pick(rng, (1, 2)) if features == "any" else features
         m = pick(rng, (3, 4, 5))
-        if n == 1:
-            X = [[v] for v in sorted(rng.choice(np.arange(-2, 5), size=m, replace=False).tolist())]
-        else:
-            X = [nice_vector(rng, 2, -2, 3) for _ in range(m)]
-        if loss == "log_loss":
-            y = rng.integers(2, size=m).tolist()
-            if len(set(y)) < 2:
-                raise Reject("only one class")
-        else:
-            y = nice_vector(rng, m, -4, 6)
+        X, y = example_data(rng, m, n, loss, x_high=5, y_range=(-4, 6), sort=True)
         w = nice_vector(rng, n, -2, 2, 0.5, nonzero=True)
         if penalty != "l2" and n > 1 and rng.random() < 0.5:
             w[int(rng.integers(n))] = 0.0  # the subgradient at 0 matters

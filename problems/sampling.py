@@ -36,3 +36,30 @@ def nice_vector(rng: np.random.Generator, n: int, low: float, high: float, step:
                 nonzero: bool = False) -> list:
     """``n`` independent :func:`nice` numbers."""
     return [nice(rng, low, high, step, nonzero) for _ in range(n)]
+
+
+def example_data(rng: np.random.Generator, m: int, n: int, loss: str, *, x_high: int,
+                 y_range: tuple[float, float], sort: bool = False) -> tuple[list, list]:
+    """``m`` examples of ``n`` features for a linear model: with one feature, distinct whole
+    numbers from -2 to ``x_high`` - 1 (``sort``-ed if asked); with two, rows of whole numbers
+    in [-2, 3]. The targets are 0/1 labels of both classes under ``"log_loss"``, else whole
+    numbers in ``y_range``. Raises :class:`~calcgrade.problems.family.Reject` for one class.
+
+    >>> X, y = example_data(np.random.default_rng(1), 4, 1, "mse", x_high=5, y_range=(-3, 5))
+    >>> len(X), len(X[0]), len(y)
+    (4, 1, 4)
+    """
+    from calcgrade.problems.family import Reject
+
+    if n == 1:
+        firsts = rng.choice(np.arange(-2, x_high), size=m, replace=False).tolist()
+        X = [[v] for v in (sorted(firsts) if sort else firsts)]
+    else:
+        X = [nice_vector(rng, 2, -2, 3) for _ in range(m)]
+    if loss == "log_loss":
+        y = rng.integers(2, size=m).tolist()
+        if len(set(y)) < 2:
+            raise Reject("only one class")
+    else:
+        y = nice_vector(rng, m, *y_range)
+    return X, y

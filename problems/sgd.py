@@ -26,7 +26,7 @@ from calcgrade.core.errors import ParamsError
 from calcgrade.problems.checks import Choice, Integer, ListOf, Number
 from calcgrade.problems.family import (AnswerSpec, Family, Mistake, OptionSpec, ParamSpec, linear_model_params, Reject, as_point,
                                        close_to, remembered, require_bounded, stationary_test)
-from calcgrade.problems.sampling import nice, nice_vector, pick
+from calcgrade.problems.sampling import example_data, nice, nice_vector, pick
 from calcgrade.problems.statements import data_context, listed, number_text
 from calcgrade.solutions import sgd
 
@@ -146,16 +146,7 @@ class SGDFamily(Family):
         loss = pick(rng, sgd.LOSSES) if loss == "any" else loss
         n = pick(rng, (1, 2)) if features == "any" else features
         m = pick(rng, tuple(k for k in (3, 4, 5) if k > size))
-        if n == 1:
-            X = [[v] for v in rng.choice(np.arange(-2, 4), size=m, replace=False).tolist()]
-        else:
-            X = [nice_vector(rng, 2, -2, 3) for _ in range(m)]
-        if loss == "log_loss":
-            y = rng.integers(2, size=m).tolist()
-            if len(set(y)) < 2:
-                raise Reject("only one class")
-        else:
-            y = nice_vector(rng, m, -3, 5)
+        X, y = example_data(rng, m, n, loss, x_high=4, y_range=(-3, 5))
         order = (rng.permutation(m) + 1).tolist()
         if order == sorted(order):
             raise Reject("the order is the table's")
